@@ -1,0 +1,49 @@
+-- name: activation_summary
+-- version: 1
+-- depends: user_milestones
+-- grain: one row per dimension value: ('all', 'all'), ('segment', <segment>), ('channel', <channel>)
+-- description: activation rate (page_create at day_n < 7 among users with signup_date + 6 <= as_of_date), time-to-first-value buckets and median hours to the first page
+with observable_users as (
+    select
+        segment,
+        acquisition_channel,
+        is_activated,
+        time_to_first_value,
+        hours_to_first_page
+    from analytics.user_milestones
+    where is_activation_observable
+),
+
+dimensioned as (
+    select 'all' as dimension, 'all' as dimension_value, observable_users.*
+    from observable_users
+    union all
+    select 'segment', segment, observable_users.*
+    from observable_users
+    union all
+    select 'channel', acquisition_channel, observable_users.*
+    from observable_users
+),
+
+final as (
+    select
+        cast(dimension as varchar) as dimension,
+        cast(dimension_value as varchar) as dimension_value,
+        cast(count(*) as bigint) as observable_users,
+        cast(count(*) filter (where is_activated) as bigint) as activated_users,
+        cast(count(*) filter (where is_activated) as double precision) / count(*) as activation_rate,
+        cast(count(*) filter (where time_to_first_value = 'under_1h') as bigint) as under_1h,
+        cast(count(*) filter (where time_to_first_value = '1h_to_24h') as bigint) as h1_to_24h,
+        cast(count(*) filter (where time_to_first_value = '1d_to_7d') as bigint) as d1_to_7d,
+        cast(count(*) filter (where time_to_first_value = 'never') as bigint) as never,
+        -- median over activated users only (first page_create at day_n < 7)
+        cast(
+            percentile_cont(0.5) within group (order by hours_to_first_page)
+                filter (where is_activated)
+            as double precision
+        ) as median_hours_to_first_page
+    from dimensioned
+    group by dimension, dimension_value
+)
+
+select * from final

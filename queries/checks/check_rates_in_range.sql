@@ -1,0 +1,72 @@
+-- name: check_rates_in_range
+-- version: 1
+-- depends: funnel_stages, funnel_by_segment, funnel_by_channel, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_projection
+-- grain: one row per rate value outside [0, 1]
+-- description: every rate (conversions, retention, stickiness, activation, adoption, lifted rates) lies in [0, 1]
+with rates as (
+    select 'funnel_stages.step_conversion' as rate_name, cast(stage_order as varchar) as row_key, step_conversion as rate
+    from analytics.funnel_stages
+    union all
+    select 'funnel_stages.overall_conversion', cast(stage_order as varchar), overall_conversion
+    from analytics.funnel_stages
+    union all
+    select 'funnel_by_segment.step_conversion', dimension_value || ':' || cast(stage_order as varchar), step_conversion
+    from analytics.funnel_by_segment
+    union all
+    select 'funnel_by_channel.step_conversion', dimension_value || ':' || cast(stage_order as varchar), step_conversion
+    from analytics.funnel_by_channel
+    union all
+    select 'cohort_retention.retention_rate',
+        cast(cohort_month as varchar) || ':' || cast(months_since_signup as varchar), retention_rate
+    from analytics.cohort_retention
+    union all
+    select 'monthly_retention.retention_rate', cast(months_since_signup as varchar), retention_rate
+    from analytics.monthly_retention
+    union all
+    select 'day_n_retention.on_day_rate', cast(day_number as varchar), on_day_rate
+    from analytics.day_n_retention
+    union all
+    select 'day_n_retention.on_or_after_rate', cast(day_number as varchar), on_or_after_rate
+    from analytics.day_n_retention
+    union all
+    select 'activation_speed_retention.month1_retention', activation_speed, month1_retention
+    from analytics.activation_speed_retention
+    union all
+    select 'dau_mau.stickiness', cast(activity_date as varchar), stickiness
+    from analytics.dau_mau
+    union all
+    select 'dau_mau.dau_wau', cast(activity_date as varchar), dau_wau
+    from analytics.dau_mau
+    union all
+    select 'activation_summary.activation_rate', dimension || ':' || dimension_value, activation_rate
+    from analytics.activation_summary
+    union all
+    select 'paid_conversion.paid_conversion', dimension || ':' || dimension_value, paid_conversion
+    from analytics.paid_conversion
+    union all
+    select 'paid_conversion.paid_at_end_rate', dimension || ':' || dimension_value, paid_at_end_rate
+    from analytics.paid_conversion
+    union all
+    select 'feature_adoption.adoption_rate', feature || ':' || segment, adoption_rate
+    from analytics.feature_adoption
+    union all
+    select 'growth_levers.lifted_rate_high', lever_name, lifted_rate_high
+    from analytics.growth_levers
+    union all
+    select 'growth_levers.lifted_overall_high', lever_name, lifted_overall_high
+    from analytics.growth_levers
+    union all
+    select 'growth_projection.combined_overall_conversion', cast(month_number as varchar), combined_overall_conversion
+    from analytics.growth_projection
+),
+
+final as (
+    select
+        cast(rate_name as varchar) as rate_name,
+        row_key,
+        rate
+    from rates
+    where rate < 0 or rate > 1
+)
+
+select * from final

@@ -1,0 +1,65 @@
+-- name: north_star_weekly
+-- version: 1
+-- depends: user_weeks
+-- grain: one row per ISO week (Monday start) from the week of period_start to the week of as_of_date
+-- description: North Star WACW: distinct workspaces with at least one collaborative action in the ISO week; WAU (distinct active users in the week), active workspaces, collaborative share
+with params as (
+    select period_start, as_of_date from config.params
+),
+
+weeks as (
+    select cast(week_series.g as date) as week_start
+    from params
+    cross join generate_series(
+        date_trunc('week', cast(params.period_start as timestamp)),
+        date_trunc('week', cast(params.as_of_date as timestamp)),
+        interval '7 days'
+    ) as week_series (g)
+),
+
+workspace_weeks as (
+    select
+        raw_events.workspace_id,
+        cast(date_trunc('week', raw_events.occurred_at) as date) as week_start,
+        bool_or(raw_events.event_type in ('share', 'invite', 'comment', 'co_edit')) as is_collaborative
+    from raw.events as raw_events
+    cross join params
+    where cast(raw_events.occurred_at as date) <= params.as_of_date
+    group by raw_events.workspace_id, cast(date_trunc('week', raw_events.occurred_at) as date)
+),
+
+workspace_counts as (
+    select
+        week_start,
+        cast(count(*) filter (where is_collaborative) as bigint) as collaborative_workspaces,
+        cast(count(*) as bigint) as active_workspaces
+    from workspace_weeks
+    group by week_start
+),
+
+user_counts as (
+    select
+        week_start,
+        cast(count(*) as bigint) as wau
+    from analytics.user_weeks
+    group by week_start
+),
+
+final as (
+    select
+        weeks.week_start,
+        weeks.week_start + 6 <= params.as_of_date as is_complete_week,
+        coalesce(workspace_counts.collaborative_workspaces, cast(0 as bigint)) as collaborative_workspaces,
+        coalesce(user_counts.wau, cast(0 as bigint)) as wau,
+        coalesce(workspace_counts.active_workspaces, cast(0 as bigint)) as active_workspaces,
+        cast(workspace_counts.collaborative_workspaces as double precision)
+            / nullif(workspace_counts.active_workspaces, 0) as collaborative_share
+    from weeks
+    cross join params
+    left join workspace_counts
+        on workspace_counts.week_start = weeks.week_start
+    left join user_counts
+        on user_counts.week_start = weeks.week_start
+)
+
+select * from final

@@ -1,0 +1,89 @@
+-- name: mrr_monthly
+-- version: 1
+-- depends:
+-- grain: one row per calendar month from the month of period_start to the month of as_of_date
+-- description: MRR (monthly_revenue of subscriptions active on the month's last day, or as_of_date for the last month), paying users, ARPPU, new and churned paying users versus the previous month's evaluation day
+with params as (
+    select period_start, as_of_date from config.params
+),
+
+months as (
+    select
+        cast(month_series.g as date) as month_start,
+        -- evaluation day: the month's last day, or as_of_date in the as_of month
+        least(cast(month_series.g + interval '1 month' as date) - 1, params.as_of_date) as evaluation_date
+    from params
+    cross join generate_series(
+        date_trunc('month', cast(params.period_start as timestamp)),
+        date_trunc('month', cast(params.as_of_date as timestamp)),
+        interval '1 month'
+    ) as month_series (g)
+),
+
+-- active on day d: started on or before d and not ended on or before d
+active_subscriptions as (
+    select
+        months.month_start,
+        subscriptions.user_id,
+        subscriptions.monthly_revenue
+    from months
+    inner join raw.subscriptions as subscriptions
+        on cast(subscriptions.started_at as date) <= months.evaluation_date
+        and (subscriptions.ended_at is null or cast(subscriptions.ended_at as date) > months.evaluation_date)
+),
+
+paying_users as (
+    select distinct
+        month_start,
+        user_id
+    from active_subscriptions
+),
+
+-- paying now and not at the previous evaluation day = new; the reverse = churned
+user_changes as (
+    select
+        coalesce(current_month.month_start, cast(previous_month.month_start + interval '1 month' as date))
+            as month_start,
+        case when previous_month.user_id is null then 1 else 0 end as is_new,
+        case when current_month.user_id is null then 1 else 0 end as is_churned
+    from paying_users as current_month
+    full outer join paying_users as previous_month
+        on previous_month.user_id = current_month.user_id
+        and cast(previous_month.month_start + interval '1 month' as date) = current_month.month_start
+),
+
+revenue as (
+    select
+        month_start,
+        cast(sum(monthly_revenue) as double precision) as mrr,
+        cast(count(distinct user_id) as bigint) as paying_users
+    from active_subscriptions
+    group by month_start
+),
+
+changes as (
+    select
+        month_start,
+        cast(sum(is_new) as bigint) as new_paying_users,
+        cast(sum(is_churned) as bigint) as churned_paying_users
+    from user_changes
+    group by month_start
+),
+
+final as (
+    select
+        months.month_start,
+        months.evaluation_date,
+        coalesce(revenue.mrr, cast(0 as double precision)) as mrr,
+        coalesce(revenue.paying_users, cast(0 as bigint)) as paying_users,
+        revenue.mrr / nullif(revenue.paying_users, 0) as arppu,
+        coalesce(changes.new_paying_users, cast(0 as bigint)) as new_paying_users,
+        coalesce(changes.churned_paying_users, cast(0 as bigint)) as churned_paying_users
+    from months
+    left join revenue
+        on revenue.month_start = months.month_start
+    left join changes
+        on changes.month_start = months.month_start
+)
+
+select * from final

@@ -1,0 +1,122 @@
+-- name: user_milestones
+-- version: 1
+-- depends: user_days
+-- grain: one row per user
+-- description: per-user facts: signup, segment, channel, first page_create, first collaborative action, first payment, activation, fast activator, paid flags, activity totals
+with params as (
+    select as_of_date, activation_window_days from config.params
+),
+
+users as (
+    select
+        user_id,
+        signup_at,
+        cast(signup_at as date) as signup_date,
+        segment,
+        acquisition_channel
+    from raw.users
+),
+
+first_events as (
+    select
+        raw_events.user_id,
+        min(raw_events.occurred_at) filter (where raw_events.event_type = 'page_create') as first_page_create_at,
+        min(raw_events.occurred_at) filter (
+            where raw_events.event_type in ('share', 'invite', 'comment', 'co_edit')
+        ) as first_collaborative_at
+    from raw.events as raw_events
+    cross join params
+    where cast(raw_events.occurred_at as date) <= params.as_of_date
+    group by raw_events.user_id
+),
+
+activity as (
+    select
+        user_id,
+        cast(sum(events) as bigint) as total_events,
+        cast(count(*) as bigint) as active_days,
+        max(day_n) as last_active_day_n
+    from analytics.user_days
+    group by user_id
+),
+
+-- paid_ever: a subscription started on or before as_of_date; paid_at_end: active on as_of_date
+payments as (
+    select
+        subscriptions.user_id,
+        min(subscriptions.started_at) as first_paid_at,
+        bool_or(
+            (subscriptions.ended_at is null or cast(subscriptions.ended_at as date) > params.as_of_date)
+        ) as is_paid_at_end
+    from raw.subscriptions as subscriptions
+    cross join params
+    where cast(subscriptions.started_at as date) <= params.as_of_date
+    group by subscriptions.user_id
+),
+
+joined as (
+    select
+        users.user_id,
+        users.signup_at,
+        users.signup_date,
+        users.segment,
+        users.acquisition_channel,
+        first_events.first_page_create_at,
+        cast(cast(first_events.first_page_create_at as date) - users.signup_date as integer)
+            as first_page_create_day_n,
+        (
+            cast(extract(epoch from first_events.first_page_create_at) as double precision)
+            - cast(extract(epoch from users.signup_at) as double precision)
+        ) / 3600 as hours_to_first_page,
+        first_events.first_collaborative_at,
+        payments.first_paid_at,
+        coalesce(payments.is_paid_at_end, false) as is_paid_at_end,
+        payments.first_paid_at is not null as has_paid,
+        coalesce(activity.total_events, cast(0 as bigint)) as total_events,
+        coalesce(activity.active_days, cast(0 as bigint)) as active_days,
+        activity.last_active_day_n,
+        params.as_of_date,
+        params.activation_window_days
+    from users
+    cross join params
+    left join first_events
+        on first_events.user_id = users.user_id
+    left join activity
+        on activity.user_id = users.user_id
+    left join payments
+        on payments.user_id = users.user_id
+),
+
+final as (
+    select
+        user_id,
+        signup_at,
+        signup_date,
+        segment,
+        acquisition_channel,
+        first_page_create_at,
+        first_page_create_day_n,
+        hours_to_first_page,
+        first_collaborative_at,
+        first_paid_at,
+        -- activation window day_n 0..6 is observable once signup_date + 6 <= as_of_date
+        signup_date + activation_window_days - 1 <= as_of_date as is_activation_observable,
+        coalesce(first_page_create_day_n < activation_window_days, false) as is_activated,
+        -- fast activator: first page_create less than 24 hours after signup_at
+        coalesce(first_page_create_at < signup_at + interval '24 hours', false) as is_fast_activator,
+        case
+            when first_page_create_day_n is null or first_page_create_day_n >= activation_window_days
+                then 'never'
+            when hours_to_first_page < 1 then 'under_1h'
+            when hours_to_first_page < 24 then '1h_to_24h'
+            else '1d_to_7d'
+        end as time_to_first_value,
+        has_paid,
+        is_paid_at_end,
+        total_events,
+        active_days,
+        last_active_day_n
+    from joined
+)
+
+select * from final

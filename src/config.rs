@@ -1,0 +1,423 @@
+//! Run configuration: defaults, an optional TOML file, and command-line
+//! overrides, validated into one [`Config`] before anything touches a file.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Largest `--users` we accept: beyond this the run would need more disk and
+/// time than a single machine should be asked for by a typo.
+pub const MAX_USERS: u64 = 100_000_000;
+
+/// Errors in the configuration (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("unable to read config file '{path}': {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML or has an unknown key.
+    #[error("invalid config file '{path}': {message}")]
+    Parse { path: PathBuf, message: String },
+    /// A value is out of its accepted range.
+    #[error("invalid value for '{key}': {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// Everything a run needs. Keys match the TOML file and the CLI flags.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Number of synthetic users.
+    pub users: u64,
+    /// Seed of the deterministic generator.
+    pub seed: u64,
+    /// First day of the simulated period (UTC).
+    pub start: NaiveDate,
+    /// Last day of the simulated period (UTC), inclusive.
+    pub end: NaiveDate,
+    /// Path of the warehouse file.
+    pub warehouse: PathBuf,
+    /// Worker threads for simulation (0 = all cores). Output does not depend on it.
+    pub threads: usize,
+    /// Analysis parameters written to `config.params`.
+    pub analysis: AnalysisParams,
+    /// Behaviour parameters of the synthetic population.
+    pub behaviour: Behaviour,
+}
+
+/// Parameters the SQL reads from `config.params`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalysisParams {
+    pub activation_window_days: i32,
+    pub engagement_window_days: i32,
+    pub engagement_min_active_days: i32,
+    pub habit_window_weeks: i32,
+    pub habit_consecutive_weeks: i32,
+    pub collaboration_window_days: i32,
+    pub monetization_window_days: i32,
+    /// North Star target at sample scale (weekly active collaborative workspaces).
+    pub north_star_target: i64,
+    /// Size of the real user base the sample stands for.
+    pub population_users: i64,
+    /// Planning ARPU in USD per month for a new paying user.
+    pub arpu_monthly: f64,
+    pub stickiness_benchmark: f64,
+    pub signup_growth_monthly: f64,
+    pub projection_months: i32,
+}
+
+impl Default for AnalysisParams {
+    fn default() -> Self {
+        Self {
+            activation_window_days: 7,
+            engagement_window_days: 14,
+            engagement_min_active_days: 3,
+            habit_window_weeks: 8,
+            habit_consecutive_weeks: 3,
+            collaboration_window_days: 90,
+            monetization_window_days: 120,
+            north_star_target: 1_500,
+            population_users: 30_000_000,
+            arpu_monthly: 12.0,
+            stickiness_benchmark: 0.30,
+            signup_growth_monthly: 0.03,
+            projection_months: 12,
+        }
+    }
+}
+
+/// Behaviour of the synthetic population. The defaults are calibrated so the
+/// default run meets TARGETS.md section 1 (see `tests/calibration.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Behaviour {
+    /// Signups per day at the end of the period / at the start.
+    pub signup_growth_factor: f64,
+    /// Segment shares: individual, small_team, enterprise, education.
+    pub segment_shares: [f64; 4],
+    /// Channel shares: organic_search, social_media, referral, paid_ads, word_of_mouth, content.
+    pub channel_shares: [f64; 6],
+    /// Anonymous visits per signup (awareness -> signup = 1 / (1 + this)).
+    pub anonymous_visits_per_signup: f64,
+    /// Probability of creating a first page within the activation window.
+    pub activation_rate: f64,
+    /// Share of activators who activate within 24 hours.
+    pub fast_activation_share: f64,
+    /// P(engaged | activated).
+    pub engagement_rate: f64,
+    /// P(habit | engaged).
+    pub habit_rate: f64,
+    /// P(collaborates after the habit | habit).
+    pub collaboration_rate: f64,
+    /// P(pays within the monetization window | collaborated after habit).
+    pub funnel_paid_rate: f64,
+    /// Lifetime paid probability of an individual user (other segments are multiples).
+    pub paid_base_rate: f64,
+    /// Paid multipliers: individual, small_team, enterprise, education.
+    pub paid_segment_multiplier: [f64; 4],
+    /// Monthly cancellation probability of a subscription.
+    pub subscription_churn_monthly: f64,
+    /// Sigma of the log-normal latent engagement (heavier tail when larger).
+    pub engagement_sigma: f64,
+    /// Weekly probability of churning in the first weeks after signup.
+    pub churn_hazard_initial: f64,
+    /// Weekly churn hazard long after signup.
+    pub churn_hazard_floor: f64,
+    /// Weeks over which the hazard decays from initial to floor (e-folding).
+    pub churn_hazard_decay_weeks: f64,
+    /// Multiplier of the early (decaying) part of the hazard for fast activators (< 24 h).
+    pub fast_activator_hazard_multiplier: f64,
+    /// Relative improvement of retention from the first to the last cohort.
+    pub cohort_improvement: f64,
+    /// Probability that a retained (alive) user is active in a given week.
+    pub weekly_activity: f64,
+    /// Mean events per active day beyond the first.
+    pub extra_events_per_day: f64,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Self {
+            signup_growth_factor: 3.0,
+            segment_shares: [0.45, 0.35, 0.15, 0.05],
+            channel_shares: [0.30, 0.15, 0.25, 0.10, 0.15, 0.05],
+            anonymous_visits_per_signup: 5.667,
+            activation_rate: 0.60,
+            fast_activation_share: 0.55,
+            engagement_rate: 0.45,
+            habit_rate: 0.35,
+            collaboration_rate: 0.50,
+            funnel_paid_rate: 0.25,
+            paid_base_rate: 0.062,
+            paid_segment_multiplier: [1.0, 2.6, 7.0, 1.5],
+            subscription_churn_monthly: 0.012,
+            engagement_sigma: 0.8,
+            churn_hazard_initial: 0.29,
+            churn_hazard_floor: 0.028,
+            churn_hazard_decay_weeks: 4.0,
+            fast_activator_hazard_multiplier: 0.18,
+            cohort_improvement: 0.13,
+            weekly_activity: 0.38,
+            extra_events_per_day: 0.45,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            users: 50_000,
+            seed: 42,
+            start: NaiveDate::from_ymd_opt(2023, 1, 1).expect("valid constant date"),
+            end: NaiveDate::from_ymd_opt(2025, 12, 31).expect("valid constant date"),
+            warehouse: PathBuf::from("warehouse/northstar.duckdb"),
+            threads: 0,
+            analysis: AnalysisParams::default(),
+            behaviour: Behaviour::default(),
+        }
+    }
+}
+
+/// Command-line values that override the file (None = not given).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub users: Option<u64>,
+    pub seed: Option<u64>,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    pub warehouse: Option<PathBuf>,
+    pub threads: Option<usize>,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then `overrides`, and validates.
+    ///
+    /// # Errors
+    /// A missing or unreadable file, invalid TOML, an unknown key, or a value
+    /// out of range.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        if let Some(users) = overrides.users {
+            config.users = users;
+        }
+        if let Some(seed) = overrides.seed {
+            config.seed = seed;
+        }
+        if let Some(start) = overrides.start {
+            config.start = start;
+        }
+        if let Some(end) = overrides.end {
+            config.end = end;
+        }
+        if let Some(warehouse) = &overrides.warehouse {
+            config.warehouse.clone_from(warehouse);
+        }
+        if let Some(threads) = overrides.threads {
+            config.threads = threads;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML config file (unknown keys are errors).
+    ///
+    /// # Errors
+    /// Unreadable file or invalid content.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses TOML text; the error is a one-line message.
+    ///
+    /// # Errors
+    /// Invalid TOML or unknown keys.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str::<Self>(text).map_err(|err| {
+            let message = err.message().trim().to_string();
+            match err.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: {message}")
+                }
+                None => message,
+            }
+        })
+    }
+
+    /// The effective configuration as TOML (stored in `meta.pipeline_runs`).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|err| format!("# unable to serialize config: {err}"))
+    }
+
+    /// Number of days in the period, inclusive.
+    pub fn period_days(&self) -> i64 {
+        (self.end - self.start).num_days() + 1
+    }
+
+    /// Checks every value's range.
+    ///
+    /// # Errors
+    /// The first value out of range, named by its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
+        if self.users == 0 {
+            return invalid("users", "must be at least 1".into());
+        }
+        if self.users > MAX_USERS {
+            return invalid(
+                "users",
+                format!("{} is more than the supported maximum of {MAX_USERS}", self.users),
+            );
+        }
+        if self.end < self.start {
+            return invalid(
+                "end",
+                format!("end date {} is before start date {}", self.end, self.start),
+            );
+        }
+        if self.period_days() < 28 {
+            return invalid(
+                "end",
+                format!(
+                    "the period {}..{} is {} days; at least 28 days are needed",
+                    self.start,
+                    self.end,
+                    self.period_days()
+                ),
+            );
+        }
+        if self.period_days() > 366 * 20 {
+            return invalid("end", "the period is longer than 20 years".into());
+        }
+        if self.threads > 1024 {
+            return invalid("threads", format!("{} threads is absurd", self.threads));
+        }
+        let a = &self.analysis;
+        for (key, value) in [
+            ("analysis.activation_window_days", a.activation_window_days),
+            ("analysis.engagement_window_days", a.engagement_window_days),
+            ("analysis.engagement_min_active_days", a.engagement_min_active_days),
+            ("analysis.habit_window_weeks", a.habit_window_weeks),
+            ("analysis.habit_consecutive_weeks", a.habit_consecutive_weeks),
+            ("analysis.collaboration_window_days", a.collaboration_window_days),
+            ("analysis.monetization_window_days", a.monetization_window_days),
+            ("analysis.projection_months", a.projection_months),
+        ] {
+            if !(1..=3650).contains(&value) {
+                return invalid(key, format!("{value} must be between 1 and 3650"));
+            }
+        }
+        if a.population_users < 1 || a.north_star_target < 0 {
+            return invalid(
+                "analysis.population_users",
+                "population and target must be positive".into(),
+            );
+        }
+        if !(a.arpu_monthly.is_finite() && a.arpu_monthly >= 0.0) {
+            return invalid("analysis.arpu_monthly", "must be a non-negative number".into());
+        }
+        let b = &self.behaviour;
+        for (key, value) in [
+            ("behaviour.activation_rate", b.activation_rate),
+            ("behaviour.fast_activation_share", b.fast_activation_share),
+            ("behaviour.engagement_rate", b.engagement_rate),
+            ("behaviour.habit_rate", b.habit_rate),
+            ("behaviour.collaboration_rate", b.collaboration_rate),
+            ("behaviour.funnel_paid_rate", b.funnel_paid_rate),
+            ("behaviour.paid_base_rate", b.paid_base_rate),
+            ("behaviour.subscription_churn_monthly", b.subscription_churn_monthly),
+            ("behaviour.churn_hazard_initial", b.churn_hazard_initial),
+            ("behaviour.churn_hazard_floor", b.churn_hazard_floor),
+            ("behaviour.weekly_activity", b.weekly_activity),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return invalid(key, format!("{value} must be a probability in [0, 1]"));
+            }
+        }
+        for (key, shares) in [
+            ("behaviour.segment_shares", &b.segment_shares[..]),
+            ("behaviour.channel_shares", &b.channel_shares[..]),
+        ] {
+            let sum: f64 = shares.iter().sum();
+            if shares.iter().any(|s| !s.is_finite() || *s < 0.0) || (sum - 1.0).abs() > 1e-6 {
+                return invalid(key, format!("shares must be non-negative and sum to 1 (sum is {sum})"));
+            }
+        }
+        for (key, value) in [
+            ("behaviour.signup_growth_factor", b.signup_growth_factor),
+            ("behaviour.anonymous_visits_per_signup", b.anonymous_visits_per_signup),
+            ("behaviour.engagement_sigma", b.engagement_sigma),
+            ("behaviour.churn_hazard_decay_weeks", b.churn_hazard_decay_weeks),
+            ("behaviour.fast_activator_hazard_multiplier", b.fast_activator_hazard_multiplier),
+            ("behaviour.cohort_improvement", b.cohort_improvement),
+            ("behaviour.extra_events_per_day", b.extra_events_per_day),
+        ] {
+            if !(value.is_finite() && (0.0..=100.0).contains(&value)) {
+                return invalid(key, format!("{value} must be between 0 and 100"));
+            }
+        }
+        if b.signup_growth_factor <= 0.0 {
+            return invalid("behaviour.signup_growth_factor", "must be positive".into());
+        }
+        if b.paid_segment_multiplier.iter().any(|m| !m.is_finite() || *m < 0.0)
+            || b.paid_segment_multiplier.iter().any(|m| b.paid_base_rate * m > 1.0)
+        {
+            return invalid(
+                "behaviour.paid_segment_multiplier",
+                "each multiplier times paid_base_rate must be a probability".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() -> Result<(), ConfigError> {
+        Config::default().validate()
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let err = Config::from_toml("users = 10\nuserz = 5\n").expect_err("unknown key must fail");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("userz"), "{err}");
+    }
+
+    #[test]
+    fn file_round_trips() -> Result<(), String> {
+        let config = Config::default();
+        let parsed = Config::from_toml(&config.to_toml())?;
+        assert_eq!(parsed, config);
+        Ok(())
+    }
+
+    #[test]
+    fn end_before_start_is_rejected() {
+        let overrides = Overrides {
+            start: NaiveDate::from_ymd_opt(2024, 5, 1),
+            end: NaiveDate::from_ymd_opt(2024, 1, 1),
+            ..Overrides::default()
+        };
+        let err = Config::load(None, &overrides).expect_err("must fail");
+        assert!(err.to_string().contains("before start"), "{err}");
+    }
+}

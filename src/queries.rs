@@ -1,0 +1,626 @@
+//! The query runner: discovers versioned SQL files, parses their headers,
+//! orders them by dependency and materializes each as `analytics.<name>`;
+//! checks (`queries/checks/`) return offending rows and are recorded in
+//! `meta.check_results`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use duckdb::{params, Connection};
+use include_dir::{include_dir, Dir};
+use indicatif::ProgressBar;
+use sha2::{Digest, Sha256};
+
+use crate::interrupt;
+
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/queries");
+
+/// Name of the lock file that pins name, version and checksum of every query.
+pub const LOCK_FILE: &str = "queries.lock";
+
+/// Errors of the query layer; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("unable to read queries from '{path}': {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Header {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}:{line}: depends on unknown query '{dependency}'")]
+    UnknownDependency {
+        path: String,
+        line: usize,
+        dependency: String,
+    },
+    #[error("dependency cycle among queries: {0}")]
+    Cycle(String),
+    #[error("two query files are named '{name}': '{first}' and '{second}'")]
+    Duplicate {
+        name: String,
+        first: String,
+        second: String,
+    },
+    #[error("{path}:{line}: query '{name}' failed: {message}")]
+    Execute {
+        path: String,
+        name: String,
+        line: usize,
+        message: String,
+    },
+    #[error("no query matches --only '{0}'")]
+    NoMatch(String),
+    #[error("{count} data-quality check(s) failed: {names}")]
+    ChecksFailed { count: usize, names: String },
+    #[error("unable to record the run of '{name}': {source}")]
+    Record { name: String, source: duckdb::Error },
+    #[error("interrupted")]
+    Interrupted,
+    #[error("{0}")]
+    Lock(String),
+}
+
+/// Whether a file materializes a table or checks the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    Analysis,
+    Check,
+}
+
+/// One parsed query file.
+#[derive(Debug, Clone)]
+pub struct QueryFile {
+    pub name: String,
+    pub version: u32,
+    pub depends: Vec<String>,
+    pub grain: String,
+    pub description: String,
+    /// Path relative to the queries directory, with `/` separators.
+    pub path: String,
+    /// The whole file text (header comments included, so DuckDB's line
+    /// numbers are the file's).
+    pub text: String,
+    /// SHA-256 of the body below the header.
+    pub checksum: String,
+    pub kind: QueryKind,
+    depends_line: usize,
+}
+
+/// Reads query files from `dir`, or the embedded copy when `dir` is None.
+///
+/// # Errors
+/// Unreadable files or invalid headers.
+pub fn load(dir: Option<&Path>) -> Result<Vec<QueryFile>, QueryError> {
+    let mut sources: Vec<(String, String)> = Vec::new();
+    match dir {
+        Some(dir) => collect_dir(dir, dir, &mut sources)?,
+        None => collect_embedded(&EMBEDDED, &mut sources),
+    }
+    sources.sort();
+    let files = sources
+        .iter()
+        .map(|(path, text)| parse(path, text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for file in &files {
+        if let Some(first) = seen.insert(&file.name, &file.path) {
+            return Err(QueryError::Duplicate {
+                name: file.name.clone(),
+                first: first.to_string(),
+                second: file.path.clone(),
+            });
+        }
+    }
+    Ok(files)
+}
+
+fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
+    for file in dir.files() {
+        if file.path().extension().is_some_and(|ext| ext == "sql") {
+            if let Some(text) = file.contents_utf8() {
+                out.push((file.path().to_string_lossy().replace('\\', "/"), text.to_string()));
+            }
+        }
+    }
+    for sub in dir.dirs() {
+        collect_embedded(sub, out);
+    }
+}
+
+fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), QueryError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| QueryError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| QueryError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.is_dir() {
+            collect_dir(root, &path, out)?;
+        } else if path.extension().is_some_and(|ext| ext == "sql") {
+            let text = std::fs::read_to_string(&path).map_err(|source| QueryError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((relative, text));
+        }
+    }
+    Ok(())
+}
+
+const HEADER_FIELDS: [&str; 5] = ["name", "version", "depends", "grain", "description"];
+
+/// Parses a query file's header (`-- key: value` lines at the top).
+///
+/// # Errors
+/// A missing or malformed header field, or a body that is not one statement.
+pub fn parse(path: &str, text: &str) -> Result<QueryFile, QueryError> {
+    let header_error = |line: usize, message: String| QueryError::Header {
+        path: path.to_string(),
+        line,
+        message,
+    };
+    let text = text.replace("\r\n", "\n");
+    let mut fields: BTreeMap<&str, (usize, String)> = BTreeMap::new();
+    let mut body_start = 0;
+    for (index, line) in text.lines().enumerate() {
+        let Some(comment) = line.trim_start().strip_prefix("--") else {
+            break;
+        };
+        let Some((key, value)) = comment.split_once(':') else {
+            break;
+        };
+        let key = key.trim();
+        if !HEADER_FIELDS.contains(&key) {
+            break;
+        }
+        if fields.insert(key, (index + 1, value.trim().to_string())).is_some() {
+            return Err(header_error(index + 1, format!("header field '{key}' appears twice")));
+        }
+        body_start = index + 1;
+    }
+    for key in HEADER_FIELDS {
+        if !fields.contains_key(key) {
+            return Err(header_error(
+                body_start + 1,
+                format!("missing header field '-- {key}:' (a query starts with name, version, depends, grain, description)"),
+            ));
+        }
+    }
+    let field = |key: &str| fields.get(key).cloned().unwrap_or_default();
+    let (name_line, name) = field("name");
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(header_error(
+            name_line,
+            format!("query name '{name}' must be snake_case (a-z, 0-9, _)"),
+        ));
+    }
+    let (version_line, version_text) = field("version");
+    let version: u32 = version_text.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
+        header_error(version_line, format!("version '{version_text}' must be a positive integer"))
+    })?;
+    let (depends_line, depends_text) = field("depends");
+    let depends: Vec<String> = depends_text
+        .split(',')
+        .map(str::trim)
+        .filter(|dep| !dep.is_empty())
+        .map(str::to_string)
+        .collect();
+    let (_, grain) = field("grain");
+    let (_, description) = field("description");
+    let body: String = text.lines().skip(body_start).collect::<Vec<_>>().join("\n");
+    let trimmed = body.trim().trim_end_matches(';').trim();
+    if trimmed.is_empty() {
+        return Err(header_error(body_start + 1, "the query body is empty".into()));
+    }
+    let checksum = hex::encode(Sha256::digest(body.trim().as_bytes()));
+    let kind = if path.starts_with("checks/") {
+        QueryKind::Check
+    } else {
+        QueryKind::Analysis
+    };
+    Ok(QueryFile {
+        name,
+        version,
+        depends,
+        grain,
+        description,
+        path: path.to_string(),
+        text: text.trim_end().trim_end_matches(';').to_string(),
+        checksum,
+        kind,
+        depends_line,
+    })
+}
+
+/// Orders files so each comes after its dependencies (ties by path).
+///
+/// # Errors
+/// An unknown dependency or a cycle.
+pub fn order(files: &[QueryFile]) -> Result<Vec<QueryFile>, QueryError> {
+    let by_name: BTreeMap<&str, &QueryFile> = files.iter().map(|f| (f.name.as_str(), f)).collect();
+    for file in files {
+        for dep in &file.depends {
+            if !by_name.contains_key(dep.as_str()) {
+                return Err(QueryError::UnknownDependency {
+                    path: file.path.clone(),
+                    line: file.depends_line,
+                    dependency: dep.clone(),
+                });
+            }
+        }
+    }
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let mut ordered = Vec::with_capacity(files.len());
+    let mut remaining: Vec<&QueryFile> = files.iter().collect();
+    remaining.sort_by(|a, b| a.path.cmp(&b.path));
+    while !remaining.is_empty() {
+        let before = remaining.len();
+        let mut index = 0;
+        while index < remaining.len() {
+            if remaining[index].depends.iter().all(|dep| done.contains(dep.as_str())) {
+                let file = remaining.remove(index);
+                done.insert(&file.name);
+                ordered.push(file.clone());
+                index = 0;
+            } else {
+                index += 1;
+            }
+        }
+        if remaining.len() == before {
+            let names: Vec<&str> = remaining.iter().map(|f| f.name.as_str()).collect();
+            return Err(QueryError::Cycle(names.join(", ")));
+        }
+    }
+    Ok(ordered)
+}
+
+/// Selects the files matching `pattern` (a name, or a glob with `*`) and
+/// everything they depend on, in dependency order.
+///
+/// # Errors
+/// Nothing matches.
+pub fn select(ordered: &[QueryFile], pattern: &str) -> Result<Vec<QueryFile>, QueryError> {
+    let by_name: BTreeMap<&str, &QueryFile> = ordered.iter().map(|f| (f.name.as_str(), f)).collect();
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = ordered
+        .iter()
+        .filter(|f| glob_match(pattern, &f.name))
+        .map(|f| f.name.clone())
+        .collect();
+    if stack.is_empty() {
+        return Err(QueryError::NoMatch(pattern.to_string()));
+    }
+    while let Some(name) = stack.pop() {
+        if wanted.insert(name.clone()) {
+            if let Some(file) = by_name.get(name.as_str()) {
+                stack.extend(file.depends.iter().cloned());
+            }
+        }
+    }
+    Ok(ordered.iter().filter(|f| wanted.contains(&f.name)).cloned().collect())
+}
+
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (index, part) in parts.iter().enumerate() {
+        if index == 0 {
+            match rest.strip_prefix(part) {
+                Some(tail) => rest = tail,
+                None => return false,
+            }
+        } else if index == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(pos) => rest = &rest[pos + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// DuckDB reports `LINE n:`; map it to the file's line (the statement is the
+/// file text with `create table ... as ` prepended on the same first line).
+fn error_line(message: &str) -> usize {
+    message
+        .split("LINE ")
+        .nth(1)
+        .and_then(|tail| tail.split(':').next())
+        .and_then(|number| number.trim().parse().ok())
+        .unwrap_or(1)
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Outcome of a runner pass.
+#[derive(Debug, Default, Clone)]
+pub struct RunSummary {
+    pub analyses: usize,
+    pub checks: usize,
+    pub failed_checks: Vec<(String, i64, Vec<String>)>,
+    pub query_ms: i64,
+    pub check_ms: i64,
+}
+
+/// Materializes the analyses and runs the checks among `files` (already
+/// ordered) on `conn`, recording `meta.query_runs` and `meta.check_results`.
+/// Failed checks are recorded and reported in the summary; the caller
+/// decides what a failure means.
+///
+/// # Errors
+/// A query that DuckDB rejects (file and line named), or an interrupt.
+pub fn run(conn: &Connection, files: &[QueryFile], progress: &ProgressBar) -> Result<RunSummary, QueryError> {
+    let mut summary = RunSummary::default();
+    progress.set_length(files.len() as u64);
+    let record_error = |name: &str| {
+        let name = name.to_string();
+        move |source| QueryError::Record { name, source }
+    };
+    for file in files {
+        if interrupt::requested() {
+            return Err(QueryError::Interrupted);
+        }
+        progress.set_message(file.name.clone());
+        let started = Instant::now();
+        let execute_error = |err: duckdb::Error| {
+            let message = err.to_string();
+            QueryError::Execute {
+                path: file.path.clone(),
+                name: file.name.clone(),
+                line: error_line(&message),
+                message: one_line(&message),
+            }
+        };
+        match file.kind {
+            QueryKind::Analysis => {
+                conn.execute_batch(&format!(
+                    "create or replace table analytics.{} as {}",
+                    file.name, file.text
+                ))
+                .map_err(execute_error)?;
+                let rows: i64 = conn
+                    .query_row(&format!("select count(*) from analytics.{}", file.name), [], |row| {
+                        row.get(0)
+                    })
+                    .map_err(execute_error)?;
+                let elapsed = started.elapsed().as_millis() as i64;
+                summary.query_ms += elapsed;
+                summary.analyses += 1;
+                conn.execute("delete from meta.query_runs where query_name = ?", params![file.name])
+                    .map_err(record_error(&file.name))?;
+                conn.execute(
+                    "insert into meta.query_runs values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
+                    params![file.name, file.version, file.checksum, file.path, rows, elapsed],
+                )
+                .map_err(record_error(&file.name))?;
+                let comment = format!("{} ({}; {} v{})", file.description, file.grain, file.path, file.version);
+                conn.execute_batch(&format!(
+                    "comment on table analytics.{} is '{}'",
+                    file.name,
+                    comment.replace('\'', "''")
+                ))
+                .map_err(execute_error)?;
+            }
+            QueryKind::Check => {
+                let offending: i64 = conn
+                    .query_row(&format!("select count(*) from ({}\n) as offending", file.text), [], |row| row.get(0))
+                    .map_err(execute_error)?;
+                let mut sample = Vec::new();
+                if offending > 0 {
+                    let mut statement = conn
+                        .prepare(&format!("select * from ({}\n) as offending limit 5", file.text))
+                        .map_err(execute_error)?;
+                    let mut rows = statement.query([]).map_err(execute_error)?;
+                    let columns = rows.as_ref().map_or(0, |statement| statement.column_count());
+                    while let Some(row) = rows.next().map_err(execute_error)? {
+                        let values: Vec<String> = (0..columns)
+                            .map(|index| match row.get_ref(index) {
+                                Ok(value) => format_value(value),
+                                Err(_) => "?".into(),
+                            })
+                            .collect();
+                        sample.push(values.join(", "));
+                    }
+                }
+                let elapsed = started.elapsed().as_millis() as i64;
+                summary.check_ms += elapsed;
+                summary.checks += 1;
+                conn.execute("delete from meta.check_results where check_name = ?", params![file.name])
+                    .map_err(record_error(&file.name))?;
+                conn.execute(
+                    "insert into meta.check_results values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
+                    params![file.name, file.version, file.description, offending == 0, offending, sample.join("\n")],
+                )
+                .map_err(record_error(&file.name))?;
+                if offending > 0 {
+                    summary.failed_checks.push((file.name.clone(), offending, sample));
+                }
+            }
+        }
+        progress.inc(1);
+    }
+    Ok(summary)
+}
+
+fn format_value(value: duckdb::types::ValueRef<'_>) -> String {
+    use duckdb::types::ValueRef;
+    match value {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Text(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        other => format!("{:?}", other.to_owned()),
+    }
+}
+
+/// The lock file text for `files`: one `name version checksum` line each.
+pub fn lock_text(files: &[QueryFile]) -> String {
+    let mut lines: Vec<String> = files
+        .iter()
+        .map(|f| format!("{} {} {}", f.name, f.version, f.checksum))
+        .collect();
+    lines.sort();
+    let mut text = String::from("# name version sha256(body): regenerate with `northstar lock`; a changed body needs a new version\n");
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+/// Compares `files` with a lock file's text. Returns the problems found:
+/// a body changed without a version bump is an error; a new file or a bumped
+/// version only needs the lock refreshed.
+pub fn lock_problems(files: &[QueryFile], lock: &str) -> (Vec<String>, Vec<String>) {
+    let mut locked: BTreeMap<&str, (u32, &str)> = BTreeMap::new();
+    for line in lock.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()) {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if let [name, version, checksum] = parts[..] {
+            locked.insert(name, (version.parse().unwrap_or(0), checksum));
+        }
+    }
+    let mut errors = Vec::new();
+    let mut stale = Vec::new();
+    for file in files {
+        match locked.get(file.name.as_str()) {
+            Some((version, checksum)) if *version == file.version && *checksum != file.checksum => errors.push(format!(
+                "{}: the body of '{}' changed but its version is still {}; bump '-- version:'",
+                file.path, file.name, file.version
+            )),
+            Some((version, _)) if *version > file.version => errors.push(format!(
+                "{}: version of '{}' went down from {} to {}",
+                file.path, file.name, version, file.version
+            )),
+            Some((version, checksum)) if *version == file.version && *checksum == file.checksum => {}
+            Some(_) => stale.push(format!("{}: version bumped; refresh the lock", file.name)),
+            None => stale.push(format!("{}: not in the lock yet", file.name)),
+        }
+    }
+    for name in locked.keys() {
+        if !files.iter().any(|f| f.name == *name) {
+            stale.push(format!("{name}: in the lock but no file has that name"));
+        }
+    }
+    (errors, stale)
+}
+
+/// Writes `queries/queries.lock` for the files in `dir`, refusing when a
+/// body changed without a version bump.
+///
+/// # Errors
+/// Read failures or changed bodies.
+pub fn write_lock(dir: &Path) -> Result<usize, QueryError> {
+    let files = load(Some(dir))?;
+    let lock_path = dir.join(LOCK_FILE);
+    let existing = std::fs::read_to_string(&lock_path).unwrap_or_default();
+    let (errors, _) = lock_problems(&files, &existing);
+    if !errors.is_empty() {
+        return Err(QueryError::Lock(errors.join("; ")));
+    }
+    std::fs::write(&lock_path, lock_text(&files)).map_err(|source| QueryError::Read {
+        path: lock_path.clone(),
+        source,
+    })?;
+    Ok(files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, depends: &str) -> String {
+        format!("-- name: {name}\n-- version: 1\n-- depends: {depends}\n-- grain: one row\n-- description: test\nselect 1 as one\n")
+    }
+
+    #[test]
+    fn header_is_parsed() -> Result<(), QueryError> {
+        let parsed = parse("a/x.sql", &file("x", "y, z"))?;
+        assert_eq!(parsed.name, "x");
+        assert_eq!(parsed.version, 1);
+        assert_eq!(parsed.depends, vec!["y", "z"]);
+        Ok(())
+    }
+
+    #[test]
+    fn missing_field_names_file_and_field() {
+        let err = parse("a/x.sql", "-- name: x\n-- version: 1\nselect 1").expect_err("must fail");
+        let message = err.to_string();
+        assert!(message.starts_with("a/x.sql:"), "{message}");
+        assert!(message.contains("'-- depends:'"), "{message}");
+    }
+
+    #[test]
+    fn cycle_and_unknown_dependency_are_errors() -> Result<(), QueryError> {
+        let a = parse("a.sql", &file("a", "b"))?;
+        let b = parse("b.sql", &file("b", "a"))?;
+        assert!(matches!(order(&[a.clone(), b]), Err(QueryError::Cycle(_))));
+        let err = order(&[a]).expect_err("unknown dependency");
+        assert!(err.to_string().contains("unknown query 'b'"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn order_puts_dependencies_first_and_select_pulls_them() -> Result<(), QueryError> {
+        let files = vec![
+            parse("z.sql", &file("top", "mid"))?,
+            parse("y.sql", &file("mid", "base"))?,
+            parse("x.sql", &file("base", ""))?,
+            parse("w.sql", &file("other", ""))?,
+        ];
+        let ordered = order(&files)?;
+        let names: Vec<&str> = ordered.iter().map(|f| f.name.as_str()).collect();
+        let position = |name: &str| names.iter().position(|n| *n == name);
+        assert!(position("base") < position("mid") && position("mid") < position("top"));
+        let selected = select(&ordered, "to*")?;
+        let selected: Vec<&str> = selected.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(selected, vec!["base", "mid", "top"]);
+        Ok(())
+    }
+
+    #[test]
+    fn changed_body_without_bump_is_an_error() -> Result<(), QueryError> {
+        let original = parse("x.sql", &file("x", ""))?;
+        let lock = lock_text(&[original]);
+        let changed = parse("x.sql", &file("x", "").replace("select 1", "select 2"))?;
+        let (errors, _) = lock_problems(&[changed], &lock);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn error_line_is_read_from_duckdb_message() {
+        assert_eq!(error_line("Parser Error: syntax error at or near \"form\"\n\nLINE 7: select * form x"), 7);
+    }
+
+    #[test]
+    fn embedded_queries_parse_and_order() -> Result<(), QueryError> {
+        let files = load(None)?;
+        order(&files)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+-- northstar configuration and metadata tables. Rows are written by the Rust
+-- side from the run configuration (see src/warehouse.rs); queries join them.
+
+create table config.params (
+    period_start date not null,
+    period_end date not null,
+    as_of_date date not null,
+    activation_window_days integer not null,
+    engagement_window_days integer not null,
+    engagement_min_active_days integer not null,
+    habit_window_weeks integer not null,
+    habit_consecutive_weeks integer not null,
+    collaboration_window_days integer not null,
+    monetization_window_days integer not null,
+    north_star_target bigint not null,
+    sample_users bigint not null,
+    population_users bigint not null,
+    arpu_monthly double not null,
+    stickiness_benchmark double not null,
+    signup_growth_monthly double not null,
+    projection_months integer not null,
+    seed bigint not null
+);
+comment on table config.params is 'One row: the parameters every query joins (period, as-of date, funnel windows, targets, population scale).';
+comment on column config.params.period_start is 'First day of data (UTC).';
+comment on column config.params.period_end is 'Last day of data (UTC), inclusive.';
+comment on column config.params.as_of_date is 'Date the analysis is as of: the last observable day; windows ending after it are censored.';
+comment on column config.params.activation_window_days is 'Activation: first page_create within this many days of signup.';
+comment on column config.params.engagement_window_days is 'Engagement: active days counted within this many days of signup.';
+comment on column config.params.engagement_min_active_days is 'Engagement: distinct active days needed (from the activation day on) within the engagement window.';
+comment on column config.params.habit_window_weeks is 'Habit formation: signup-relative weeks 1..N searched for consecutive active weeks.';
+comment on column config.params.habit_consecutive_weeks is 'Habit formation: number of consecutive active signup-relative weeks needed.';
+comment on column config.params.collaboration_window_days is 'Collaboration: a collaborative action within this many days of signup.';
+comment on column config.params.monetization_window_days is 'Monetization: a subscription start within this many days of signup; also the funnel cohort observation window.';
+comment on column config.params.north_star_target is 'Target for the North Star (weekly active collaborative workspaces) at sample scale.';
+comment on column config.params.sample_users is 'Number of users in the warehouse the population scale refers to.';
+comment on column config.params.population_users is 'Size of the real user base the sample stands for (figures are scaled by population_users / sample_users).';
+comment on column config.params.arpu_monthly is 'Planning ARPU: monthly revenue per new paying user used by the growth model, USD.';
+comment on column config.params.stickiness_benchmark is 'DAU/MAU benchmark for productivity tools (0.30).';
+comment on column config.params.signup_growth_monthly is 'Monthly growth rate of new signups assumed by the 12-month projection.';
+comment on column config.params.projection_months is 'Horizon of the growth projection in months.';
+comment on column config.params.seed is 'Seed of the synthetic data (0 for ingested data).';
+
+create table config.growth_levers (
+    lever_id integer not null,
+    lever_name varchar not null,
+    target_stage varchar not null,
+    expected_lift double not null,
+    low_lift double not null,
+    high_lift double not null,
+    confidence double not null,
+    ramp_months integer not null,
+    description varchar not null
+);
+comment on table config.growth_levers is 'The five growth levers of the brief: which funnel stage each lifts and by how much (relative).';
+comment on column config.growth_levers.lever_id is 'Integer lever id.';
+comment on column config.growth_levers.lever_name is 'Short lever name.';
+comment on column config.growth_levers.target_stage is 'Funnel stage (config.funnel_stages.stage_name) whose step conversion the lever lifts.';
+comment on column config.growth_levers.expected_lift is 'Expected relative lift of the stage conversion (0.10 = +10%).';
+comment on column config.growth_levers.low_lift is 'Pessimistic relative lift.';
+comment on column config.growth_levers.high_lift is 'Optimistic relative lift.';
+comment on column config.growth_levers.confidence is 'Confidence in the expected lift, 0..1; weights the ROI ranking.';
+comment on column config.growth_levers.ramp_months is 'Months until the lift is fully in effect (linear ramp) in the projection.';
+comment on column config.growth_levers.description is 'What the lever changes in the product.';
+
+create table config.funnel_stages (
+    stage_order integer not null,
+    stage_name varchar not null,
+    definition varchar not null
+);
+comment on table config.funnel_stages is 'The seven funnel stages of the brief, in order, with their definitions.';
+comment on column config.funnel_stages.stage_order is '1 (awareness) .. 7 (monetization).';
+comment on column config.funnel_stages.stage_name is 'awareness, signup, activation, engagement, habit, collaboration, monetization.';
+comment on column config.funnel_stages.definition is 'Plain-language definition of reaching the stage.';
+
+create table config.calibration_targets (
+    target_id varchar not null,
+    measure varchar not null,
+    target_value double not null,
+    lower_bound double not null,
+    upper_bound double not null,
+    unit varchar not null,
+    note varchar not null
+);
+comment on table config.calibration_targets is 'TARGETS.md section 1: what the default synthetic data must show; analytics.calibration compares the measured values.';
+comment on column config.calibration_targets.target_id is 'Target id, C1..C15 (C3 and C4 split per segment/channel, C12 per month).';
+comment on column config.calibration_targets.measure is 'What is measured, in words.';
+comment on column config.calibration_targets.target_value is 'Target value.';
+comment on column config.calibration_targets.lower_bound is 'Lowest accepted measured value (inclusive).';
+comment on column config.calibration_targets.upper_bound is 'Highest accepted measured value (inclusive).';
+comment on column config.calibration_targets.unit is 'count, share (0..1) or ratio.';
+comment on column config.calibration_targets.note is 'Definition notes and known tensions.';
+
+create table meta.pipeline_runs (
+    run_id bigint not null,
+    command varchar not null,
+    tool_version varchar not null,
+    seed bigint,
+    users bigint,
+    config_toml varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    generate_ms bigint,
+    query_ms bigint,
+    check_ms bigint
+);
+comment on table meta.pipeline_runs is 'One row per northstar run that built this warehouse.';
+comment on column meta.pipeline_runs.run_id is 'Sequential run id.';
+comment on column meta.pipeline_runs.command is 'Subcommand that ran (generate, run, ingest, query).';
+comment on column meta.pipeline_runs.tool_version is 'northstar version that wrote the warehouse.';
+comment on column meta.pipeline_runs.seed is 'Random seed of the synthetic data (NULL for ingested data).';
+comment on column meta.pipeline_runs.users is 'Number of users in raw.users.';
+comment on column meta.pipeline_runs.config_toml is 'The effective configuration, as TOML.';
+comment on column meta.pipeline_runs.started_at is 'UTC wall-clock start of the run.';
+comment on column meta.pipeline_runs.finished_at is 'UTC wall-clock end of the run.';
+comment on column meta.pipeline_runs.generate_ms is 'Milliseconds spent generating or ingesting raw data.';
+comment on column meta.pipeline_runs.query_ms is 'Milliseconds spent running query files.';
+comment on column meta.pipeline_runs.check_ms is 'Milliseconds spent running checks.';
+
+create table meta.query_runs (
+    query_name varchar not null,
+    query_version integer not null,
+    checksum varchar not null,
+    source_path varchar not null,
+    row_count bigint not null,
+    elapsed_ms bigint not null,
+    ran_at timestamp not null
+);
+comment on table meta.query_runs is 'One row per query file materialized into analytics.<query_name> by the last run.';
+comment on column meta.query_runs.query_name is 'Query name (header name:), also the analytics table name.';
+comment on column meta.query_runs.query_version is 'Query version (header version:).';
+comment on column meta.query_runs.checksum is 'SHA-256 of the query body (header excluded).';
+comment on column meta.query_runs.source_path is 'Path of the query file relative to queries/.';
+comment on column meta.query_runs.row_count is 'Rows in the materialized table.';
+comment on column meta.query_runs.elapsed_ms is 'Milliseconds to materialize it.';
+comment on column meta.query_runs.ran_at is 'UTC time it ran.';
+
+create table meta.check_results (
+    check_name varchar not null,
+    check_version integer not null,
+    description varchar not null,
+    passed boolean not null,
+    offending_rows bigint not null,
+    sample varchar not null,
+    ran_at timestamp not null
+);
+comment on table meta.check_results is 'One row per data-quality check (queries/checks/*.sql): zero offending rows = pass.';
+comment on column meta.check_results.check_name is 'Check name (header name:).';
+comment on column meta.check_results.check_version is 'Check version (header version:).';
+comment on column meta.check_results.description is 'What the check asserts.';
+comment on column meta.check_results.passed is 'True when the check returned zero rows.';
+comment on column meta.check_results.offending_rows is 'Number of rows the check returned.';
+comment on column meta.check_results.sample is 'Up to five offending rows, as text.';
+comment on column meta.check_results.ran_at is 'UTC time it ran.';

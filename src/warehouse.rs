@@ -1,0 +1,643 @@
+//! The warehouse file: locking, atomic builds and the config/meta tables.
+//!
+//! Every command that changes a warehouse builds a complete new file beside
+//! the target (`.<name>.tmp-<pid>`) and renames it into place only when every
+//! stage succeeded. A failed or interrupted run leaves the previous file
+//! byte-for-byte untouched; the temporary file is removed on the way out, and
+//! a leftover from a killed run is removed by the next run (which holds the
+//! lock, so no other run can be using it).
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use duckdb::{params, Connection};
+use fs4::fs_std::FileExt;
+
+use crate::config::Config;
+
+/// The catalog name the warehouse is attached as.
+pub const CATALOG: &str = "northstar";
+/// Storage format readable by DuckDB 1.1 and later clients (DuckDB 1.5 CLI,
+/// Python duckdb 1.x/2.x), not only the DuckDB we link.
+pub const STORAGE_VERSION: &str = "v1.1.0";
+
+const SCHEMA_SQL: &str = include_str!("sql/schema.sql");
+const CONFIG_SCHEMA_SQL: &str = include_str!("sql/config_schema.sql");
+
+/// Errors about the warehouse file.
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    #[error("unable to create warehouse directory '{path}': {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("warehouse directory '{path}' is not writable: {source}")]
+    NotWritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("warehouse '{path}' is in use by PID {pid} (another northstar run); wait for it to finish")]
+    Locked { path: PathBuf, pid: String },
+    #[error("warehouse '{path}' is held open by another process; close it (SQL clients included) and retry: {message}")]
+    HeldOpen { path: PathBuf, message: String },
+    #[error("warehouse '{path}' does not exist; run `northstar generate` or `northstar run` first")]
+    Missing { path: PathBuf },
+    #[error("unable to open warehouse '{path}': {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("unable to copy warehouse '{from}' to '{to}': {source}")]
+    Copy {
+        from: PathBuf,
+        to: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unable to replace warehouse '{path}': {source}")]
+    Replace {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("warehouse SQL failed ({context}): {source}")]
+    Sql {
+        context: String,
+        source: duckdb::Error,
+    },
+}
+
+fn sql_error(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> WarehouseError {
+    let context = context.into();
+    move |source| WarehouseError::Sql { context, source }
+}
+
+/// Creates the raw, config, analytics and meta schemas and their tables
+/// (with comments) on `conn`'s current database.
+///
+/// # Errors
+/// DuckDB failures.
+pub fn create_schema(conn: &Connection) -> Result<(), WarehouseError> {
+    conn.execute_batch(SCHEMA_SQL)
+        .map_err(sql_error("creating raw schema"))?;
+    conn.execute_batch(CONFIG_SCHEMA_SQL)
+        .map_err(sql_error("creating config and meta schemas"))
+}
+
+/// An exclusive lock on a warehouse path (`<warehouse>.lock` holds our PID).
+#[derive(Debug)]
+pub struct WarehouseLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl WarehouseLock {
+    /// Takes the lock, creating the warehouse directory if needed.
+    ///
+    /// # Errors
+    /// The directory cannot be created or written, or another run holds the lock.
+    pub fn acquire(warehouse: &Path) -> Result<Self, WarehouseError> {
+        let dir = parent_dir(warehouse);
+        std::fs::create_dir_all(&dir).map_err(|source| WarehouseError::CreateDir {
+            path: dir.clone(),
+            source,
+        })?;
+        let path = lock_path(warehouse);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|source| WarehouseError::NotWritable {
+                path: dir.clone(),
+                source,
+            })?;
+        match FileExt::try_lock_exclusive(&file) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                let pid = pid.trim();
+                return Err(WarehouseError::Locked {
+                    path: warehouse.to_path_buf(),
+                    pid: if pid.is_empty() { "unknown".into() } else { pid.to_string() },
+                });
+            }
+        }
+        let write_pid = |file: &mut File| -> std::io::Result<()> {
+            file.set_len(0)?;
+            file.rewind()?;
+            write!(file, "{}", std::process::id())?;
+            file.flush()
+        };
+        write_pid(&mut file).map_err(|source| WarehouseError::NotWritable {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Self { file, path })
+    }
+}
+
+impl Drop for WarehouseLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = FileExt::unlock(&self.file);
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "warehouse.duckdb".into())
+}
+
+fn lock_path(warehouse: &Path) -> PathBuf {
+    parent_dir(warehouse).join(format!("{}.lock", file_name(warehouse)))
+}
+
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".wal");
+    PathBuf::from(name)
+}
+
+fn temp_prefix(warehouse: &Path) -> String {
+    format!(".{}.tmp-", file_name(warehouse))
+}
+
+/// Removes temporary files left by killed runs. Call with the lock held.
+fn remove_stale_temps(warehouse: &Path) {
+    let dir = parent_dir(warehouse);
+    let prefix = temp_prefix(warehouse);
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Fails when another process (a SQL client, another tool) holds the
+/// existing warehouse open for writing. Opens it read-only, which changes nothing.
+fn ensure_not_held_open(warehouse: &Path) -> Result<(), WarehouseError> {
+    if !warehouse.exists() {
+        return Ok(());
+    }
+    match open_read_only(warehouse) {
+        Ok(_) => Ok(()),
+        Err(WarehouseError::Open { message, .. }) if message.to_lowercase().contains("lock") => {
+            Err(WarehouseError::HeldOpen {
+                path: warehouse.to_path_buf(),
+                message,
+            })
+        }
+        // A file we cannot read is not a reason to refuse replacing it.
+        Err(_) => Ok(()),
+    }
+}
+
+/// Opens an existing warehouse read-only (reports, charts, listing).
+///
+/// # Errors
+/// The file is missing, locked by a writer, or not a DuckDB database.
+pub fn open_read_only(warehouse: &Path) -> Result<Connection, WarehouseError> {
+    if !warehouse.exists() {
+        return Err(WarehouseError::Missing {
+            path: warehouse.to_path_buf(),
+        });
+    }
+    let conn = Connection::open_in_memory().map_err(|err| WarehouseError::Open {
+        path: warehouse.to_path_buf(),
+        message: err.to_string(),
+    })?;
+    conn.execute_batch(&format!(
+        "attach '{}' as {CATALOG} (read_only); use {CATALOG};",
+        sql_path(warehouse)
+    ))
+    .map_err(|err| WarehouseError::Open {
+        path: warehouse.to_path_buf(),
+        message: err.to_string(),
+    })?;
+    Ok(conn)
+}
+
+fn sql_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\'', "''")
+}
+
+/// A warehouse being built in a temporary file; [`Staging::commit`] renames
+/// it into place, dropping it without commit removes it.
+pub struct Staging {
+    conn: Option<Connection>,
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+    _lock: WarehouseLock,
+}
+
+impl Staging {
+    /// Starts a new, empty warehouse for `target` with the raw, config,
+    /// analytics and meta schemas.
+    ///
+    /// # Errors
+    /// Locking, directory or DuckDB failures.
+    pub fn create(target: &Path) -> Result<Self, WarehouseError> {
+        let mut staging = Self::prepare(target)?;
+        staging.attach()?;
+        create_schema(staging.conn())?;
+        Ok(staging)
+    }
+
+    /// Starts from a copy of the existing warehouse at `target` (queries on
+    /// a warehouse that already holds raw data).
+    ///
+    /// # Errors
+    /// The warehouse is missing, held open, or cannot be copied or opened.
+    pub fn copy_existing(target: &Path) -> Result<Self, WarehouseError> {
+        if !target.exists() {
+            return Err(WarehouseError::Missing {
+                path: target.to_path_buf(),
+            });
+        }
+        let mut staging = Self::prepare(target)?;
+        std::fs::copy(target, &staging.temp).map_err(|source| WarehouseError::Copy {
+            from: target.to_path_buf(),
+            to: staging.temp.clone(),
+            source,
+        })?;
+        let wal = wal_path(target);
+        if wal.exists() {
+            std::fs::copy(&wal, wal_path(&staging.temp)).map_err(|source| WarehouseError::Copy {
+                from: wal.clone(),
+                to: wal_path(&staging.temp),
+                source,
+            })?;
+        }
+        staging.attach()?;
+        Ok(staging)
+    }
+
+    fn prepare(target: &Path) -> Result<Self, WarehouseError> {
+        let lock = WarehouseLock::acquire(target)?;
+        remove_stale_temps(target);
+        ensure_not_held_open(target)?;
+        let temp = parent_dir(target).join(format!(
+            "{}{}",
+            temp_prefix(target),
+            std::process::id()
+        ));
+        // Probe that the directory accepts new files before doing real work.
+        File::create(&temp).map_err(|source| WarehouseError::NotWritable {
+            path: parent_dir(target),
+            source,
+        })?;
+        std::fs::remove_file(&temp).map_err(|source| WarehouseError::NotWritable {
+            path: parent_dir(target),
+            source,
+        })?;
+        Ok(Self {
+            conn: None,
+            temp,
+            target: target.to_path_buf(),
+            committed: false,
+            _lock: lock,
+        })
+    }
+
+    fn attach(&mut self) -> Result<(), WarehouseError> {
+        let conn = Connection::open_in_memory().map_err(|err| WarehouseError::Open {
+            path: self.temp.clone(),
+            message: err.to_string(),
+        })?;
+        let storage = if self.temp.exists() {
+            String::new()
+        } else {
+            format!(", storage_version '{STORAGE_VERSION}'")
+        };
+        conn.execute_batch(&format!(
+            "attach '{}' as {CATALOG} (read_write{storage}); use {CATALOG};",
+            sql_path(&self.temp)
+        ))
+        .map_err(|err| WarehouseError::Open {
+            path: self.temp.clone(),
+            message: err.to_string(),
+        })?;
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// The connection to the staged warehouse (attached as [`CATALOG`] and in use).
+    pub fn conn(&self) -> &Connection {
+        self.conn.as_ref().expect("staging connection lives until commit")
+    }
+
+    /// The final path the warehouse will have.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Checkpoints, closes and atomically renames the staged file onto the target.
+    ///
+    /// # Errors
+    /// Checkpoint or rename failures (the previous warehouse is then intact).
+    pub fn commit(mut self) -> Result<(), WarehouseError> {
+        if let Some(conn) = self.conn.take() {
+            conn.execute_batch(&format!("checkpoint {CATALOG}; use memory; detach {CATALOG};"))
+                .map_err(sql_error("checkpointing the new warehouse"))?;
+            drop(conn);
+        }
+        if let Ok(file) = File::open(&self.temp) {
+            let _ = file.sync_all();
+        }
+        // A WAL beside the old file belongs to the old file: it must not be
+        // replayed onto the new one.
+        let _ = std::fs::remove_file(wal_path(&self.target));
+        std::fs::rename(&self.temp, &self.target).map_err(|source| WarehouseError::Replace {
+            path: self.target.clone(),
+            source,
+        })?;
+        if let Ok(dir) = File::open(parent_dir(&self.target)) {
+            let _ = dir.sync_all();
+        }
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        self.conn.take();
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+            let _ = std::fs::remove_file(wal_path(&self.temp));
+        }
+    }
+}
+
+/// The five growth levers of the brief: (name, target stage, expected, low,
+/// high lift, confidence, ramp months, description).
+pub const GROWTH_LEVERS: [(&str, &str, f64, f64, f64, f64, i32, &str); 5] = [
+    (
+        "template_discovery",
+        "activation",
+        0.15,
+        0.08,
+        0.25,
+        0.7,
+        3,
+        "Surface templates by use case during onboarding so more new users create a first page.",
+    ),
+    (
+        "viral_sharing",
+        "collaboration",
+        0.20,
+        0.10,
+        0.35,
+        0.6,
+        4,
+        "One-click sharing and guest invites from any page, so habitual users bring collaborators.",
+    ),
+    (
+        "seo_content",
+        "signup",
+        0.25,
+        0.10,
+        0.40,
+        0.5,
+        6,
+        "Public template gallery and guides that rank in search: more visits convert to signups.",
+    ),
+    (
+        "mobile_experience",
+        "engagement",
+        0.12,
+        0.05,
+        0.20,
+        0.6,
+        5,
+        "Faster mobile editor and offline mode, so activated users come back on more days.",
+    ),
+    (
+        "api_integrations",
+        "monetization",
+        0.18,
+        0.08,
+        0.30,
+        0.5,
+        6,
+        "Public API and integrations (Slack, GitHub, calendar) that make the paid plan worth it for teams.",
+    ),
+];
+
+/// The seven funnel stages and their definitions (docs/METRICS.md).
+pub const FUNNEL_STAGES: [(&str, &str); 7] = [
+    ("awareness", "an anonymous visit to the website (raw.visits)"),
+    ("signup", "an account exists (raw.users)"),
+    ("activation", "created a first page within the activation window"),
+    (
+        "engagement",
+        "active on enough distinct days, from the activation day on, within the engagement window",
+    ),
+    (
+        "habit",
+        "active in consecutive signup-relative weeks (weeks 1..habit_window_weeks)",
+    ),
+    (
+        "collaboration",
+        "a share, invite, comment or co-edit after forming the habit, within the collaboration window",
+    ),
+    (
+        "monetization",
+        "started a paid subscription after collaborating, within the monetization window",
+    ),
+];
+
+/// TARGETS.md section 1: (id, measure, target, lower, upper, unit, note).
+pub fn calibration_targets(config: &Config) -> Vec<(String, String, f64, f64, f64, &'static str, String)> {
+    let users = config.users as f64;
+    let mut rows = vec![(
+        "C1".to_string(),
+        "users".to_string(),
+        users,
+        users,
+        users,
+        "count",
+        "exact".to_string(),
+    )];
+    // Event volume scales with users: ~15 events per user.
+    rows.push((
+        "C2".into(),
+        "events".into(),
+        15.0 * users,
+        10.0 * users,
+        20.0 * users,
+        "count",
+        "~750,000 for 50,000 users; bounds 500,000..1,000,000 scale with users".into(),
+    ));
+    for (segment, share) in ["individual", "small_team", "enterprise", "education"]
+        .iter()
+        .zip([0.45, 0.35, 0.15, 0.05])
+    {
+        rows.push((
+            format!("C3_{segment}"),
+            format!("share of users in segment {segment}"),
+            share,
+            share - 0.02,
+            share + 0.02,
+            "share",
+            "+-2 points".into(),
+        ));
+    }
+    for (channel, share) in [
+        "organic_search",
+        "social_media",
+        "referral",
+        "paid_ads",
+        "word_of_mouth",
+        "content",
+    ]
+    .iter()
+    .zip([0.30, 0.15, 0.25, 0.10, 0.15, 0.05])
+    {
+        rows.push((
+            format!("C4_{channel}"),
+            format!("share of users from channel {channel}"),
+            share,
+            share - 0.02,
+            share + 0.02,
+            "share",
+            "+-2 points".into(),
+        ));
+    }
+    let fixed: [(&str, &str, f64, f64, f64, &str, &str); 13] = [
+        ("C5", "users on a paid plan at the end (as_of_date)", 0.13, 0.11, 0.15, "share", "subscription active on as_of_date / all users"),
+        ("C6", "activation rate (first page within 7 days)", 0.60, 0.55, 0.65, "share", "among users observable for 7 days"),
+        ("C7", "awareness -> signup (visits that sign up)", 0.15, 0.12, 0.18, "share", "visits with a user / all visits"),
+        ("C8", "activation -> engagement step conversion", 0.45, 0.40, 0.50, "share", "funnel cohort; a 55% drop"),
+        ("C9", "strict funnel signup -> paid", 0.012, 0.008, 0.016, "share", "through every stage in order, funnel cohort. Tension: the brief calls activation -> engagement the largest drop, but its own stage rates make collaboration -> monetization (75% drop) the largest; the report names the measured largest"),
+        ("C10", "paid conversion, enterprise / individual", 6.0, 5.0, 7.0, "ratio", "ever paid by as_of_date"),
+        ("C11", "month-1 retention, fast activators (< 24 h) / the rest", 2.0, 1.7, 2.3, "ratio", "users observable for month 1"),
+        ("C12_m1", "monthly retention, month 1", 0.45, 0.42, 0.48, "share", "pooled over all cohorts, right-censored"),
+        ("C12_m3", "monthly retention, month 3", 0.29, 0.26, 0.32, "share", "pooled over all cohorts, right-censored"),
+        ("C12_m6", "monthly retention, month 6", 0.19, 0.16, 0.22, "share", "pooled over all cohorts, right-censored"),
+        ("C13", "month-1 retention, latest 6 complete cohorts vs first 6 (relative)", 0.08, 0.05, 0.11, "ratio", "latest / first - 1"),
+        ("C14", "share of events from the top 10% of users", 0.50, 0.45, 0.55, "share", "users ranked by event count"),
+        ("C15", "paid conversion, referral / paid_ads", 1.5, 1.0, 1_000_000.0, "ratio", "direction only: passes when referral converts better (> 1); the target value is indicative"),
+    ];
+    for (id, measure, target, lower, upper, unit, note) in fixed {
+        rows.push((id.into(), measure.into(), target, lower, upper, unit, note.into()));
+    }
+    rows
+}
+
+/// Writes `config.params`, `config.growth_levers`, `config.funnel_stages`
+/// and `config.calibration_targets` for `config`.
+///
+/// # Errors
+/// DuckDB failures.
+pub fn write_config_tables(conn: &Connection, config: &Config, seed: Option<u64>) -> Result<(), WarehouseError> {
+    let a = &config.analysis;
+    conn.execute("delete from config.params", [])
+        .map_err(sql_error("clearing config.params"))?;
+    conn.execute(
+        "insert into config.params values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            config.start,
+            config.end,
+            config.end,
+            a.activation_window_days,
+            a.engagement_window_days,
+            a.engagement_min_active_days,
+            a.habit_window_weeks,
+            a.habit_consecutive_weeks,
+            a.collaboration_window_days,
+            a.monetization_window_days,
+            a.north_star_target,
+            config.users as i64,
+            a.population_users,
+            a.arpu_monthly,
+            a.stickiness_benchmark,
+            a.signup_growth_monthly,
+            a.projection_months,
+            seed.unwrap_or(0) as i64,
+        ],
+    )
+    .map_err(sql_error("writing config.params"))?;
+
+    conn.execute("delete from config.growth_levers", [])
+        .map_err(sql_error("clearing config.growth_levers"))?;
+    for (index, (name, stage, expected, low, high, confidence, ramp, description)) in
+        GROWTH_LEVERS.iter().enumerate()
+    {
+        conn.execute(
+            "insert into config.growth_levers values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![index as i32 + 1, name, stage, expected, low, high, confidence, ramp, description],
+        )
+        .map_err(sql_error("writing config.growth_levers"))?;
+    }
+    conn.execute("delete from config.funnel_stages", [])
+        .map_err(sql_error("clearing config.funnel_stages"))?;
+    for (index, (name, definition)) in FUNNEL_STAGES.iter().enumerate() {
+        conn.execute(
+            "insert into config.funnel_stages values (?, ?, ?)",
+            params![index as i32 + 1, name, definition],
+        )
+        .map_err(sql_error("writing config.funnel_stages"))?;
+    }
+    conn.execute("delete from config.calibration_targets", [])
+        .map_err(sql_error("clearing config.calibration_targets"))?;
+    for (id, measure, target, lower, upper, unit, note) in calibration_targets(config) {
+        conn.execute(
+            "insert into config.calibration_targets values (?, ?, ?, ?, ?, ?, ?)",
+            params![id, measure, target, lower, upper, unit, note],
+        )
+        .map_err(sql_error("writing config.calibration_targets"))?;
+    }
+    Ok(())
+}
+
+/// One row of `meta.pipeline_runs`.
+pub struct PipelineRun<'a> {
+    pub command: &'a str,
+    pub seed: Option<u64>,
+    pub config_toml: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub generate_ms: Option<i64>,
+    pub query_ms: Option<i64>,
+    pub check_ms: Option<i64>,
+}
+
+/// Appends a row to `meta.pipeline_runs`.
+///
+/// # Errors
+/// DuckDB failures.
+pub fn record_pipeline_run(conn: &Connection, run: &PipelineRun<'_>) -> Result<(), WarehouseError> {
+    let users: i64 = conn
+        .query_row("select count(*) from raw.users", [], |row| row.get(0))
+        .map_err(sql_error("counting raw.users"))?;
+    conn.execute(
+        "insert into meta.pipeline_runs
+         select coalesce(max(run_id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? from meta.pipeline_runs",
+        params![
+            run.command,
+            env!("CARGO_PKG_VERSION"),
+            run.seed.map(|seed| seed as i64),
+            users,
+            run.config_toml,
+            run.started_at.naive_utc(),
+            chrono::Utc::now().naive_utc(),
+            run.generate_ms,
+            run.query_ms,
+            run.check_ms,
+        ],
+    )
+    .map_err(sql_error("writing meta.pipeline_runs"))?;
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! TARGETS.md section 1: the default 50,000-user run meets every target,
+//! measured by `queries/calibration/calibration.sql` on the warehouse.
+
+use crate::common::{default_warehouse, open, TestResult};
+
+#[test]
+fn default_run_meets_every_calibration_target() -> TestResult {
+    let conn = open(default_warehouse());
+    let mut statement = conn.prepare(
+        "select target_id, measure, target_value, lower_bound, upper_bound, measured, passed \
+         from analytics.calibration order by target_id",
+    )?;
+    let rows: Vec<(String, String, f64, f64, f64, Option<f64>, Option<bool>)> = statement
+        .query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    // 15 targets, C3 split in 4 segments, C4 in 6 channels, C12 in 3 months.
+    assert_eq!(rows.len(), 15 - 3 + 4 + 6 + 3, "one row per target id");
+    let mut failures = Vec::new();
+    for (id, measure, target, lower, upper, measured, passed) in &rows {
+        eprintln!("{id:<20} target {target:>12.4} measured {measured:>12.4?} [{lower}, {upper}] {measure}");
+        let measured = measured.ok_or_else(|| format!("{id}: measured is NULL"))?;
+        let in_bounds = measured >= *lower && measured <= *upper;
+        assert_eq!(Some(in_bounds), *passed, "{id}: passed flag disagrees with bounds");
+        if !in_bounds {
+            failures.push(format!("{id} ({measure}): measured {measured:.4}, accepted [{lower}, {upper}]"));
+        }
+    }
+    assert!(failures.is_empty(), "calibration misses:\n{}", failures.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn default_run_has_no_signup_pile_up_and_no_event_outside_the_period() -> TestResult {
+    let conn = open(default_warehouse());
+    // TARGETS.md mistake 1: the last day holds no pile-up (growth 3x: ~0.25%).
+    let last_day_share: f64 = conn.query_row(
+        "select cast(count(*) filter (where cast(signup_at as date) = date '2025-12-31') as double) / count(*) from raw.users",
+        [],
+        |row| row.get(0),
+    )?;
+    assert!(last_day_share < 0.005, "last-day share {last_day_share}");
+    let outside: i64 = conn.query_row(
+        "select count(*) from raw.events as events \
+         inner join raw.users as users on users.user_id = events.user_id \
+         where events.occurred_at < users.signup_at \
+            or events.occurred_at >= timestamp '2026-01-01' \
+            or events.occurred_at < timestamp '2023-01-01'",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(outside, 0);
+    let failed_checks: i64 = conn.query_row(
+        "select count(*) from meta.check_results where not passed",
+        [],
+        |row| row.get(0),
+    )?;
+    let checks: i64 = conn.query_row("select count(*) from meta.check_results", [], |row| row.get(0))?;
+    assert!(checks >= 5, "checks ran: {checks}");
+    assert_eq!(failed_checks, 0);
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! Helpers shared by the integration tests: temp dirs, running the binary,
+//! a default warehouse built once per test process, table checksums.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use duckdb::Connection;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The compiled `northstar` binary.
+pub fn northstar() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_northstar"));
+    command.env_remove("RUST_LOG");
+    command
+}
+
+/// Runs `northstar` with `args` in `dir`; returns the output.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    northstar()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the northstar binary runs")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A temp dir that lives as long as the returned guard.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("northstar-test-")
+        .tempdir()
+        .expect("a temp dir can be created")
+}
+
+/// The default 50,000-user warehouse after `northstar run`, built once per
+/// test process (the calibration and compatibility tests share it).
+pub fn default_warehouse() -> &'static Path {
+    static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = BUILT.get_or_init(|| {
+        let dir = temp_dir();
+        let path = dir.path().join("northstar.duckdb");
+        let output = northstar()
+            .args(["--quiet", "run", "--warehouse"])
+            .arg(&path)
+            .output()
+            .expect("the northstar binary runs");
+        assert!(
+            output.status.success(),
+            "northstar run failed: {}",
+            stderr(&output)
+        );
+        (dir, path)
+    });
+    path
+}
+
+/// Opens a warehouse file read-only.
+pub fn open(path: &Path) -> Connection {
+    let conn = Connection::open_in_memory().expect("in-memory duckdb");
+    conn.execute_batch(&format!(
+        "attach '{}' as wh (read_only); use wh;",
+        path.display()
+    ))
+    .expect("warehouse opens");
+    conn
+}
+
+/// Order-independent checksums of every raw and config table: (table, rows, hash).
+pub fn table_checksums(conn: &Connection, schemas: &[&str]) -> Vec<(String, i64, String)> {
+    let list = schemas
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut statement = conn
+        .prepare(&format!(
+            "select schema_name || '.' || table_name from duckdb_tables() \
+             where database_name = current_database() and schema_name in ({list}) order by 1"
+        ))
+        .expect("table list");
+    let tables: Vec<String> = statement
+        .query_map([], |row| row.get(0))
+        .expect("tables")
+        .collect::<Result<_, _>>()
+        .expect("table names");
+    tables
+        .into_iter()
+        .map(|table| {
+            let (rows, hash): (i64, String) = conn
+                .query_row(
+                    &format!(
+                        "select count(*), coalesce(cast(sum(hash(t)) as varchar), '0') from {table} as t"
+                    ),
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .expect("checksum");
+            (table, rows, hash)
+        })
+        .collect()
+}
+
+/// SHA-256 of a file's bytes (to prove a warehouse is untouched).
+pub fn file_digest(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).expect("file is readable");
+    hex::encode(Sha256::digest(bytes))
+}
