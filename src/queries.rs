@@ -92,6 +92,14 @@ pub struct QueryFile {
     depends_line: usize,
 }
 
+impl QueryFile {
+    /// The `COMMENT ON TABLE analytics.<name>` text: description, grain,
+    /// source path and version (the same on DuckDB and PostgreSQL).
+    pub fn table_comment(&self) -> String {
+        format!("{} ({}; {} v{})", self.description, self.grain, self.path, self.version)
+    }
+}
+
 /// Reads query files from `dir`, or the embedded copy when `dir` is None.
 ///
 /// # Errors
@@ -420,11 +428,10 @@ pub fn run(conn: &Connection, files: &[QueryFile], progress: &ProgressBar) -> Re
                     params![file.name, file.version, file.checksum, file.path, rows, elapsed],
                 )
                 .map_err(record_error(&file.name))?;
-                let comment = format!("{} ({}; {} v{})", file.description, file.grain, file.path, file.version);
                 conn.execute_batch(&format!(
                     "comment on table analytics.{} is '{}'",
                     file.name,
-                    comment.replace('\'', "''")
+                    file.table_comment().replace('\'', "''")
                 ))
                 .map_err(execute_error)?;
             }

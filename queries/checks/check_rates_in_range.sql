@@ -4,7 +4,10 @@
 -- grain: one row per rate value outside [0, 1]
 -- description: every rate (conversions, retention, stickiness, activation, adoption, lifted rates) lies in [0, 1]
 with rates as (
-    select 'funnel_stages.step_conversion' as rate_name, cast(stage_order as varchar) as row_key, step_conversion as rate
+    select
+        'funnel_stages.step_conversion' as rate_name,
+        cast(stage_order as varchar) as row_key,
+        step_conversion as rate
     from analytics.funnel_stages
     union all
     select 'funnel_stages.overall_conversion', cast(stage_order as varchar), overall_conversion

@@ -4,7 +4,11 @@
 -- grain: one row per offending id (NULL or duplicated) per raw table
 -- description: ids are non-null and unique in raw.users, raw.workspaces, raw.events, raw.visits, raw.subscriptions, and (workspace_id, user_id) is unique in raw.workspace_members
 with users as (
-    select 'raw.users' as table_name, user_id as id, cast(null as bigint) as second_id, cast(count(*) as bigint) as occurrences
+    select
+        'raw.users' as table_name,
+        user_id as id,
+        cast(null as bigint) as second_id,
+        cast(count(*) as bigint) as occurrences
     from raw.users
     group by user_id
     having user_id is null or count(*) > 1

@@ -88,13 +88,14 @@ rates as (
     from counts
 ),
 
--- the largest drop-off among stages 2..7 (ties: the earliest stage)
+-- the largest drop-off of the product funnel, stages 3..7 (signup -> paid; ties: the
+-- earliest stage). Awareness -> signup is a visit-level rate and is reported, not ranked.
 ranked as (
     select
         rates.*,
         1 - step_conversion as drop_off,
         row_number() over (
-            order by case when stage_order >= 2 then 1 - step_conversion end desc nulls last, stage_order
+            order by case when stage_order >= 3 then 1 - step_conversion end desc nulls last, stage_order
         ) as drop_off_rank
     from rates
 ),

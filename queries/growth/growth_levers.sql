@@ -47,6 +47,8 @@ levers as (
         annual.annual_signups,
         cast(params.arpu_monthly as double precision) as arpu_monthly,
         case
+            when coalesce(annual.annual_signups, 0) = 0
+                then 'empty funnel cohort: no signup has an observable monetization window'
             when stages.stage_order is null or stages.stage_order < 2
                 then 'target stage ' || growth_levers.target_stage || ' has no step conversion to lift'
             when stages.step_conversion is null
@@ -55,8 +57,6 @@ levers as (
                 then 'no users reached ' || growth_levers.target_stage || ': a relative lift of a zero rate is zero'
             when coalesce(baseline.baseline_overall_conversion, 0) = 0
                 then 'no user of the funnel cohort reached monetization: no baseline conversion to lift'
-            when annual.annual_signups is null
-                then 'no funnel cohort: the period is shorter than the monetization window'
         end as status_reason
     from config.growth_levers as growth_levers
     cross join baseline

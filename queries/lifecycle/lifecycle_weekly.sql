@@ -1,7 +1,7 @@
 -- name: lifecycle_weekly
 -- version: 1
 -- depends: user_weeks
--- grain: one row per complete ISO week from the week of period_start
+-- grain: one row per complete ISO week (all seven days within period_start..as_of_date)
 -- description: PostHog lifecycle per week: new (first-ever active week), returning (active this and the previous week), resurrecting (active this week, not the previous, active before), dormant (active the previous week, not this one; negative count)
 with params as (
     select period_start, as_of_date from config.params
@@ -15,7 +15,8 @@ weeks as (
         date_trunc('week', cast(params.as_of_date as timestamp)),
         interval '7 days'
     ) as week_series (g)
-    where cast(week_series.g as date) + 6 <= params.as_of_date
+    where cast(week_series.g as date) >= params.period_start
+        and cast(week_series.g as date) + 6 <= params.as_of_date
 ),
 
 user_weeks as (

@@ -48,7 +48,9 @@ user_counts as (
 final as (
     select
         weeks.week_start,
-        weeks.week_start + 6 <= params.as_of_date as is_complete_week,
+        -- complete: all seven days inside [period_start, as_of_date]
+        weeks.week_start >= params.period_start
+            and weeks.week_start + 6 <= params.as_of_date as is_complete_week,
         coalesce(workspace_counts.collaborative_workspaces, cast(0 as bigint)) as collaborative_workspaces,
         coalesce(user_counts.wau, cast(0 as bigint)) as wau,
         coalesce(workspace_counts.active_workspaces, cast(0 as bigint)) as active_workspaces,

@@ -15,9 +15,9 @@ create table config.params (
     north_star_target bigint not null,
     sample_users bigint not null,
     population_users bigint not null,
-    arpu_monthly double not null,
-    stickiness_benchmark double not null,
-    signup_growth_monthly double not null,
+    arpu_monthly double precision not null,
+    stickiness_benchmark double precision not null,
+    signup_growth_monthly double precision not null,
     projection_months integer not null,
     seed bigint not null
 );
@@ -45,10 +45,10 @@ create table config.growth_levers (
     lever_id integer not null,
     lever_name varchar not null,
     target_stage varchar not null,
-    expected_lift double not null,
-    low_lift double not null,
-    high_lift double not null,
-    confidence double not null,
+    expected_lift double precision not null,
+    low_lift double precision not null,
+    high_lift double precision not null,
+    confidence double precision not null,
     ramp_months integer not null,
     description varchar not null
 );
@@ -76,9 +76,9 @@ comment on column config.funnel_stages.definition is 'Plain-language definition 
 create table config.calibration_targets (
     target_id varchar not null,
     measure varchar not null,
-    target_value double not null,
-    lower_bound double not null,
-    upper_bound double not null,
+    target_value double precision not null,
+    lower_bound double precision not null,
+    upper_bound double precision not null,
     unit varchar not null,
     note varchar not null
 );

@@ -93,7 +93,7 @@ create table raw.subscriptions (
     seats integer not null,
     started_at timestamp not null,
     ended_at timestamp,
-    monthly_revenue double not null
+    monthly_revenue double precision not null
 );
 comment on table raw.subscriptions is 'Paid subscriptions: one row per subscription, billed monthly while active.';
 comment on column raw.subscriptions.subscription_id is 'Integer subscription id, unique.';

@@ -1,0 +1,929 @@
+//! Every chart and KPI tile, in one place: the query that reads its
+//! analytics table(s) and how the rows map to a [`Figure`].
+//!
+//! Rust only selects, orders and reshapes rows here (a long table pivoted
+//! into one series per segment); every number is computed by the SQL in
+//! `queries/`.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use duckdb::Connection;
+
+use super::figure::{
+    palette, thousands, Cartesian, Figure, Heatmap, Plot, Series, SeriesKind, Unit, XValues,
+    REFERENCE_COLOR,
+};
+use super::ChartError;
+
+/// One KPI tile of the dashboard.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KpiTile {
+    pub label: &'static str,
+    /// The headline value, formatted with its unit ("n/a" when the table has none).
+    pub value: String,
+    /// One line of context (target, window, date).
+    pub detail: String,
+    /// `good`, `bad` or `neutral`: colours the tile.
+    pub status: &'static str,
+    /// The analytics table it reads.
+    pub source: &'static str,
+}
+
+/// A chart builder: reads its tables, returns the figure.
+type Builder = fn(&Connection) -> Result<Figure, ChartError>;
+
+/// The charts, in dashboard order.
+pub const CHARTS: &[(&str, Builder)] = &[
+    ("north_star", north_star),
+    ("active_users", active_users),
+    ("stickiness", stickiness),
+    ("lifecycle", lifecycle),
+    ("funnel", funnel),
+    ("funnel_by_segment", funnel_by_segment),
+    ("cohort_retention", cohort_retention),
+    ("day_n_retention", day_n_retention),
+    ("cohort_ltv", cohort_ltv),
+    ("feature_adoption", feature_adoption),
+    ("power_user_curve", power_user_curve),
+    ("mrr", mrr),
+    ("growth_levers", growth_levers),
+    ("growth_projection", growth_projection),
+    ("growth_sensitivity", growth_sensitivity),
+];
+
+/// Builds every figure in dashboard order.
+///
+/// # Errors
+/// A missing table or column ([`ChartError::Query`]).
+pub fn build_all(conn: &Connection) -> Result<Vec<Figure>, ChartError> {
+    CHARTS.iter().map(|(_, build)| build(conn)).collect()
+}
+
+/// Runs `sql` and maps each row; errors name the chart and the table.
+fn read<T>(
+    conn: &Connection,
+    chart: &'static str,
+    table: &'static str,
+    sql: &str,
+    mut map: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
+) -> Result<Vec<T>, ChartError> {
+    let error = |source| ChartError::Query {
+        chart,
+        table,
+        source,
+    };
+    let mut statement = conn.prepare(sql).map_err(error)?;
+    let rows = statement.query_map([], |row| map(row)).map_err(error)?;
+    rows.collect::<Result<Vec<T>, _>>().map_err(error)
+}
+
+fn date(chart: &'static str, text: &str) -> Result<NaiveDate, ChartError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| ChartError::BadValue {
+        chart,
+        value: text.to_string(),
+        expected: "a date",
+    })
+}
+
+fn dates(chart: &'static str, texts: &[String]) -> Result<Vec<NaiveDate>, ChartError> {
+    texts.iter().map(|text| date(chart, text)).collect()
+}
+
+fn line(name: &str, index: usize, values: Vec<Option<f64>>) -> Series {
+    Series {
+        name: name.to_string(),
+        kind: SeriesKind::Line,
+        values,
+        stack: None,
+        color: palette(index),
+    }
+}
+
+fn bar(name: &str, index: usize, values: Vec<Option<f64>>) -> Series {
+    Series {
+        kind: SeriesKind::Bar,
+        ..line(name, index, values)
+    }
+}
+
+fn reference(name: String, value: Option<f64>, points: usize) -> Series {
+    Series {
+        name,
+        kind: SeriesKind::Reference,
+        values: vec![value; points],
+        stack: None,
+        color: REFERENCE_COLOR,
+    }
+}
+
+/// Pivots long rows `(series, category, value)` into one series per distinct
+/// `series` (in first-seen order) over the categories in first-seen order.
+fn pivot(rows: &[(String, String, Option<f64>)]) -> (Vec<String>, Vec<(String, Vec<Option<f64>>)>) {
+    let mut categories: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut cells: BTreeMap<(usize, usize), Option<f64>> = BTreeMap::new();
+    for (name, category, value) in rows {
+        let category_index = match categories.iter().position(|c| c == category) {
+            Some(index) => index,
+            None => {
+                categories.push(category.clone());
+                categories.len() - 1
+            }
+        };
+        let name_index = match names.iter().position(|n| n == name) {
+            Some(index) => index,
+            None => {
+                names.push(name.clone());
+                names.len() - 1
+            }
+        };
+        cells.insert((name_index, category_index), *value);
+    }
+    let series = names
+        .into_iter()
+        .enumerate()
+        .map(|(name_index, name)| {
+            let values = (0..categories.len())
+                .map(|category_index| cells.get(&(name_index, category_index)).copied().flatten())
+                .collect();
+            (name, values)
+        })
+        .collect();
+    (categories, series)
+}
+
+fn north_star(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "north_star";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.north_star_weekly",
+        "select cast(week_start as varchar), cast(collaborative_workspaces as double) \
+         from analytics.north_star_weekly where is_complete_week order by week_start",
+        |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<f64>>(1)?)),
+    )?;
+    let target = read(
+        conn,
+        NAME,
+        "analytics.north_star_summary",
+        "select cast(target as double) from analytics.north_star_summary",
+        |row| row.get::<_, Option<f64>>(0),
+    )?
+    .into_iter()
+    .next()
+    .flatten();
+    let weeks: Vec<String> = rows.iter().map(|(week, _)| week.clone()).collect();
+    let values = rows.iter().map(|(_, value)| *value).collect();
+    let target_name = match target {
+        Some(value) => format!("target ({})", Unit::Count.format(value)),
+        None => "target".to_string(),
+    };
+    Ok(Figure {
+        name: NAME,
+        title: "North Star: weekly active collaborative workspaces".into(),
+        source: "analytics.north_star_weekly, analytics.north_star_summary (complete ISO weeks)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &weeks)?),
+            x_label: "ISO week (Monday)".into(),
+            x_unit: Unit::Count,
+            y_label: "workspaces with a collaborative action".into(),
+            y_unit: Unit::Count,
+            series: vec![
+                line("WACW", 0, values),
+                reference(target_name, target, weeks.len()),
+            ],
+            horizontal: false,
+        }),
+    })
+}
+
+fn active_users(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "active_users";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.dau_mau",
+        "select cast(activity_date as varchar), cast(dau as double), cast(wau as double), cast(mau as double) \
+         from analytics.dau_mau order by activity_date",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+                row.get::<_, Option<f64>>(3)?,
+            ))
+        },
+    )?;
+    let days: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
+    Ok(Figure {
+        name: NAME,
+        title: "Daily, weekly and monthly active users".into(),
+        source: "analytics.dau_mau (WAU: 7-day window, MAU: 30-day window)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &days)?),
+            x_label: "day".into(),
+            x_unit: Unit::Count,
+            y_label: "active users".into(),
+            y_unit: Unit::Count,
+            series: vec![
+                line("DAU", 0, rows.iter().map(|row| row.1).collect()),
+                line("WAU", 1, rows.iter().map(|row| row.2).collect()),
+                line("MAU", 2, rows.iter().map(|row| row.3).collect()),
+            ],
+            horizontal: false,
+        }),
+    })
+}
+
+fn stickiness(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "stickiness";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.dau_mau",
+        "select cast(activity_date as varchar), stickiness from analytics.dau_mau order by activity_date",
+        |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<f64>>(1)?)),
+    )?;
+    let benchmark = read(
+        conn,
+        NAME,
+        "analytics.engagement_summary",
+        "select cast(stickiness_benchmark as double) from analytics.engagement_summary",
+        |row| row.get::<_, Option<f64>>(0),
+    )?
+    .into_iter()
+    .next()
+    .flatten();
+    let days: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
+    let benchmark_name = match benchmark {
+        Some(value) => format!("benchmark ({})", Unit::Percent.format(value)),
+        None => "benchmark".to_string(),
+    };
+    Ok(Figure {
+        name: NAME,
+        title: "Stickiness (DAU / MAU) against the benchmark".into(),
+        source: "analytics.dau_mau, analytics.engagement_summary".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &days)?),
+            x_label: "day".into(),
+            x_unit: Unit::Count,
+            y_label: "DAU / MAU".into(),
+            y_unit: Unit::Percent,
+            series: vec![
+                line("DAU/MAU", 0, rows.iter().map(|row| row.1).collect()),
+                reference(benchmark_name, benchmark, days.len()),
+            ],
+            horizontal: false,
+        }),
+    })
+}
+
+fn lifecycle(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "lifecycle";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.lifecycle_weekly",
+        "select cast(week_start as varchar), cast(new_users as double), cast(returning_users as double), \
+         cast(resurrecting_users as double), cast(dormant_users as double) \
+         from analytics.lifecycle_weekly order by week_start",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                [
+                    row.get::<_, Option<f64>>(1)?,
+                    row.get::<_, Option<f64>>(2)?,
+                    row.get::<_, Option<f64>>(3)?,
+                    row.get::<_, Option<f64>>(4)?,
+                ],
+            ))
+        },
+    )?;
+    let weeks: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
+    let series = ["new", "returning", "resurrecting", "dormant"]
+        .iter()
+        .enumerate()
+        .map(|(index, name)| Series {
+            stack: Some("users"),
+            // dormant in grey-red so the negative bars read as loss
+            color: if *name == "dormant" { "#d64550" } else { palette(index) },
+            ..bar(name, index, rows.iter().map(|row| row.1[index]).collect())
+        })
+        .collect();
+    Ok(Figure {
+        name: NAME,
+        title: "Weekly lifecycle: new, returning, resurrecting and dormant users".into(),
+        source: "analytics.lifecycle_weekly (dormant shown below zero)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &weeks)?),
+            x_label: "ISO week (Monday)".into(),
+            x_unit: Unit::Count,
+            y_label: "users".into(),
+            y_unit: Unit::Count,
+            series,
+            horizontal: false,
+        }),
+    })
+}
+
+fn funnel(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "funnel";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.funnel_stages",
+        "select stage_name, cast(users as double), overall_conversion \
+         from analytics.funnel_stages order by stage_order",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+            ))
+        },
+    )?;
+    Ok(Figure {
+        name: NAME,
+        title: "Seven-stage funnel: users reaching each stage".into(),
+        source: "analytics.funnel_stages (funnel cohort, strict order)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Categories(rows.iter().map(|row| row.0.clone()).collect()),
+            x_label: "stage".into(),
+            x_unit: Unit::Count,
+            y_label: "users".into(),
+            y_unit: Unit::Count,
+            series: vec![bar("users", 0, rows.iter().map(|row| row.1).collect())],
+            horizontal: true,
+        }),
+    })
+}
+
+fn funnel_by_segment(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "funnel_by_segment";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.funnel_by_segment",
+        "select dimension_value, stage_name, overall_conversion \
+         from analytics.funnel_by_segment order by stage_order, dimension_value",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+            ))
+        },
+    )?;
+    let (stages, by_segment) = pivot(&rows);
+    Ok(Figure {
+        name: NAME,
+        title: "Funnel by segment: share of signups reaching each stage".into(),
+        source: "analytics.funnel_by_segment (overall conversion)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Categories(stages),
+            x_label: "stage".into(),
+            x_unit: Unit::Count,
+            y_label: "share of signups".into(),
+            y_unit: Unit::Percent,
+            series: by_segment
+                .into_iter()
+                .enumerate()
+                .map(|(index, (name, values))| bar(&name, index, values))
+                .collect(),
+            horizontal: false,
+        }),
+    })
+}
+
+fn cohort_retention(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "cohort_retention";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.cohort_retention",
+        "select strftime(cohort_month, '%Y-%m'), cast(months_since_signup as bigint), retention_rate \
+         from analytics.cohort_retention order by cohort_month, months_since_signup",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+            ))
+        },
+    )?;
+    let mut cohorts: Vec<String> = Vec::new();
+    let mut months: Vec<i64> = rows.iter().map(|row| row.1).collect();
+    months.sort_unstable();
+    months.dedup();
+    let mut cells = Vec::with_capacity(rows.len());
+    for (cohort, month, value) in &rows {
+        if cohorts.last() != Some(cohort) {
+            cohorts.push(cohort.clone());
+        }
+        let x = months.binary_search(month).unwrap_or_default();
+        cells.push((x, cohorts.len() - 1, *value));
+    }
+    Ok(Figure {
+        name: NAME,
+        title: "Cohort retention: share of each signup month active in month N".into(),
+        source: "analytics.cohort_retention (blank: not yet observable for the whole cohort)".into(),
+        plot: Plot::Heatmap(Heatmap {
+            x: months.iter().map(|month| month.to_string()).collect(),
+            x_label: "months since signup (N)".into(),
+            y: cohorts,
+            y_label: "signup month".into(),
+            cells,
+            unit: Unit::Percent,
+        }),
+    })
+}
+
+fn day_n_retention(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "day_n_retention";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.day_n_retention",
+        "select cast(day_number as double), on_day_rate, on_or_after_rate \
+         from analytics.day_n_retention order by day_number",
+        |row| {
+            Ok((
+                row.get::<_, f64>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+            ))
+        },
+    )?;
+    Ok(Figure {
+        name: NAME,
+        title: "Day-N retention".into(),
+        source: "analytics.day_n_retention (users whose day N is observable)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Numbers(rows.iter().map(|row| row.0).collect()),
+            x_label: "days since signup (N)".into(),
+            x_unit: Unit::Count,
+            y_label: "share of users".into(),
+            y_unit: Unit::Percent,
+            series: vec![
+                line("active on day N", 0, rows.iter().map(|row| row.1).collect()),
+                line("active on or after day N", 1, rows.iter().map(|row| row.2).collect()),
+            ],
+            horizontal: false,
+        }),
+    })
+}
+
+/// Signup-relative months shown as LTV curves (month 0 is days 0..29).
+const LTV_MONTHS: [i64; 4] = [0, 3, 6, 12];
+
+fn cohort_ltv(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "cohort_ltv";
+    let months = LTV_MONTHS.map(|month| month.to_string()).join(", ");
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.cohort_ltv",
+        &format!(
+            "select 'by month ' || cast(months_since_signup as varchar), cast(cohort_month as varchar), ltv \
+             from analytics.cohort_ltv where months_since_signup in ({months}) \
+             order by months_since_signup, cohort_month"
+        ),
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+            ))
+        },
+    )?;
+    let (cohorts, by_month) = pivot(&rows);
+    // every month lists the same cohort grid, so first-seen order is cohort order
+    Ok(Figure {
+        name: NAME,
+        title: "Lifetime value by signup cohort".into(),
+        source: "analytics.cohort_ltv (cumulative revenue per cohort user; gaps: not yet observable)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &cohorts)?),
+            x_label: "signup month (cohort)".into(),
+            x_unit: Unit::Count,
+            y_label: "revenue per cohort user".into(),
+            y_unit: Unit::Usd,
+            series: by_month
+                .into_iter()
+                .enumerate()
+                .map(|(index, (name, values))| line(&name, index, values))
+                .collect(),
+            horizontal: false,
+        }),
+    })
+}
+
+fn feature_adoption(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "feature_adoption";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.feature_adoption",
+        "select segment, feature, adoption_rate from analytics.feature_adoption \
+         order by segment <> 'all', segment, feature",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+            ))
+        },
+    )?;
+    let (features, by_segment) = pivot(&rows);
+    Ok(Figure {
+        name: NAME,
+        title: "Feature adoption by segment".into(),
+        source: "analytics.feature_adoption (users with at least one use / users of the segment)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Categories(features),
+            x_label: "feature (event type)".into(),
+            x_unit: Unit::Count,
+            y_label: "adopters / users".into(),
+            y_unit: Unit::Percent,
+            series: by_segment
+                .into_iter()
+                .enumerate()
+                .map(|(index, (name, values))| bar(&name, index, values))
+                .collect(),
+            horizontal: false,
+        }),
+    })
+}
+
+fn power_user_curve(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "power_user_curve";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.power_user_curve",
+        "select cast(active_days as varchar), share_of_active_users \
+         from analytics.power_user_curve order by active_days",
+        |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<f64>>(1)?)),
+    )?;
+    Ok(Figure {
+        name: NAME,
+        title: "Power-user curve (L28)".into(),
+        source: "analytics.power_user_curve (users active in the 28 days ending as_of_date)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Categories(rows.iter().map(|row| row.0.clone()).collect()),
+            x_label: "days active in the last 28 days".into(),
+            x_unit: Unit::Count,
+            y_label: "share of active users".into(),
+            y_unit: Unit::Percent,
+            series: vec![bar("share of active users", 0, rows.iter().map(|row| row.1).collect())],
+            horizontal: false,
+        }),
+    })
+}
+
+fn mrr(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "mrr";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.mrr_monthly",
+        "select cast(month_start as varchar), mrr from analytics.mrr_monthly order by month_start",
+        |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<f64>>(1)?)),
+    )?;
+    let months: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
+    Ok(Figure {
+        name: NAME,
+        title: "Monthly recurring revenue".into(),
+        source: "analytics.mrr_monthly (subscriptions active on the month's last day)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &months)?),
+            x_label: "month".into(),
+            x_unit: Unit::Count,
+            y_label: "MRR (USD per month)".into(),
+            y_unit: Unit::Usd,
+            series: vec![line("MRR", 0, rows.iter().map(|row| row.1).collect())],
+            horizontal: false,
+        }),
+    })
+}
+
+fn growth_levers(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "growth_levers";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.growth_levers",
+        "select lever_name, annual_revenue_low, annual_revenue_expected, annual_revenue_high \
+         from analytics.growth_levers order by lever_rank, lever_id",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                [
+                    row.get::<_, Option<f64>>(1)?,
+                    row.get::<_, Option<f64>>(2)?,
+                    row.get::<_, Option<f64>>(3)?,
+                ],
+            ))
+        },
+    )?;
+    let series = ["low", "expected", "high"]
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            bar(
+                &format!("{name} lift"),
+                index,
+                rows.iter().map(|row| row.1[index]).collect(),
+            )
+        })
+        .collect();
+    Ok(Figure {
+        name: NAME,
+        title: "Growth levers: extra annual revenue, low / expected / high lift".into(),
+        source: "analytics.growth_levers (population scale, ranked by confidence-weighted score)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Categories(rows.iter().map(|row| row.0.clone()).collect()),
+            x_label: "lever".into(),
+            x_unit: Unit::Count,
+            y_label: "extra annual revenue (USD)".into(),
+            y_unit: Unit::Usd,
+            series,
+            horizontal: true,
+        }),
+    })
+}
+
+fn growth_projection(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "growth_projection";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.growth_projection",
+        "select cast(month_number as double), new_paying_baseline, new_paying_with_levers, cumulative_extra_paying \
+         from analytics.growth_projection order by month_number",
+        |row| {
+            Ok((
+                row.get::<_, f64>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+                row.get::<_, Option<f64>>(3)?,
+            ))
+        },
+    )?;
+    Ok(Figure {
+        name: NAME,
+        title: "12-month projection: top 3 levers combined".into(),
+        source: "analytics.growth_projection (population scale, lifts ramping in)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Numbers(rows.iter().map(|row| row.0).collect()),
+            x_label: "projected month".into(),
+            x_unit: Unit::Count,
+            y_label: "paying users".into(),
+            y_unit: Unit::Count,
+            series: vec![
+                line("new paying, baseline", 0, rows.iter().map(|row| row.1).collect()),
+                line("new paying, with levers", 1, rows.iter().map(|row| row.2).collect()),
+                line("accumulated extra paying", 2, rows.iter().map(|row| row.3).collect()),
+            ],
+            horizontal: false,
+        }),
+    })
+}
+
+fn growth_sensitivity(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "growth_sensitivity";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.growth_sensitivity",
+        "select lever_name, cast(lift as varchar), annual_revenue, lift \
+         from analytics.growth_sensitivity order by lever_id, lift",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+                row.get::<_, f64>(3)?,
+            ))
+        },
+    )?;
+    let long: Vec<(String, String, Option<f64>)> =
+        rows.iter().map(|row| (row.0.clone(), row.1.clone(), row.2)).collect();
+    let (lift_texts, by_lever) = pivot(&long);
+    let lifts = lift_texts
+        .iter()
+        .map(|text| {
+            rows.iter()
+                .find(|row| &row.1 == text)
+                .map(|row| row.3)
+                .ok_or_else(|| ChartError::BadValue {
+                    chart: NAME,
+                    value: text.clone(),
+                    expected: "a lift",
+                })
+        })
+        .collect::<Result<Vec<f64>, _>>()?;
+    let mut order: Vec<usize> = (0..lifts.len()).collect();
+    order.sort_by(|a, b| lifts[*a].total_cmp(&lifts[*b]));
+    Ok(Figure {
+        name: NAME,
+        title: "Sensitivity: extra annual revenue by size of lift".into(),
+        source: "analytics.growth_sensitivity (population scale; a lever that cannot be valued has no line)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Numbers(order.iter().map(|index| lifts[*index]).collect()),
+            x_label: "relative lift of the lever's stage".into(),
+            x_unit: Unit::Percent,
+            y_label: "extra annual revenue (USD)".into(),
+            y_unit: Unit::Usd,
+            series: by_lever
+                .into_iter()
+                .enumerate()
+                .map(|(index, (name, values))| {
+                    line(&name, index, order.iter().map(|i| values[*i]).collect())
+                })
+                .collect(),
+            horizontal: false,
+        }),
+    })
+}
+
+fn first_row<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
+}
+
+fn or_na(value: Option<f64>, unit: Unit) -> String {
+    value.map_or_else(|| "n/a".to_string(), |value| unit.format(value))
+}
+
+fn exact_count(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_string(), |value| thousands(value.round() as i64))
+}
+
+/// The KPI tiles: North Star vs target, WAU, DAU/MAU, activation, paid conversion, MRR.
+///
+/// # Errors
+/// A missing table or column ([`ChartError::Query`]).
+pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
+    const NAME: &str = "kpi_tiles";
+    let mut tiles = Vec::new();
+
+    let north_star = first_row(read(
+        conn,
+        NAME,
+        "analytics.north_star_summary",
+        "select cast(value as double), cast(target as double), cast(gap as double), cast(week_start as varchar) \
+         from analytics.north_star_summary",
+        |row| {
+            Ok((
+                row.get::<_, Option<f64>>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+                row.get::<_, Option<String>>(3)?,
+            ))
+        },
+    )?);
+    let (value, target, gap, week) = north_star.unwrap_or((None, None, None, None));
+    tiles.push(KpiTile {
+        label: "North Star (WACW)",
+        value: exact_count(value),
+        detail: format!(
+            "target {}, gap {}; week of {}",
+            exact_count(target),
+            exact_count(gap),
+            week.unwrap_or_else(|| "n/a".into())
+        ),
+        status: match gap {
+            Some(gap) if gap >= 0.0 => "good",
+            Some(_) => "bad",
+            None => "neutral",
+        },
+        source: "analytics.north_star_summary",
+    });
+
+    let engagement = first_row(read(
+        conn,
+        NAME,
+        "analytics.engagement_summary",
+        "select cast(wau as double), avg_stickiness_30d, cast(stickiness_benchmark as double), \
+         meets_benchmark, cast(as_of_date as varchar) from analytics.engagement_summary",
+        |row| {
+            Ok((
+                row.get::<_, Option<f64>>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+                row.get::<_, Option<bool>>(3)?,
+                row.get::<_, Option<String>>(4)?,
+            ))
+        },
+    )?);
+    let (wau, stickiness, benchmark, meets, as_of) = engagement.unwrap_or((None, None, None, None, None));
+    tiles.push(KpiTile {
+        label: "Weekly active users",
+        value: exact_count(wau),
+        detail: format!("7 days ending {}", as_of.unwrap_or_else(|| "n/a".into())),
+        status: "neutral",
+        source: "analytics.engagement_summary",
+    });
+    tiles.push(KpiTile {
+        label: "DAU / MAU",
+        value: or_na(stickiness, Unit::Percent),
+        detail: format!("30-day average; benchmark {}", or_na(benchmark, Unit::Percent)),
+        status: match meets {
+            Some(true) => "good",
+            Some(false) => "bad",
+            None => "neutral",
+        },
+        source: "analytics.engagement_summary",
+    });
+
+    let activation = first_row(read(
+        conn,
+        NAME,
+        "analytics.activation_summary",
+        "select activation_rate, cast(observable_users as double) from analytics.activation_summary \
+         where dimension = 'all'",
+        |row| Ok((row.get::<_, Option<f64>>(0)?, row.get::<_, Option<f64>>(1)?)),
+    )?);
+    let (rate, observable) = activation.unwrap_or((None, None));
+    tiles.push(KpiTile {
+        label: "Activation",
+        value: or_na(rate, Unit::Percent),
+        detail: format!("first page within 7 days; {} users", exact_count(observable)),
+        status: "neutral",
+        source: "analytics.activation_summary",
+    });
+
+    let paid = first_row(read(
+        conn,
+        NAME,
+        "analytics.paid_conversion",
+        "select paid_conversion, paid_at_end_rate from analytics.paid_conversion where dimension = 'all'",
+        |row| Ok((row.get::<_, Option<f64>>(0)?, row.get::<_, Option<f64>>(1)?)),
+    )?);
+    let (conversion, at_end) = paid.unwrap_or((None, None));
+    tiles.push(KpiTile {
+        label: "Paid conversion",
+        value: or_na(conversion, Unit::Percent),
+        detail: format!("ever subscribed; {} paying at the end", or_na(at_end, Unit::Percent)),
+        status: "neutral",
+        source: "analytics.paid_conversion",
+    });
+
+    let mrr = first_row(read(
+        conn,
+        NAME,
+        "analytics.mrr_monthly",
+        "select mrr, cast(paying_users as double), strftime(month_start, '%Y-%m') \
+         from analytics.mrr_monthly order by month_start desc limit 1",
+        |row| {
+            Ok((
+                row.get::<_, Option<f64>>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        },
+    )?);
+    let (mrr, paying, month) = mrr.unwrap_or((None, None, None));
+    tiles.push(KpiTile {
+        label: "MRR",
+        value: mrr.map_or_else(|| "n/a".to_string(), |value| format!("${}", thousands(value.round() as i64))),
+        detail: format!(
+            "{} paying users; {}",
+            exact_count(paying),
+            month.unwrap_or_else(|| "n/a".into())
+        ),
+        status: "neutral",
+        source: "analytics.mrr_monthly",
+    });
+    Ok(tiles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pivot_keeps_first_seen_order_and_gaps() {
+        let rows = vec![
+            ("b".to_string(), "x".to_string(), Some(1.0)),
+            ("a".to_string(), "x".to_string(), Some(2.0)),
+            ("b".to_string(), "y".to_string(), None),
+        ];
+        let (categories, series) = pivot(&rows);
+        assert_eq!(categories, vec!["x", "y"]);
+        assert_eq!(series[0], ("b".to_string(), vec![Some(1.0), None]));
+        assert_eq!(series[1], ("a".to_string(), vec![Some(2.0), None]));
+    }
+
+    #[test]
+    fn chart_names_are_unique_file_stems() {
+        let mut names: Vec<&str> = CHARTS.iter().map(|(name, _)| *name).collect();
+        assert!(names
+            .iter()
+            .all(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CHARTS.len());
+    }
+}

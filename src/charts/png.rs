@@ -1,0 +1,535 @@
+//! [`Figure`] -> a 1600x900 PNG with `plotters`, no browser and no system
+//! fonts: DejaVu Sans (templates/fonts/) is compiled into the binary.
+
+use std::error::Error;
+use std::sync::OnceLock;
+
+use chrono::{Datelike, NaiveDate};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::figure::{Cartesian, Figure, Heatmap, Plot, SeriesKind, Unit, XValues};
+use super::ChartError;
+
+/// PNG width in pixels.
+pub const WIDTH: u32 = 1600;
+/// PNG height in pixels.
+pub const HEIGHT: u32 = 900;
+
+/// Low-to-high colours of heatmap cells (also the ECharts visualMap range).
+pub const HEATMAP_RAMP: [&str; 5] = ["#f1f6fd", "#bcd4f5", "#77a6ea", "#2f6fdb", "#123f8c"];
+
+const FONT: &str = "sans-serif";
+const REGULAR: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans-Bold.ttf");
+const HEADER_HEIGHT: u32 = 150;
+
+type DrawResult<T = ()> = Result<T, Box<dyn Error>>;
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+fn register_fonts() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let registered = REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, REGULAR).is_ok()
+            && plotters::style::register_font(FONT, FontStyle::Bold, BOLD).is_ok()
+    });
+    if *registered {
+        Ok(())
+    } else {
+        Err(ChartError::Font)
+    }
+}
+
+/// Renders `figure` as PNG bytes.
+///
+/// # Errors
+/// The bundled font cannot be loaded, or plotters or the PNG encoder fails.
+pub fn render_png(figure: &Figure) -> Result<Vec<u8>, ChartError> {
+    register_fonts()?;
+    let png_error = |message: String| ChartError::Png {
+        chart: figure.name,
+        message,
+    };
+    let mut pixels = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(figure, &root).map_err(|err| png_error(err.to_string()))?;
+        root.present().map_err(|err| png_error(err.to_string()))?;
+    }
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, WIDTH, HEIGHT);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|err| png_error(err.to_string()))?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|err| png_error(err.to_string()))?;
+    }
+    Ok(bytes)
+}
+
+fn hex(color: &str) -> RGBColor {
+    let channel = |range: std::ops::Range<usize>| {
+        color
+            .get(range)
+            .and_then(|digits| u8::from_str_radix(digits, 16).ok())
+            .unwrap_or(0)
+    };
+    RGBColor(channel(1..3), channel(3..5), channel(5..7))
+}
+
+fn text_style(size: u32) -> TextStyle<'static> {
+    TextStyle::from((FONT, size).into_font()).color(&RGBColor(40, 40, 40))
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_string()
+    } else {
+        let mut short: String = text.chars().take(max_chars - 1).collect();
+        short.push('…');
+        short
+    }
+}
+
+fn draw(figure: &Figure, root: &Area<'_>) -> DrawResult {
+    root.fill(&WHITE)?;
+    let (header, body) = root.split_vertically(HEADER_HEIGHT);
+    header.draw(&Text::new(
+        truncate(&figure.title, 80),
+        (40, 20),
+        TextStyle::from((FONT, 34).into_font().style(FontStyle::Bold)).color(&RGBColor(20, 20, 20)),
+    ))?;
+    header.draw(&Text::new(
+        format!("source: {}", truncate(&figure.source, 120)),
+        (40, 66),
+        text_style(19).color(&RGBColor(110, 110, 110)),
+    ))?;
+    match &figure.plot {
+        Plot::Cartesian(chart) => {
+            let legend: Vec<(String, RGBColor, SeriesKind)> = chart
+                .series
+                .iter()
+                .map(|series| (series.name.clone(), hex(series.color), series.kind))
+                .collect();
+            draw_legend(&header, &legend)?;
+            draw_cartesian(chart, root, &body)
+        }
+        Plot::Heatmap(chart) => draw_heatmap(chart, root, &body),
+    }
+}
+
+/// A one- or two-row legend under the title, so it never covers data.
+fn draw_legend(header: &Area<'_>, entries: &[(String, RGBColor, SeriesKind)]) -> DrawResult {
+    let style = text_style(20);
+    let (mut x, mut y) = (40i32, 104i32);
+    for (name, color, kind) in entries {
+        let label = truncate(name, 40);
+        let (width, _) = header.estimate_text_size(&label, &style)?;
+        let advance = 34 + width as i32 + 28;
+        if x + advance > WIDTH as i32 - 40 && x > 40 {
+            x = 40;
+            y += 28;
+        }
+        match kind {
+            SeriesKind::Bar => header.draw(&Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.filled()))?,
+            SeriesKind::Line => header.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(4)))?,
+            SeriesKind::Reference => {
+                header.draw(&PathElement::new(vec![(x, y), (x + 9, y)], color.stroke_width(3)))?;
+                header.draw(&PathElement::new(vec![(x + 15, y), (x + 24, y)], color.stroke_width(3)))?;
+            }
+        }
+        header.draw(&Text::new(label, (x + 34, y), style.pos(Pos::new(HPos::Left, VPos::Center))))?;
+        x += advance;
+    }
+    Ok(())
+}
+
+fn date_number(day: &NaiveDate) -> f64 {
+    f64::from(day.num_days_from_ce())
+}
+
+fn format_date(value: f64) -> String {
+    NaiveDate::from_num_days_from_ce_opt(value.round() as i32)
+        .map(|day| day.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// Positions of the x values on the category axis.
+fn positions(x: &XValues) -> Vec<f64> {
+    match x {
+        XValues::Dates(days) => days.iter().map(date_number).collect(),
+        XValues::Categories(names) => (0..names.len()).map(|index| index as f64).collect(),
+        XValues::Numbers(numbers) => numbers.clone(),
+    }
+}
+
+/// Smallest gap between consecutive positions (bar width basis).
+fn step(positions: &[f64]) -> f64 {
+    let mut sorted = positions.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .windows(2)
+        .map(|pair| pair[1] - pair[0])
+        .filter(|gap| *gap > 0.0)
+        .fold(f64::INFINITY, f64::min)
+        .min(f64::MAX)
+        .max(f64::MIN_POSITIVE)
+        .min(if positions.len() < 2 { 1.0 } else { f64::MAX })
+}
+
+fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawResult {
+    let count = chart.x.len();
+    let positions = positions(&chart.x);
+    let is_categories = matches!(chart.x, XValues::Categories(_));
+    let has_bars = chart.series.iter().any(|series| series.kind == SeriesKind::Bar);
+    let step = step(&positions);
+
+    // value range, stacks included
+    let (mut low, mut high) = (0.0_f64, 0.0_f64);
+    let mut stacks: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
+    for series in &chart.series {
+        match series.stack {
+            Some(name) => {
+                let index = match stacks.iter().position(|(stack, _, _)| *stack == name) {
+                    Some(index) => index,
+                    None => {
+                        stacks.push((name, vec![0.0; count], vec![0.0; count]));
+                        stacks.len() - 1
+                    }
+                };
+                for (point, value) in series.values.iter().enumerate() {
+                    match value {
+                        Some(value) if *value >= 0.0 => stacks[index].1[point] += value,
+                        Some(value) => stacks[index].2[point] += value,
+                        None => {}
+                    }
+                }
+            }
+            None => {
+                for value in series.values.iter().flatten() {
+                    low = low.min(*value);
+                    high = high.max(*value);
+                }
+            }
+        }
+    }
+    for (_, positive, negative) in &stacks {
+        high = positive.iter().copied().fold(high, f64::max);
+        low = negative.iter().copied().fold(low, f64::min);
+    }
+    if high <= low {
+        high = low + 1.0;
+    }
+    let span = high - low;
+    let high = high + span * 0.06;
+    let low = if low < 0.0 { low - span * 0.06 } else { low };
+
+    let (category_low, category_high) = if is_categories || count == 0 {
+        (-0.5, count.max(1) as f64 - 0.5)
+    } else {
+        let first = positions.iter().copied().fold(f64::INFINITY, f64::min);
+        let last = positions.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = if has_bars { step * 0.6 } else { 0.0 };
+        if last > first {
+            (first - pad, last + pad)
+        } else {
+            (first - 1.0, first + 1.0)
+        }
+    };
+
+    let horizontal = chart.horizontal;
+    let reversed = |category: f64| category_low + category_high - category;
+    let to_xy = |category: f64, value: f64| -> (f64, f64) {
+        if horizontal {
+            (value, reversed(category))
+        } else {
+            (category, value)
+        }
+    };
+    let (x_range, y_range) = if horizontal {
+        (low..high, category_low..category_high)
+    } else {
+        (category_low..category_high, low..high)
+    };
+    let mut plot = ChartBuilder::on(body)
+        .margin_left(30)
+        .margin_right(50)
+        .margin_top(10)
+        .margin_bottom(20)
+        .x_label_area_size(if horizontal { 80 } else { 90 })
+        .y_label_area_size(if horizontal { 300 } else { 140 })
+        .build_cartesian_2d(x_range, y_range)?;
+
+    let value_format = |value: &f64| chart.y_unit.format(*value);
+    let category_format = |value: &f64| match &chart.x {
+        XValues::Dates(_) => format_date(*value),
+        XValues::Numbers(_) => chart.x_unit.format(*value),
+        XValues::Categories(_) => String::new(),
+    };
+    let grid = RGBColor(232, 232, 232);
+    {
+        let mut mesh = plot.configure_mesh();
+        mesh.label_style(text_style(19))
+            .axis_desc_style(text_style(21))
+            .light_line_style(WHITE)
+            .bold_line_style(grid)
+            .axis_style(RGBColor(120, 120, 120));
+        if horizontal {
+            mesh.x_label_formatter(&value_format)
+                .y_label_formatter(&category_format)
+                .x_desc(chart.y_label.as_str())
+                .y_desc(chart.x_label.as_str())
+                .x_labels(8)
+                .disable_y_mesh();
+        } else {
+            mesh.x_label_formatter(&category_format)
+                .y_label_formatter(&value_format)
+                .x_desc(chart.x_label.as_str())
+                .y_desc(chart.y_label.as_str())
+                .x_labels(if is_categories { 0 } else { 9 })
+                .y_labels(8);
+            if is_categories {
+                mesh.disable_x_mesh();
+            }
+        }
+        mesh.draw()?;
+    }
+
+    // category names: drawn at the exact slot centres
+    if let XValues::Categories(names) = &chart.x {
+        let every = names.len().div_ceil(30).max(1);
+        let max_chars = if horizontal { 26 } else { (140 / names.len().max(1)).clamp(4, 22) };
+        for (index, name) in names.iter().enumerate().filter(|(index, _)| index % every == 0) {
+            let label = truncate(name, max_chars);
+            if horizontal {
+                let (x, y) = plot.backend_coord(&to_xy(index as f64, low));
+                root.draw(&Text::new(
+                    label,
+                    (x - 12, y),
+                    text_style(19).pos(Pos::new(HPos::Right, VPos::Center)),
+                ))?;
+            } else {
+                let (x, y) = plot.backend_coord(&to_xy(index as f64, low));
+                root.draw(&Text::new(
+                    label,
+                    (x, y + 10),
+                    text_style(18).pos(Pos::new(HPos::Center, VPos::Top)),
+                ))?;
+            }
+        }
+    }
+
+    // bar slots: one per unstacked bar series, one per stack
+    let mut slots: Vec<Option<&str>> = Vec::new();
+    for series in chart.series.iter().filter(|series| series.kind == SeriesKind::Bar) {
+        match series.stack {
+            Some(name) if slots.contains(&Some(name)) => {}
+            other => slots.push(other),
+        }
+    }
+    let group_width = step * if is_categories { 0.8 } else { 0.75 };
+    let bar_width = group_width / slots.len().max(1) as f64;
+    let mut positive_base: Vec<Vec<f64>> = vec![vec![0.0; count]; slots.len()];
+    let mut negative_base: Vec<Vec<f64>> = vec![vec![0.0; count]; slots.len()];
+    let mut unstacked_seen = 0usize;
+
+    for series in &chart.series {
+        let color = hex(series.color);
+        match series.kind {
+            SeriesKind::Bar => {
+                let slot = match series.stack {
+                    Some(name) => slots.iter().position(|slot| *slot == Some(name)).unwrap_or(0),
+                    None => {
+                        let slot = slots
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, slot)| slot.is_none())
+                            .nth(unstacked_seen)
+                            .map_or(0, |(index, _)| index);
+                        unstacked_seen += 1;
+                        slot
+                    }
+                };
+                let offset = -group_width / 2.0 + slot as f64 * bar_width;
+                let mut rectangles = Vec::new();
+                for (point, value) in series.values.iter().enumerate() {
+                    let Some(value) = value else { continue };
+                    let base = if *value >= 0.0 {
+                        &mut positive_base[slot][point]
+                    } else {
+                        &mut negative_base[slot][point]
+                    };
+                    let start = *base;
+                    if series.stack.is_some() {
+                        *base += value;
+                    }
+                    let left = positions[point] + offset + bar_width * 0.04;
+                    let right = positions[point] + offset + bar_width * 0.96;
+                    rectangles.push(Rectangle::new(
+                        [to_xy(left, start), to_xy(right, start + value)],
+                        color.filled(),
+                    ));
+                }
+                plot.draw_series(rectangles)?;
+            }
+            SeriesKind::Line | SeriesKind::Reference => {
+                let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+                for (point, value) in series.values.iter().enumerate() {
+                    match value {
+                        Some(value) => {
+                            if let Some(segment) = segments.last_mut() {
+                                segment.push(to_xy(positions[point], *value));
+                            }
+                        }
+                        None => segments.push(Vec::new()),
+                    }
+                }
+                for segment in segments.into_iter().filter(|segment| !segment.is_empty()) {
+                    if series.kind == SeriesKind::Reference {
+                        plot.draw_series(DashedLineSeries::new(segment, 14, 10, color.stroke_width(3).into()))?;
+                    } else {
+                        if count <= 40 {
+                            plot.draw_series(segment.iter().map(|point| Circle::new(*point, 5, color.filled())))?;
+                        }
+                        plot.draw_series(LineSeries::new(segment, color.stroke_width(3)))?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ramp(fraction: f64) -> RGBColor {
+    let stops: Vec<RGBColor> = HEATMAP_RAMP.iter().map(|color| hex(color)).collect();
+    let scaled = fraction.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
+    let index = (scaled.floor() as usize).min(stops.len() - 2);
+    let t = scaled - index as f64;
+    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
+    let (a, b) = (stops[index], stops[index + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+fn draw_heatmap(chart: &Heatmap, root: &Area<'_>, body: &Area<'_>) -> DrawResult {
+    let columns = chart.x.len().max(1);
+    let rows = chart.y.len().max(1);
+    let max = chart
+        .cells
+        .iter()
+        .filter_map(|(_, _, value)| *value)
+        .fold(0.0_f64, f64::max);
+    let max = if max > 0.0 { max } else { 1.0 };
+    let mut plot = ChartBuilder::on(body)
+        .margin_left(30)
+        .margin_right(190)
+        .margin_top(10)
+        .margin_bottom(20)
+        .x_label_area_size(80)
+        .y_label_area_size(140)
+        .build_cartesian_2d(0.0..columns as f64, 0.0..rows as f64)?;
+    plot.configure_mesh()
+        .disable_mesh()
+        .x_labels(0)
+        .y_labels(0)
+        .axis_desc_style(text_style(21))
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .axis_style(RGBColor(120, 120, 120))
+        .draw()?;
+    let top = rows as f64;
+    plot.draw_series(chart.cells.iter().filter_map(|(x, y, value)| {
+        value.map(|value| {
+            let (x, y) = (*x as f64, *y as f64);
+            Rectangle::new(
+                [(x + 0.04, top - y - 0.96), (x + 0.96, top - y - 0.04)],
+                ramp(value / max).filled(),
+            )
+        })
+    }))?;
+    let every_x = chart.x.len().div_ceil(24).max(1);
+    for (index, name) in chart.x.iter().enumerate().filter(|(index, _)| index % every_x == 0) {
+        let (x, y) = plot.backend_coord(&(index as f64 + 0.5, 0.0));
+        root.draw(&Text::new(
+            truncate(name, 8),
+            (x, y + 10),
+            text_style(17).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+    }
+    let every_y = chart.y.len().div_ceil(30).max(1);
+    for (index, name) in chart.y.iter().enumerate().filter(|(index, _)| index % every_y == 0) {
+        let (x, y) = plot.backend_coord(&(0.0, top - index as f64 - 0.5));
+        root.draw(&Text::new(
+            truncate(name, 12),
+            (x - 10, y),
+            text_style(17).pos(Pos::new(HPos::Right, VPos::Center)),
+        ))?;
+    }
+    // colour scale
+    let (scale_left, scale_top, scale_bottom) = (WIDTH as i32 - 150, HEADER_HEIGHT as i32 + 30, HEIGHT as i32 - 140);
+    let steps = 40;
+    for step in 0..steps {
+        let fraction = 1.0 - f64::from(step) / f64::from(steps - 1);
+        let y0 = scale_top + (scale_bottom - scale_top) * step / steps;
+        let y1 = scale_top + (scale_bottom - scale_top) * (step + 1) / steps;
+        root.draw(&Rectangle::new([(scale_left, y0), (scale_left + 30, y1)], ramp(fraction).filled()))?;
+    }
+    let label_style = text_style(18).pos(Pos::new(HPos::Left, VPos::Center));
+    root.draw(&Text::new(chart.unit.format(max), (scale_left + 40, scale_top), label_style.clone()))?;
+    root.draw(&Text::new(chart.unit.format(0.0), (scale_left + 40, scale_bottom), label_style))?;
+    root.draw(&Text::new(
+        "blank: censored",
+        (scale_left - 20, scale_bottom + 40),
+        text_style(16).color(&RGBColor(110, 110, 110)),
+    ))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::figure::{Series, PALETTE};
+
+    #[test]
+    fn renders_a_line_chart_with_gaps_and_a_reference() {
+        let figure = Figure {
+            name: "test",
+            title: "Test <b>chart</b>".into(),
+            source: "analytics.test".into(),
+            plot: Plot::Cartesian(Cartesian {
+                x: XValues::Numbers(vec![1.0, 2.0, 3.0]),
+                x_label: "x".into(),
+                x_unit: Unit::Count,
+                y_label: "y".into(),
+                y_unit: Unit::Percent,
+                series: vec![
+                    Series {
+                        name: "a".into(),
+                        kind: SeriesKind::Line,
+                        values: vec![Some(0.1), None, Some(0.3)],
+                        stack: None,
+                        color: PALETTE[0],
+                    },
+                    Series {
+                        name: "b".into(),
+                        kind: SeriesKind::Reference,
+                        values: vec![Some(0.2); 3],
+                        stack: None,
+                        color: PALETTE[1],
+                    },
+                ],
+                horizontal: false,
+            }),
+        };
+        let bytes = render_png(&figure).expect("renders");
+        assert_eq!(&bytes[1..4], b"PNG");
+    }
+
+    #[test]
+    fn ramp_runs_from_first_to_last_stop() {
+        assert_eq!(ramp(0.0), hex(HEATMAP_RAMP[0]));
+        assert_eq!(ramp(1.0), hex(HEATMAP_RAMP[4]));
+    }
+}

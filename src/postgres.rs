@@ -1,0 +1,659 @@
+//! The query runner on PostgreSQL: `northstar query --engine postgres`.
+//!
+//! Runs the same query files (unmodified) against a PostgreSQL database that
+//! already holds the `raw` and `config` tables (for example one loaded with
+//! `northstar export postgres`), materializing each analysis as
+//! `analytics.<name>` and recording `meta.query_runs`, `meta.check_results`
+//! and `meta.pipeline_runs` there. Everything happens in one transaction: a
+//! failure (a missing table, a permission, a query PostgreSQL rejects, Ctrl-C)
+//! changes nothing.
+//!
+//! Connection settings come from the URL (`postgres://user:password@host:port/db`
+//! or `host=... dbname=...`) and, for what it leaves out, the standard
+//! variables `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
+//! `PGAPPNAME`, `PGCONNECT_TIMEOUT` and `PGSSLMODE` (`disable` or `prefer`; no
+//! TLS support). The password never appears in a message.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use postgres::config::{Host, SslMode};
+use postgres::{Client, NoTls, SimpleQueryMessage, Transaction};
+
+use crate::export::{self, ExportError};
+use crate::interrupt;
+use crate::queries::{QueryFile, QueryKind, RunSummary};
+
+/// Errors of the PostgreSQL engine; each names the server (never the
+/// password) and the object concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("invalid PostgreSQL URL '{url}': {message}")]
+    Url { url: String, message: String },
+    #[error("unable to connect to PostgreSQL {server}: {message}")]
+    Connect { server: String, message: String },
+    #[error("PostgreSQL {server}: table {table} does not exist; load the raw and config tables first (northstar export postgres)")]
+    MissingTable { server: String, table: String },
+    #[error("PostgreSQL {server}: permission denied: {what}")]
+    Permission { server: String, what: String },
+    #[error("PostgreSQL {server}: another northstar run is writing to this database; wait for it to finish")]
+    Busy { server: String },
+    #[error("{path}:{line}: query '{name}' failed on PostgreSQL {server}: {message}")]
+    Execute {
+        path: String,
+        name: String,
+        line: usize,
+        server: String,
+        message: String,
+    },
+    #[error("PostgreSQL {server}: {context} failed: {message}")]
+    Sql {
+        server: String,
+        context: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Catalog(#[from] ExportError),
+    #[error("interrupted; nothing was changed on PostgreSQL")]
+    Interrupted,
+}
+
+/// A PostgreSQL database to run on: its connection settings and a
+/// description safe to print.
+pub struct Target {
+    config: postgres::Config,
+    secret: Option<String>,
+    server: String,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target").field("server", &self.server).finish_non_exhaustive()
+    }
+}
+
+/// Reads one environment variable, treating empty as unset.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+impl Target {
+    /// Connection settings from `url` (if any) completed by the `PG*`
+    /// environment variables.
+    ///
+    /// # Errors
+    /// A URL that is not a PostgreSQL connection string, or no user name.
+    pub fn from_url_and_env(url: Option<&str>) -> Result<Self, PgError> {
+        Self::resolve(url, env)
+    }
+
+    fn resolve(url: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Result<Self, PgError> {
+        let mut config = match url {
+            Some(url) => {
+                let url = url.trim();
+                let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
+                if !is_url && !url.contains('=') {
+                    return Err(PgError::Url {
+                        url: redact_url(url),
+                        message: "expected postgres://user@host:port/dbname (or host=... dbname=...)".into(),
+                    });
+                }
+                postgres::Config::from_str(url).map_err(|err| PgError::Url {
+                    url: redact_url(url),
+                    message: scrub(&error_text(&err), url_password(url).as_deref()),
+                })?
+            }
+            None => postgres::Config::new(),
+        };
+        if config.get_hosts().is_empty() {
+            match env("PGHOST") {
+                Some(hosts) => {
+                    for host in hosts.split(',') {
+                        config.host(host.trim());
+                    }
+                }
+                None if std::path::Path::new("/var/run/postgresql").is_dir() => {
+                    config.host("/var/run/postgresql");
+                }
+                None => {
+                    config.host("localhost");
+                }
+            }
+        }
+        if config.get_ports().is_empty() {
+            if let Some(ports) = env("PGPORT") {
+                for port in ports.split(',') {
+                    let port = port.trim().parse().map_err(|_| PgError::Usage(format!("PGPORT '{ports}' is not a port number")))?;
+                    config.port(port);
+                }
+            }
+        }
+        if config.get_user().is_none() {
+            match env("PGUSER").or_else(|| env("USER")).or_else(|| env("LOGNAME")) {
+                Some(user) => {
+                    config.user(&user);
+                }
+                None => {
+                    return Err(PgError::Usage(
+                        "no PostgreSQL user: put it in --database-url (postgres://user@host/db) or set PGUSER".into(),
+                    ))
+                }
+            }
+        }
+        if config.get_password().is_none() {
+            if let Some(password) = env("PGPASSWORD") {
+                config.password(password);
+            }
+        }
+        if config.get_dbname().is_none() {
+            if let Some(dbname) = env("PGDATABASE") {
+                config.dbname(&dbname);
+            }
+        }
+        if config.get_application_name().is_none() {
+            config.application_name(&env("PGAPPNAME").unwrap_or_else(|| "northstar".into()));
+        }
+        if config.get_connect_timeout().is_none() {
+            let seconds = env("PGCONNECT_TIMEOUT").and_then(|s| s.parse().ok()).unwrap_or(10);
+            config.connect_timeout(Duration::from_secs(seconds));
+        }
+        let explicit_ssl = url.is_some_and(|u| u.contains("sslmode"));
+        if !explicit_ssl {
+            match env("PGSSLMODE").as_deref() {
+                Some("disable") => {
+                    config.ssl_mode(SslMode::Disable);
+                }
+                Some("require" | "verify-ca" | "verify-full") => {
+                    config.ssl_mode(SslMode::Require);
+                }
+                _ => {}
+            }
+        }
+        if config.get_ssl_mode() == SslMode::Require {
+            return Err(PgError::Usage(
+                "sslmode=require: northstar connects without TLS; use sslmode=prefer or disable, or a local tunnel".into(),
+            ));
+        }
+        let secret = config
+            .get_password()
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+            .filter(|s| !s.is_empty());
+        let server = describe(&config);
+        Ok(Self { config, secret, server })
+    }
+
+    /// `host:port/dbname as user`, without the password.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Opens a connection.
+    ///
+    /// # Errors
+    /// Refused or failed connections, authentication, a missing database.
+    pub fn connect(&self) -> Result<Client, PgError> {
+        self.config.connect(NoTls).map_err(|err| PgError::Connect {
+            server: self.server.clone(),
+            message: self.scrub(&error_text(&err)),
+        })
+    }
+
+    fn scrub(&self, message: &str) -> String {
+        scrub(message, self.secret.as_deref())
+    }
+}
+
+fn describe(config: &postgres::Config) -> String {
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(index, host)| {
+            let port = ports.get(index).or_else(|| ports.first()).copied().unwrap_or(5432);
+            match host {
+                Host::Tcp(name) => format!("{name}:{port}"),
+                #[cfg(unix)]
+                Host::Unix(path) => format!("{}:{port}", path.display()),
+            }
+        })
+        .collect();
+    let user = config.get_user().unwrap_or("?");
+    let dbname = config.get_dbname().unwrap_or(user);
+    format!("'{}/{dbname}' (user {user})", hosts.join(","))
+}
+
+/// The error text with its cause (`postgres::Error`'s Display leaves it out).
+fn error_text(err: &postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        let mut text = db.message().to_string();
+        if let Some(detail) = db.detail() {
+            text.push_str(&format!(" ({detail})"));
+        }
+        return text;
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn scrub(message: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) if !secret.is_empty() => message.replace(secret, "***"),
+        _ => message.to_string(),
+    }
+}
+
+/// The password of a `postgres://user:password@host` URL or a
+/// `password=...` key, if any.
+fn url_password(url: &str) -> Option<String> {
+    if let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) {
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        let userinfo = authority.rsplit_once('@')?.0;
+        return userinfo.split_once(':').map(|(_, password)| password.to_string());
+    }
+    let start = url.find("password=")? + "password=".len();
+    let value = &url[start..];
+    let value = value.strip_prefix('\'').map_or_else(
+        || value.split_whitespace().next().unwrap_or(""),
+        |quoted| quoted.split('\'').next().unwrap_or(""),
+    );
+    Some(value.to_string())
+}
+
+/// `url` with its password replaced by `***` (URL or key=value form).
+pub fn redact_url(url: &str) -> String {
+    let mut redacted = match url_password(url) {
+        Some(password) if !password.is_empty() => url.replacen(&password, "***", 1),
+        _ => url.to_string(),
+    };
+    // Passwords can also ride in the query string: ?password=...
+    if let Some(start) = redacted.find("password=") {
+        let value_start = start + "password=".len();
+        let end = redacted[value_start..]
+            .find(['&', ' '])
+            .map_or(redacted.len(), |offset| value_start + offset);
+        if end > value_start && &redacted[value_start..end] != "***" {
+            redacted.replace_range(value_start..end, "***");
+        }
+    }
+    redacted
+}
+
+/// Cancels the running statement when Ctrl-C arrives, until dropped.
+struct CancelOnInterrupt {
+    done: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CancelOnInterrupt {
+    fn watch(token: postgres::CancelToken) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::SeqCst) {
+                if interrupt::requested() {
+                    let _ = token.cancel_query(NoTls);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        Self {
+            done,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for CancelOnInterrupt {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A key for `pg_try_advisory_xact_lock`: one northstar writer per database.
+const ADVISORY_LOCK_KEY: i64 = 0x6e6f_7274_6873_7461; // "northsta"
+
+/// Runs the ordered `files` on `target` in one transaction and records the
+/// runs in its `meta` schema. Failed checks are recorded and returned in the
+/// summary, like the DuckDB runner.
+///
+/// # Errors
+/// Connection, a missing table or privilege (checked before anything runs), a
+/// query PostgreSQL rejects (file and line named), or an interrupt; in each
+/// case nothing is changed.
+pub fn run(target: &Target, files: &[QueryFile], progress: &ProgressBar) -> Result<RunSummary, PgError> {
+    let started_at = chrono::Utc::now();
+    let mut client = target.connect()?;
+    let server = target.server().to_string();
+    let sql_error = |context: &str| {
+        let server = server.clone();
+        let context = context.to_string();
+        move |err: postgres::Error| PgError::Sql {
+            server: server.clone(),
+            context: context.clone(),
+            message: target.scrub(&error_text(&err)),
+        }
+    };
+    preflight(&mut client, target, files)?;
+    let _cancel = CancelOnInterrupt::watch(client.cancel_token());
+    let mut tx = client.transaction().map_err(sql_error("starting a transaction"))?;
+    let locked = tx
+        .query_one("select pg_try_advisory_xact_lock($1)", &[&ADVISORY_LOCK_KEY])
+        .map_err(sql_error("taking the northstar lock"))?;
+    if !locked.get::<_, bool>(0) {
+        return Err(PgError::Busy { server });
+    }
+    tx.batch_execute("set local time zone 'UTC'")
+        .map_err(sql_error("setting the time zone"))?;
+    tx.batch_execute("create schema if not exists analytics; create schema if not exists meta;")
+        .map_err(sql_error("creating schemas analytics and meta"))?;
+    for table in export::reference_catalog(&["meta"])? {
+        tx.batch_execute(&export::table_ddl(&table, true)?)
+            .map_err(sql_error(&format!("creating {}", table.qualified())))?;
+    }
+
+    let mut summary = RunSummary::default();
+    progress.set_length(files.len() as u64);
+    for file in files {
+        if interrupt::requested() {
+            return Err(PgError::Interrupted);
+        }
+        progress.set_message(file.name.clone());
+        let started = Instant::now();
+        let execute_error = |statement: &str, err: postgres::Error| {
+            if interrupt::requested() {
+                return PgError::Interrupted;
+            }
+            PgError::Execute {
+                path: file.path.clone(),
+                name: file.name.clone(),
+                line: error_line(statement, &file.text, &err),
+                server: server.clone(),
+                message: target.scrub(&error_text(&err)),
+            }
+        };
+        match file.kind {
+            QueryKind::Analysis => {
+                let create = export::create_statement(file);
+                tx.batch_execute(&format!("drop table if exists analytics.{}", file.name))
+                    .map_err(|err| execute_error("", err))?;
+                tx.batch_execute(&create).map_err(|err| execute_error(&create, err))?;
+                let rows: i64 = tx
+                    .query_one(&format!("select count(*) from analytics.{}", file.name), &[])
+                    .map_err(|err| execute_error("", err))?
+                    .get(0);
+                tx.batch_execute(&export::comment_statement(file))
+                    .map_err(|err| execute_error("", err))?;
+                let elapsed = started.elapsed().as_millis() as i64;
+                summary.query_ms += elapsed;
+                summary.analyses += 1;
+                let record = sql_error(&format!("recording the run of '{}'", file.name));
+                tx.execute("delete from meta.query_runs where query_name = $1", &[&file.name])
+                    .map_err(&record)?;
+                tx.execute(
+                    "insert into meta.query_runs values ($1, $2, $3, $4, $5, $6, localtimestamp)",
+                    &[&file.name, &(file.version as i32), &file.checksum, &file.path, &rows, &elapsed],
+                )
+                .map_err(&record)?;
+            }
+            QueryKind::Check => {
+                let count = format!("select count(*) from {}", export::offending_subquery(file));
+                let offending: i64 = tx
+                    .query_one(&count, &[])
+                    .map_err(|err| execute_error(&count, err))?
+                    .get(0);
+                let sample = if offending > 0 {
+                    sample_rows(&mut tx, file).map_err(|err| execute_error("", err))?
+                } else {
+                    Vec::new()
+                };
+                let elapsed = started.elapsed().as_millis() as i64;
+                summary.check_ms += elapsed;
+                summary.checks += 1;
+                let record = sql_error(&format!("recording the check '{}'", file.name));
+                tx.execute("delete from meta.check_results where check_name = $1", &[&file.name])
+                    .map_err(&record)?;
+                tx.execute(
+                    "insert into meta.check_results values ($1, $2, $3, $4, $5, $6, localtimestamp)",
+                    &[
+                        &file.name,
+                        &(file.version as i32),
+                        &file.description,
+                        &(offending == 0),
+                        &offending,
+                        &sample.join("\n"),
+                    ],
+                )
+                .map_err(&record)?;
+                if offending > 0 {
+                    summary.failed_checks.push((file.name.clone(), offending, sample));
+                }
+            }
+        }
+        progress.inc(1);
+    }
+    let users: i64 = tx
+        .query_one("select count(*) from raw.users", &[])
+        .map_err(sql_error("counting raw.users"))?
+        .get(0);
+    tx.execute(
+        "insert into meta.pipeline_runs
+         select coalesce(max(run_id), 0) + 1, 'query --engine postgres', $1, cast(null as bigint), $2, '',
+             cast(cast($3 as text) as timestamp), localtimestamp, cast(null as bigint), $4, $5
+         from meta.pipeline_runs",
+        &[
+            &env!("CARGO_PKG_VERSION"),
+            &users,
+            &started_at.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            &summary.query_ms,
+            &summary.check_ms,
+        ],
+    )
+    .map_err(sql_error("recording meta.pipeline_runs"))?;
+    if interrupt::requested() {
+        return Err(PgError::Interrupted);
+    }
+    tx.commit().map_err(sql_error("committing"))?;
+    Ok(summary)
+}
+
+/// Up to five offending rows of a check, as text.
+fn sample_rows(tx: &mut Transaction<'_>, file: &QueryFile) -> Result<Vec<String>, postgres::Error> {
+    let messages = tx.simple_query(&format!("select * from {} limit 5", export::offending_subquery(file)))?;
+    Ok(messages
+        .iter()
+        .filter_map(|message| match message {
+            SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|index| row.get(index).unwrap_or("NULL").to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The file line of a PostgreSQL error position in `statement` (which ends
+/// with the file text, the prefix on the file's first line).
+fn error_line(statement: &str, text: &str, err: &postgres::Error) -> usize {
+    use postgres::error::ErrorPosition;
+    let Some(ErrorPosition::Original(position)) = err.as_db_error().and_then(|db| db.position()) else {
+        return 1;
+    };
+    let prefix_lines = statement
+        .find(text)
+        .map_or(0, |start| statement[..start].matches('\n').count());
+    let before: String = statement.chars().take((*position as usize).saturating_sub(1)).collect();
+    (before.matches('\n').count() + 1).saturating_sub(prefix_lines).max(1)
+}
+
+/// Checks before anything runs: every raw and config table exists and is
+/// readable, and analytics/meta can be written.
+fn preflight(client: &mut Client, target: &Target, files: &[QueryFile]) -> Result<(), PgError> {
+    let server = target.server().to_string();
+    let sql_error = |err: postgres::Error| PgError::Sql {
+        server: server.clone(),
+        context: "reading the catalog".into(),
+        message: target.scrub(&error_text(&err)),
+    };
+    let permission = |what: String| PgError::Permission {
+        server: server.clone(),
+        what,
+    };
+    let schema_exists = |client: &mut Client, schema: &str| -> Result<bool, PgError> {
+        Ok(client
+            .query_one("select exists (select 1 from pg_namespace where nspname = $1)", &[&schema])
+            .map_err(sql_error)?
+            .get(0))
+    };
+    let schema_privilege = |client: &mut Client, schema: &str, privilege: &str| -> Result<bool, PgError> {
+        Ok(client
+            .query_one("select has_schema_privilege($1, $2)", &[&schema, &privilege])
+            .map_err(sql_error)?
+            .get(0))
+    };
+    for table in export::reference_catalog(&export::DATA_SCHEMAS)? {
+        let qualified = table.qualified();
+        if !schema_exists(client, &table.schema)? {
+            return Err(PgError::MissingTable {
+                server: server.clone(),
+                table: qualified,
+            });
+        }
+        if !schema_privilege(client, &table.schema, "USAGE")? {
+            return Err(permission(format!("no USAGE on schema {} (needed to read {qualified})", table.schema)));
+        }
+        let exists: bool = client
+            .query_one(
+                "select exists (select 1 from pg_class as c inner join pg_namespace as n on n.oid = c.relnamespace \
+                 where n.nspname = $1 and c.relname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f'))",
+                &[&table.schema, &table.name],
+            )
+            .map_err(sql_error)?
+            .get(0);
+        if !exists {
+            return Err(PgError::MissingTable {
+                server: server.clone(),
+                table: qualified,
+            });
+        }
+        let readable: bool = client
+            .query_one("select has_table_privilege($1, 'SELECT')", &[&qualified])
+            .map_err(sql_error)?
+            .get(0);
+        if !readable {
+            return Err(permission(format!("no SELECT on table {qualified}")));
+        }
+    }
+    let can_create_schemas: bool = client
+        .query_one("select has_database_privilege(current_database(), 'CREATE')", &[])
+        .map_err(sql_error)?
+        .get(0);
+    for schema in ["analytics", "meta"] {
+        if schema_exists(client, schema)? {
+            if !schema_privilege(client, schema, "CREATE")? || !schema_privilege(client, schema, "USAGE")? {
+                return Err(permission(format!("no CREATE on schema {schema} (needed to write its tables)")));
+            }
+        } else if !can_create_schemas {
+            return Err(permission(format!(
+                "schema {schema} does not exist and this user may not create schemas in the database"
+            )));
+        }
+    }
+    // Tables to be replaced must be ours (DROP needs ownership).
+    let mut names: Vec<String> = files
+        .iter()
+        .filter(|f| f.kind == QueryKind::Analysis)
+        .map(|f| format!("analytics.{}", f.name))
+        .collect();
+    names.extend(["meta.query_runs", "meta.check_results", "meta.pipeline_runs"].map(String::from));
+    for name in names {
+        let (schema, table) = name.split_once('.').unwrap_or(("analytics", &name));
+        let owned: Option<bool> = client
+            .query_opt(
+                "select pg_has_role(c.relowner, 'USAGE') from pg_class as c \
+                 inner join pg_namespace as n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2",
+                &[&schema, &table],
+            )
+            .map_err(sql_error)?
+            .map(|row| row.get(0));
+        if owned == Some(false) {
+            return Err(permission(format!("{name} exists and belongs to another role; it cannot be replaced")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://ana:s3cret@db.example.com:5432/wh"),
+            "postgres://ana:***@db.example.com:5432/wh"
+        );
+        assert_eq!(redact_url("postgres://ana@db/wh"), "postgres://ana@db/wh");
+        assert_eq!(
+            redact_url("host=db user=ana password='a b' dbname=wh"),
+            "host=db user=ana password='***' dbname=wh"
+        );
+        assert_eq!(redact_url("postgres://db/wh?password=x1&user=a"), "postgres://db/wh?password=***&user=a");
+    }
+
+    #[test]
+    fn server_description_has_no_password() -> Result<(), PgError> {
+        let target = Target::resolve(Some("postgres://ana:s3cret@db.example.com:6543/wh"), no_env)?;
+        assert_eq!(target.server(), "'db.example.com:6543/wh' (user ana)");
+        assert!(!format!("{target:?}").contains("s3cret"));
+        Ok(())
+    }
+
+    #[test]
+    fn environment_fills_what_the_url_leaves_out() -> Result<(), PgError> {
+        let env = |name: &str| match name {
+            "PGHOST" => Some("pg.internal".to_string()),
+            "PGPORT" => Some("5433".to_string()),
+            "PGUSER" => Some("etl".to_string()),
+            "PGDATABASE" => Some("warehouse".to_string()),
+            "PGPASSWORD" => Some("hunter2".to_string()),
+            _ => None,
+        };
+        let target = Target::resolve(None, env)?;
+        assert_eq!(target.server(), "'pg.internal:5433/warehouse' (user etl)");
+        assert_eq!(target.scrub("x hunter2 y"), "x *** y");
+        let target = Target::resolve(Some("postgres://ana@db/other"), env)?;
+        assert_eq!(target.server(), "'db:5433/other' (user ana)");
+        Ok(())
+    }
+
+    #[test]
+    fn a_non_postgres_url_is_refused_without_its_password() {
+        let err = Target::resolve(Some("mysql://root:topsecret@db/x"), no_env).expect_err("not postgres");
+        let message = err.to_string();
+        assert!(message.contains("mysql://root:***@db/x"), "{message}");
+        assert!(!message.contains("topsecret"), "{message}");
+        let err = Target::resolve(Some("postgres://u:topsecret@db:notaport/x"), no_env).expect_err("bad port");
+        assert!(!err.to_string().contains("topsecret"), "{err}");
+    }
+}

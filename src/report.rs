@@ -1,0 +1,1016 @@
+//! The text report: reads `analytics.*`, `meta.*` and `config.*` from a
+//! warehouse and renders `templates/report.txt` with minijinja into
+//! `<out>/report.txt`, plus `<out>/summary.json` with the headline figures.
+//!
+//! Rust only reads, orders and formats here: every number in the report is
+//! a value of a warehouse table (selected, ordered or pivoted, never derived).
+//! Wording that depends on a number (above/below a target, better/worse)
+//! is chosen in the template from the warehouse's own comparison columns
+//! (`north_star_summary.gap`, `engagement_summary.meets_benchmark`,
+//! `funnel_stages.is_largest_drop_off`, `cohort_early_late.relative_change`,
+//! `growth_levers.lever_rank`, ...).
+//!
+//! Templates are embedded in the binary; `--templates DIR` overrides any of
+//! them by file name (a missing file falls back to the built-in copy).
+//! Undefined variables fail the render with the template name, line and
+//! the failing expression.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use duckdb::types::{TimeUnit, Value as DbValue};
+use duckdb::Connection;
+use minijinja::{Environment, Error as TemplateError, ErrorKind, UndefinedBehavior, Value};
+use serde_json::{json, Map, Value as Json};
+
+use crate::warehouse::{self, WarehouseError};
+
+/// The template rendered into `report.txt`.
+pub const REPORT_TEMPLATE: &str = "report.txt";
+/// File name of the rendered report inside the output directory.
+pub const REPORT_FILE: &str = "report.txt";
+/// File name of the headline figures inside the output directory.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// The built-in templates, embedded so `northstar` runs from anywhere.
+pub const EMBEDDED_TEMPLATES: [(&str, &str); 3] = [
+    ("base.txt", include_str!("../templates/base.txt")),
+    ("macros.txt", include_str!("../templates/macros.txt")),
+    ("report.txt", include_str!("../templates/report.txt")),
+];
+
+/// Months shown in the cohort retention matrix (0 .. 11).
+const MATRIX_MONTHS: usize = 12;
+/// Latest signup-month cohorts shown in the cohort retention matrix.
+const MATRIX_COHORTS: usize = 12;
+/// Signup-relative months shown in the LTV table.
+const LTV_MONTHS: [i64; 7] = [0, 1, 3, 6, 12, 18, 24];
+/// Complete weeks shown in the North Star trend.
+const TREND_WEEKS: usize = 12;
+
+/// Errors of the report stage.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+    #[error("warehouse has no analytics tables; run `northstar run` or `northstar query` first")]
+    NoAnalytics,
+    #[error("unable to read {table} for the report: {source}")]
+    Sql {
+        table: String,
+        source: duckdb::Error,
+    },
+    #[error("{table} has no rows; re-run `northstar query` to materialize it")]
+    Empty { table: String },
+    #[error("template '{name}'{}: {message}", line_suffix(*.line))]
+    Template {
+        name: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("unable to read template '{path}': {source}")]
+    TemplateRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unable to create report directory '{path}': {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unable to write '{path}': {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unable to encode '{SUMMARY_FILE}': {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn line_suffix(line: Option<usize>) -> String {
+    line.map(|line| format!(" line {line}")).unwrap_or_default()
+}
+
+/// The files a report run wrote.
+#[derive(Debug, Clone)]
+pub struct ReportFiles {
+    /// `<out>/report.txt`.
+    pub report: PathBuf,
+    /// `<out>/summary.json`.
+    pub summary: PathBuf,
+}
+
+/// Where the report comes from and goes to.
+#[derive(Debug, Clone)]
+pub struct ReportOptions<'a> {
+    /// The warehouse file (shown in the footer).
+    pub warehouse: &'a Path,
+    /// Output directory (created if needed).
+    pub out_dir: &'a Path,
+    /// Directory whose files override the embedded templates.
+    pub templates: Option<&'a Path>,
+    /// Generation time printed in the footer and summary.json.
+    pub generated_at: DateTime<Utc>,
+}
+
+/// Opens `options.warehouse` read-only and writes `report.txt` and
+/// `summary.json` into `options.out_dir`.
+///
+/// # Errors
+/// The warehouse is missing or held open ([`ReportError::Warehouse`]), a
+/// table cannot be read, a template fails to load or render, or a file
+/// cannot be written.
+pub fn write_report(options: &ReportOptions<'_>) -> Result<ReportFiles, ReportError> {
+    let conn = warehouse::open_read_only(options.warehouse)?;
+    write_report_from(&conn, options)
+}
+
+/// Like [`write_report`] on an already open connection (the warehouse attached
+/// and in use).
+///
+/// # Errors
+/// See [`write_report`].
+pub fn write_report_from(conn: &Connection, options: &ReportOptions<'_>) -> Result<ReportFiles, ReportError> {
+    let context = load_context(conn, options)?;
+    let text = render(&context, options.templates)?;
+    let summary = summary_json(&context);
+    std::fs::create_dir_all(options.out_dir).map_err(|source| ReportError::CreateDir {
+        path: options.out_dir.to_path_buf(),
+        source,
+    })?;
+    let files = ReportFiles {
+        report: options.out_dir.join(REPORT_FILE),
+        summary: options.out_dir.join(SUMMARY_FILE),
+    };
+    write_atomically(&files.report, text.as_bytes())?;
+    let mut json_text = serde_json::to_string_pretty(&summary)?;
+    json_text.push('\n');
+    write_atomically(&files.summary, json_text.as_bytes())?;
+    Ok(files)
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place,
+/// so a reader never sees half a report.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Reading the warehouse
+
+type Row = Map<String, Json>;
+
+/// Reads every row of `sql` as a JSON object keyed by column name.
+fn read_rows(conn: &Connection, table: &str, sql: &str) -> Result<Vec<Row>, ReportError> {
+    let sql_error = |source| ReportError::Sql {
+        table: table.to_string(),
+        source,
+    };
+    let mut statement = conn.prepare(sql).map_err(sql_error)?;
+    let mut rows = statement.query([]).map_err(sql_error)?;
+    let mut names: Option<Vec<String>> = None;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        let names = names.get_or_insert_with(|| row.as_ref().column_names());
+        let mut object = Map::new();
+        for (index, name) in names.iter().enumerate() {
+            let value: DbValue = row.get(index).map_err(sql_error)?;
+            object.insert(name.clone(), to_json(value));
+        }
+        out.push(object);
+    }
+    Ok(out)
+}
+
+/// Reads the single row of `sql`; an empty result is an error naming `table`.
+fn read_one(conn: &Connection, table: &str, sql: &str) -> Result<Row, ReportError> {
+    read_rows(conn, table, sql)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ReportError::Empty {
+            table: table.to_string(),
+        })
+}
+
+/// Reads the first row of `sql`, or JSON null when there is none.
+fn read_optional(conn: &Connection, table: &str, sql: &str) -> Result<Json, ReportError> {
+    Ok(read_rows(conn, table, sql)?
+        .into_iter()
+        .next()
+        .map_or(Json::Null, Json::Object))
+}
+
+fn to_json(value: DbValue) -> Json {
+    match value {
+        DbValue::Null => Json::Null,
+        DbValue::Boolean(value) => Json::Bool(value),
+        DbValue::TinyInt(value) => json!(value),
+        DbValue::SmallInt(value) => json!(value),
+        DbValue::Int(value) => json!(value),
+        DbValue::BigInt(value) => json!(value),
+        DbValue::UTinyInt(value) => json!(value),
+        DbValue::USmallInt(value) => json!(value),
+        DbValue::UInt(value) => json!(value),
+        DbValue::UBigInt(value) => json!(value),
+        DbValue::HugeInt(value) => i64::try_from(value).map_or_else(|_| json!(value as f64), |v| json!(v)),
+        DbValue::UHugeInt(value) => u64::try_from(value).map_or_else(|_| json!(value as f64), |v| json!(v)),
+        // NaN and infinities have no JSON form: they render like NULL.
+        DbValue::Float(value) => serde_json::Number::from_f64(f64::from(value)).map_or(Json::Null, Json::Number),
+        DbValue::Double(value) => serde_json::Number::from_f64(value).map_or(Json::Null, Json::Number),
+        DbValue::Decimal(value) => value
+            .to_string()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Json::Null, Json::Number),
+        DbValue::Text(value) | DbValue::Enum(value) => Json::String(value),
+        DbValue::Date32(days) => NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+            .map_or(Json::Null, |date| Json::String(date.format("%Y-%m-%d").to_string())),
+        DbValue::Timestamp(unit, value) => {
+            let micros = unit.to_micros(value);
+            DateTime::from_timestamp_micros(micros).map_or(Json::Null, |time| {
+                Json::String(time.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
+            })
+        }
+        DbValue::Time64(TimeUnit::Microsecond, value) => Json::String(format!("{value}us")),
+        DbValue::List(values) | DbValue::Array(values) => Json::Array(values.into_iter().map(to_json).collect()),
+        other => Json::String(format!("{other:?}")),
+    }
+}
+
+/// Groups consecutive rows with the same `key` value (rows come ordered by it):
+/// `[{key: <value>, rows: [...]}, ...]`.
+fn group_rows(rows: Vec<Row>, key: &str) -> Vec<Json> {
+    let mut groups: Vec<(Json, Vec<Json>)> = Vec::new();
+    for row in rows {
+        let value = row.get(key).cloned().unwrap_or(Json::Null);
+        match groups.last_mut() {
+            Some((current, members)) if *current == value => members.push(Json::Object(row)),
+            _ => groups.push((value, vec![Json::Object(row)])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(value, rows)| json!({ "key": value, "rows": rows }))
+        .collect()
+}
+
+/// Indexes rows by the string value of `key`.
+fn index_rows(rows: &[Row], key: &str) -> Map<String, Json> {
+    rows.iter()
+        .filter_map(|row| {
+            row.get(key)
+                .and_then(Json::as_str)
+                .map(|name| (name.to_string(), Json::Object(row.clone())))
+        })
+        .collect()
+}
+
+/// Pivots long rows (ordered by `row_key`) into
+/// `[{key, first: <first row>, cells: [value of column c for c in columns]}]`;
+/// a missing cell is null.
+fn pivot(rows: Vec<Row>, row_key: &str, column_key: &str, value_key: &str, columns: &[Json]) -> Vec<Json> {
+    group_rows(rows, row_key)
+        .into_iter()
+        .map(|group| {
+            let members = group["rows"].as_array().cloned().unwrap_or_default();
+            let by_column: BTreeMap<String, Json> = members
+                .iter()
+                .map(|member| (member[column_key].to_string(), member[value_key].clone()))
+                .collect();
+            let cells: Vec<Json> = columns
+                .iter()
+                .map(|column| by_column.get(&column.to_string()).cloned().unwrap_or(Json::Null))
+                .collect();
+            let first = members.first().cloned().unwrap_or(Json::Null);
+            json!({ "key": group["key"], "first": first, "cells": cells })
+        })
+        .collect()
+}
+
+fn has_analytics(conn: &Connection) -> Result<bool, ReportError> {
+    let count: i64 = conn
+        .query_row(
+            "select count(*) from duckdb_tables() where database_name = current_database() and schema_name = 'analytics'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(|source| ReportError::Sql {
+            table: "duckdb_tables()".into(),
+            source,
+        })?;
+    Ok(count > 0)
+}
+
+/// Reads everything the report shows into one template context.
+///
+/// # Errors
+/// A missing table or column, an empty one-row table, or a DuckDB failure.
+pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Json, ReportError> {
+    if !has_analytics(conn)? {
+        return Err(ReportError::NoAnalytics);
+    }
+    let params = read_one(conn, "config.params", "select * from config.params")?;
+    let run = read_optional(
+        conn,
+        "meta.pipeline_runs",
+        "select * from meta.pipeline_runs order by run_id desc limit 1",
+    )?;
+    let engagement = read_one(
+        conn,
+        "analytics.engagement_summary",
+        "select * from analytics.engagement_summary",
+    )?;
+    let north_star = read_one(
+        conn,
+        "analytics.north_star_summary",
+        "select summary.*, weekly.active_workspaces, weekly.collaborative_share
+         from analytics.north_star_summary as summary
+         left join analytics.north_star_weekly as weekly
+             on weekly.week_start = summary.week_start",
+    )?;
+    let north_star_weeks = read_rows(
+        conn,
+        "analytics.north_star_weekly",
+        &format!(
+            "select * from (
+                 select * from analytics.north_star_weekly
+                 where is_complete_week order by week_start desc limit {TREND_WEEKS}
+             ) order by week_start"
+        ),
+    )?;
+    let mrr = read_optional(
+        conn,
+        "analytics.mrr_monthly",
+        "select * from analytics.mrr_monthly order by month_start desc limit 1",
+    )?;
+    let paid = read_rows(
+        conn,
+        "analytics.paid_conversion",
+        "select * from analytics.paid_conversion order by dimension, dimension_value",
+    )?;
+    let activation = read_rows(
+        conn,
+        "analytics.activation_summary",
+        "select * from analytics.activation_summary order by dimension, dimension_value",
+    )?;
+    let funnel_sql = "select stages.*, previous.stage_name as previous_stage
+         from analytics.funnel_stages as stages
+         left join analytics.funnel_stages as previous
+             on previous.stage_order = stages.stage_order - 1";
+    let funnel = read_rows(
+        conn,
+        "analytics.funnel_stages",
+        &format!("{funnel_sql} order by stages.stage_order"),
+    )?;
+    let largest_drop = read_optional(
+        conn,
+        "analytics.funnel_stages",
+        &format!("{funnel_sql} where stages.is_largest_drop_off"),
+    )?;
+    let funnel_by_segment = read_rows(
+        conn,
+        "analytics.funnel_by_segment",
+        "select * from analytics.funnel_by_segment order by dimension_value, stage_order",
+    )?;
+    let funnel_by_channel = read_rows(
+        conn,
+        "analytics.funnel_by_channel",
+        "select * from analytics.funnel_by_channel order by dimension_value, stage_order",
+    )?;
+    let activation_speed = read_rows(
+        conn,
+        "analytics.activation_speed_retention",
+        "select * from analytics.activation_speed_retention order by speed_order",
+    )?;
+    let monthly_retention = read_rows(
+        conn,
+        "analytics.monthly_retention",
+        "select * from analytics.monthly_retention order by months_since_signup",
+    )?;
+    let cohort_cells = read_rows(
+        conn,
+        "analytics.cohort_retention",
+        &format!(
+            "select * from analytics.cohort_retention
+             where months_since_signup < {MATRIX_MONTHS}
+                 and cohort_month in (
+                     select cohort_month from analytics.cohort_retention
+                     group by cohort_month order by cohort_month desc limit {MATRIX_COHORTS}
+                 )
+             order by cohort_month, months_since_signup"
+        ),
+    )?;
+    let day_n = read_rows(
+        conn,
+        "analytics.day_n_retention",
+        "select * from analytics.day_n_retention order by day_number",
+    )?;
+    let early_late = read_one(
+        conn,
+        "analytics.cohort_early_late",
+        "select * from analytics.cohort_early_late",
+    )?;
+    let ltv_months = LTV_MONTHS.map(|month| month.to_string()).join(", ");
+    let ltv_cells = read_rows(
+        conn,
+        "analytics.cohort_ltv",
+        &format!(
+            "select * from analytics.cohort_ltv where months_since_signup in ({ltv_months})
+             order by cohort_month, months_since_signup"
+        ),
+    )?;
+    let levers = read_rows(
+        conn,
+        "analytics.growth_levers",
+        "select growth.*, levers.description, levers.ramp_months
+         from analytics.growth_levers as growth
+         inner join config.growth_levers as levers
+             on levers.lever_id = growth.lever_id
+         order by growth.lever_rank",
+    )?;
+    let projection = read_rows(
+        conn,
+        "analytics.growth_projection",
+        "select * from analytics.growth_projection order by month_number",
+    )?;
+    let sensitivity_cells = read_rows(
+        conn,
+        "analytics.growth_sensitivity",
+        "select sensitivity.*, growth.lever_rank
+         from analytics.growth_sensitivity as sensitivity
+         inner join analytics.growth_levers as growth
+             on growth.lever_id = sensitivity.lever_id
+         order by growth.lever_rank, sensitivity.lift",
+    )?;
+    let lifts: Vec<Json> = read_rows(
+        conn,
+        "analytics.growth_sensitivity",
+        "select distinct lift from analytics.growth_sensitivity order by lift",
+    )?
+    .into_iter()
+    .map(|row| row.get("lift").cloned().unwrap_or(Json::Null))
+    .collect();
+    let checks = read_rows(
+        conn,
+        "meta.check_results",
+        "select * from meta.check_results order by check_name",
+    )?;
+    let checks_summary = read_one(
+        conn,
+        "meta.check_results",
+        "select
+             count(*) as total,
+             count(*) filter (where passed) as passed,
+             count(*) filter (where not passed) as failed
+         from meta.check_results",
+    )?;
+    let calibration = read_rows(
+        conn,
+        "analytics.calibration",
+        "select calibration.*, targets.unit
+         from analytics.calibration as calibration
+         left join config.calibration_targets as targets
+             on targets.target_id = calibration.target_id
+         order by calibration.sort_order",
+    )?;
+    let calibration_summary = read_one(
+        conn,
+        "analytics.calibration",
+        "select
+             count(*) as total,
+             count(*) filter (where passed) as passed,
+             count(*) filter (where not passed) as failed
+         from analytics.calibration",
+    )?;
+    let query_versions = read_rows(
+        conn,
+        "meta.query_runs",
+        "select query_name, query_version from meta.query_runs order by query_name",
+    )?;
+
+    let months: Vec<Json> = (0..MATRIX_MONTHS).map(|month| json!(month)).collect();
+    let ltv_columns: Vec<Json> = LTV_MONTHS.iter().map(|month| json!(month)).collect();
+    let paid_all = paid
+        .iter()
+        .find(|row| row.get("dimension").and_then(Json::as_str) == Some("all"))
+        .cloned()
+        .map_or(Json::Null, Json::Object);
+    let activation_all = activation
+        .iter()
+        .find(|row| row.get("dimension").and_then(Json::as_str) == Some("all"))
+        .cloned()
+        .map_or(Json::Null, Json::Object);
+    let by_dimension = |rows: &[Row], dimension: &str| -> Map<String, Json> {
+        let selected: Vec<Row> = rows
+            .iter()
+            .filter(|row| row.get("dimension").and_then(Json::as_str) == Some(dimension))
+            .cloned()
+            .collect();
+        index_rows(&selected, "dimension_value")
+    };
+    let failed_checks: Vec<Json> = checks
+        .iter()
+        .filter(|row| row.get("passed") == Some(&Json::Bool(false)))
+        .map(|row| row.get("check_name").cloned().unwrap_or(Json::Null))
+        .collect();
+    let failed_calibration: Vec<Json> = calibration
+        .iter()
+        .filter(|row| row.get("passed") == Some(&Json::Bool(false)))
+        .map(|row| row.get("target_id").cloned().unwrap_or(Json::Null))
+        .collect();
+
+    Ok(json!({
+        "generated_at": options.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        "warehouse_path": options.warehouse.display().to_string(),
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "params": params,
+        "run": run,
+        "engagement": engagement,
+        "north_star": north_star,
+        "north_star_weeks": north_star_weeks,
+        "mrr": mrr,
+        "paid_all": paid_all,
+        "paid_by_segment": by_dimension(&paid, "segment"),
+        "paid_by_channel": by_dimension(&paid, "channel"),
+        "activation": activation_all,
+        "activation_by_segment": by_dimension(&activation, "segment"),
+        "funnel": funnel,
+        "largest_drop": largest_drop,
+        "funnel_by_segment": group_rows(funnel_by_segment, "dimension_value"),
+        "funnel_by_channel": group_rows(funnel_by_channel, "dimension_value"),
+        "activation_speed": index_rows(&activation_speed, "activation_speed"),
+        "activation_speed_rows": activation_speed,
+        "monthly_retention": monthly_retention,
+        "cohort_matrix": {
+            "months": months,
+            "rows": pivot(cohort_cells, "cohort_month", "months_since_signup", "retention_rate", &months),
+        },
+        "day_n": day_n,
+        "early_late": early_late,
+        "ltv": {
+            "months": ltv_columns,
+            "rows": pivot(ltv_cells, "cohort_month", "months_since_signup", "ltv", &ltv_columns),
+        },
+        "levers": levers,
+        "levers_by_stage": index_rows(&levers, "target_stage"),
+        "top_lever": levers.first().cloned().map_or(Json::Null, Json::Object),
+        "projection": projection,
+        "projection_final": projection.last().cloned().map_or(Json::Null, Json::Object),
+        "sensitivity": {
+            "lifts": lifts,
+            "rows": pivot(sensitivity_cells, "lever_rank", "lift", "annual_revenue", &lifts),
+        },
+        "checks": checks,
+        "checks_summary": checks_summary,
+        "failed_checks": failed_checks,
+        "calibration": calibration,
+        "calibration_by_id": index_rows(&calibration, "target_id"),
+        "calibration_summary": calibration_summary,
+        "failed_calibration": failed_calibration,
+        "query_versions": query_versions,
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// summary.json
+
+/// The headline figures of the report, for scripts and dashboards: the same
+/// warehouse values the report prints, unformatted.
+pub fn summary_json(context: &Json) -> Json {
+    let top = &context["top_lever"];
+    let largest = &context["largest_drop"];
+    let engagement = &context["engagement"];
+    json!({
+        "generated_at": context["generated_at"],
+        "warehouse": context["warehouse_path"],
+        "tool_version": context["tool_version"],
+        "seed": context["params"]["seed"],
+        "users": context["params"]["sample_users"],
+        "as_of_date": context["params"]["as_of_date"],
+        "north_star": context["north_star"],
+        "key_metrics": {
+            "dau_30d_avg": engagement["avg_dau_30d"],
+            "wau_30d_avg": engagement["avg_wau_30d"],
+            "mau_30d_avg": engagement["avg_mau_30d"],
+            "stickiness_30d_avg": engagement["avg_stickiness_30d"],
+            "stickiness_benchmark": engagement["stickiness_benchmark"],
+            "meets_stickiness_benchmark": engagement["meets_benchmark"],
+            "activation_rate": context["activation"]["activation_rate"],
+            "collaborative_workspace_share": context["north_star"]["collaborative_share"],
+            "paid_conversion": context["paid_all"]["paid_conversion"],
+            "paid_at_end_rate": context["paid_all"]["paid_at_end_rate"],
+            "mrr": context["mrr"]["mrr"],
+            "arppu": context["mrr"]["arppu"],
+            "arpu_monthly_planning": context["params"]["arpu_monthly"],
+        },
+        "funnel": {
+            "signup_to_paid": context["funnel"]
+                .as_array()
+                .and_then(|stages| stages.last())
+                .map_or(Json::Null, |stage| stage["overall_conversion"].clone()),
+            "largest_drop_off": if largest.is_null() {
+                Json::Null
+            } else {
+                json!({
+                    "from_stage": largest["previous_stage"],
+                    "to_stage": largest["stage_name"],
+                    "drop_off": largest["drop_off"],
+                })
+            },
+        },
+        "retention": {
+            "early_late": context["early_late"],
+        },
+        "top_lever": if top.is_null() {
+            Json::Null
+        } else {
+            json!({
+                "lever_name": top["lever_name"],
+                "target_stage": top["target_stage"],
+                "annual_revenue_low": top["annual_revenue_low"],
+                "annual_revenue_expected": top["annual_revenue_expected"],
+                "annual_revenue_high": top["annual_revenue_high"],
+                "confidence": top["confidence"],
+            })
+        },
+        "projection": {
+            "levers": context["projection_final"]["levers"],
+            "months": context["projection_final"]["month_number"],
+            "cumulative_extra_revenue": context["projection_final"]["cumulative_extra_revenue"],
+        },
+        "checks": {
+            "total": context["checks_summary"]["total"],
+            "passed": context["checks_summary"]["passed"],
+            "failed": context["failed_checks"],
+        },
+        "calibration": {
+            "total": context["calibration_summary"]["total"],
+            "passed": context["calibration_summary"]["passed"],
+            "failed": context["failed_calibration"],
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+/// Renders [`REPORT_TEMPLATE`] with `context`; files in `templates` override
+/// the embedded templates of the same name.
+///
+/// # Errors
+/// [`ReportError::Template`] naming the template, the line and the failing
+/// expression; [`ReportError::TemplateRead`] when an override cannot be read.
+pub fn render(context: &Json, templates: Option<&Path>) -> Result<String, ReportError> {
+    if let Some(dir) = templates {
+        // A directory that does not exist is a mistake, not "use the defaults".
+        std::fs::read_dir(dir).map_err(|source| ReportError::TemplateRead {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let env = environment(templates.map(Path::to_path_buf));
+    let template = env.get_template(REPORT_TEMPLATE).map_err(template_error)?;
+    let mut text = template
+        .render(Value::from_serialize(context))
+        .map_err(template_error)?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+fn environment(templates: Option<PathBuf>) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_debug(true);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env.set_loader(move |name| {
+        if let Some(dir) = &templates {
+            let path = dir.join(name);
+            if path.is_file() {
+                return std::fs::read_to_string(&path).map(Some).map_err(|err| {
+                    TemplateError::new(
+                        ErrorKind::InvalidOperation,
+                        format!("unable to read template '{}'", path.display()),
+                    )
+                    .with_source(err)
+                });
+            }
+        }
+        Ok(EMBEDDED_TEMPLATES
+            .iter()
+            .find(|(embedded, _)| *embedded == name)
+            .map(|(_, source)| (*source).to_string()))
+    });
+    env.add_filter("int", filter_int);
+    env.add_filter("num", filter_num);
+    env.add_filter("pct", filter_pct);
+    env.add_filter("signed_pct", filter_signed_pct);
+    env.add_filter("money", filter_money);
+    env.add_filter("ratio", filter_ratio);
+    env.add_filter("rjust", filter_rjust);
+    env.add_filter("ljust", filter_ljust);
+    env.add_filter("wrap", filter_wrap);
+    env
+}
+
+/// Turns a minijinja error into a [`ReportError::Template`] that names the
+/// template, the line and the source of the failing expression.
+fn template_error(err: TemplateError) -> ReportError {
+    let expression = match (err.template_source(), err.range()) {
+        (Some(source), Some(range)) => source.get(range).map(str::trim).map(str::to_string),
+        _ => None,
+    };
+    let mut message = match err.kind() {
+        ErrorKind::UndefinedError => "undefined value".to_string(),
+        ErrorKind::TemplateNotFound => "template not found".to_string(),
+        _ => err.kind().to_string(),
+    };
+    if let Some(detail) = err.detail() {
+        message.push_str(&format!(" ({detail})"));
+    }
+    if let Some(expression) = expression.filter(|text| !text.is_empty()) {
+        message.push_str(&format!(" in `{expression}`"));
+    }
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    ReportError::Template {
+        name: err.name().unwrap_or(REPORT_TEMPLATE).to_string(),
+        line: err.line(),
+        message,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Filters: formatting only
+
+/// The number in `value`, None for none (NULL); undefined is an error.
+fn number(value: &Value, filter: &str) -> Result<Option<f64>, TemplateError> {
+    if value.is_undefined() {
+        return Err(TemplateError::new(
+            ErrorKind::UndefinedError,
+            format!("'{filter}' applied to an undefined value"),
+        ));
+    }
+    if value.is_none() {
+        return Ok(None);
+    }
+    f64::try_from(value.clone()).map(Some).map_err(|_| {
+        TemplateError::new(
+            ErrorKind::InvalidOperation,
+            format!("'{filter}' expects a number, got {value}"),
+        )
+    })
+}
+
+/// Text shown for a NULL value.
+const NONE_TEXT: &str = "-";
+
+fn filter_int(value: Value) -> Result<String, TemplateError> {
+    Ok(number(&value, "int")?.map_or_else(|| NONE_TEXT.into(), format_int))
+}
+
+fn filter_num(value: Value, decimals: Option<usize>) -> Result<String, TemplateError> {
+    Ok(number(&value, "num")?.map_or_else(|| NONE_TEXT.into(), |v| format_decimal(v, decimals.unwrap_or(1))))
+}
+
+fn filter_pct(value: Value, decimals: Option<usize>) -> Result<String, TemplateError> {
+    Ok(number(&value, "pct")?.map_or_else(|| NONE_TEXT.into(), |v| format_pct(v, decimals.unwrap_or(1))))
+}
+
+fn filter_signed_pct(value: Value) -> Result<String, TemplateError> {
+    Ok(number(&value, "signed_pct")?.map_or_else(|| NONE_TEXT.into(), format_signed_pct))
+}
+
+fn filter_money(value: Value) -> Result<String, TemplateError> {
+    Ok(number(&value, "money")?.map_or_else(|| NONE_TEXT.into(), format_money))
+}
+
+fn filter_ratio(value: Value) -> Result<String, TemplateError> {
+    Ok(number(&value, "ratio")?.map_or_else(|| NONE_TEXT.into(), format_ratio))
+}
+
+fn text_of(value: &Value, filter: &str) -> Result<String, TemplateError> {
+    if value.is_undefined() {
+        return Err(TemplateError::new(
+            ErrorKind::UndefinedError,
+            format!("'{filter}' applied to an undefined value"),
+        ));
+    }
+    Ok(if value.is_none() {
+        String::new()
+    } else {
+        value.to_string()
+    })
+}
+
+fn filter_rjust(value: Value, width: usize) -> Result<String, TemplateError> {
+    let text = text_of(&value, "rjust")?;
+    Ok(format!("{text:>width$}"))
+}
+
+fn filter_ljust(value: Value, width: usize) -> Result<String, TemplateError> {
+    let text = text_of(&value, "ljust")?;
+    Ok(format!("{text:<width$}"))
+}
+
+/// Word-wraps text to `width` columns; continuation lines are indented by
+/// `indent` spaces. Whitespace (newlines included) collapses to one space.
+fn filter_wrap(value: Value, width: Option<usize>, indent: Option<usize>) -> Result<String, TemplateError> {
+    let text = text_of(&value, "wrap")?;
+    Ok(wrap_text(&text, width.unwrap_or(100), indent.unwrap_or(0)))
+}
+
+/// `12345.6` -> `12,346`.
+pub fn format_int(value: f64) -> String {
+    format_decimal(value, 0)
+}
+
+/// Fixed decimals with thousands separators: `1234.56, 1` -> `1,234.6`.
+pub fn format_decimal(value: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, value.abs());
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text.as_str(), None),
+    };
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let negative = value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
+    let sign = if negative { "-" } else { "" };
+    match fraction {
+        Some(fraction) => format!("{sign}{grouped}.{fraction}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// A share as a percentage: `0.1234` -> `12.3%`.
+pub fn format_pct(value: f64, decimals: usize) -> String {
+    format!("{}%", format_decimal(value * 100.0, decimals))
+}
+
+/// A relative change with its sign: `0.082` -> `+8.2%`, `-0.03` -> `-3.0%`.
+pub fn format_signed_pct(value: f64) -> String {
+    let text = format_pct(value, 1);
+    if text.starts_with('-') || text == "0.0%" {
+        text
+    } else {
+        format!("+{text}")
+    }
+}
+
+/// Money for people: `$12.5M`, `$820K`, `$4.2K`, `$12.34`, `$1.3B`.
+pub fn format_money(value: f64) -> String {
+    let magnitude = value.abs();
+    let body = if magnitude >= 1e9 {
+        format!("{}B", format_decimal(magnitude / 1e9, 1))
+    } else if magnitude >= 999_950.0 {
+        format!("{:.1}M", magnitude / 1e6)
+    } else if magnitude >= 9_999.5 {
+        format!("{:.0}K", magnitude / 1e3)
+    } else if magnitude >= 1_000.0 {
+        format!("{:.1}K", magnitude / 1e3)
+    } else {
+        format!("{magnitude:.2}")
+    };
+    if value < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("-${body}")
+    } else {
+        format!("${body}")
+    }
+}
+
+/// A ratio of two rates: `2.034` -> `2.03x`.
+pub fn format_ratio(value: f64) -> String {
+    format!("{}x", format_decimal(value, 2))
+}
+
+/// Greedy word wrap of `text` to `width` columns, continuation lines indented.
+pub fn wrap_text(text: &str, width: usize, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let prefix_len = if lines.is_empty() { 0 } else { indent };
+        if !line.is_empty() && prefix_len + line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(index, line)| if index == 0 { line } else { format!("{pad}{line}") })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_get_thousands_separators() {
+        assert_eq!(format_int(0.0), "0");
+        assert_eq!(format_int(999.0), "999");
+        assert_eq!(format_int(1_000.0), "1,000");
+        assert_eq!(format_int(1_234_567.4), "1,234,567");
+        assert_eq!(format_int(-27.0), "-27");
+        assert_eq!(format_int(-0.2), "0");
+        assert_eq!(format_decimal(1234.56, 1), "1,234.6");
+    }
+
+    #[test]
+    fn percentages_have_one_decimal() {
+        assert_eq!(format_pct(0.1234, 1), "12.3%");
+        assert_eq!(format_pct(1.0, 1), "100.0%");
+        assert_eq!(format_signed_pct(0.082), "+8.2%");
+        assert_eq!(format_signed_pct(-0.03), "-3.0%");
+        assert_eq!(format_signed_pct(0.0), "0.0%");
+    }
+
+    #[test]
+    fn money_is_abbreviated_for_people() {
+        assert_eq!(format_money(12_500_000.0), "$12.5M");
+        assert_eq!(format_money(820_000.0), "$820K");
+        assert_eq!(format_money(999_999.0), "$1.0M");
+        assert_eq!(format_money(4_200.0), "$4.2K");
+        assert_eq!(format_money(12.345), "$12.35");
+        assert_eq!(format_money(1_300_000_000.0), "$1.3B");
+        assert_eq!(format_money(-820_000.0), "-$820K");
+        assert_eq!(format_ratio(2.034), "2.03x");
+    }
+
+    #[test]
+    fn wrap_respects_width_and_indent() {
+        let text = "one two three four five six seven eight nine ten";
+        let wrapped = wrap_text(text, 15, 2);
+        assert!(wrapped.lines().all(|line| line.chars().count() <= 15), "{wrapped}");
+        assert!(wrapped.lines().skip(1).all(|line| line.starts_with("  ")), "{wrapped}");
+        assert_eq!(wrapped.split_whitespace().collect::<Vec<_>>().join(" "), text);
+    }
+
+    #[test]
+    fn undefined_variables_fail_with_template_and_line() {
+        let env = environment(None);
+        let template = env
+            .template_from_named_str("probe.txt", "first line\n{{ north_star.valeu | int }}\n")
+            .expect("template parses");
+        let err = template
+            .render(Value::from_serialize(json!({"north_star": {"value": 1}})))
+            .expect_err("a misspelt variable fails");
+        let message = template_error(err).to_string();
+        assert!(message.contains("'probe.txt' line 2"), "{message}");
+        assert!(message.contains("north_star.valeu"), "{message}");
+    }
+
+    #[test]
+    fn null_values_render_as_dash_and_blank() -> Result<(), TemplateError> {
+        let env = environment(None);
+        let text = env.render_str(
+            "[{{ x | pct }}][{{ x | rjust(3) }}][{{ y | money }}]",
+            Value::from_serialize(json!({"x": null, "y": 820000.0})),
+        )?;
+        assert_eq!(text, "[-][   ][$820K]");
+        Ok(())
+    }
+
+    #[test]
+    fn embedded_templates_parse() {
+        let env = environment(None);
+        for (name, _) in EMBEDDED_TEMPLATES {
+            if let Err(err) = env.get_template(name) {
+                panic!("{}", template_error(err));
+            }
+        }
+    }
+}
