@@ -9,12 +9,20 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{Cli, Command, GenerateArgs, ListArgs, LockArgs, QueryArgs, RunArgs};
+use crate::charts;
+use crate::cli::{
+    ChartsArgs, Cli, Command, Engine, ExportArgs, ExportTarget, GenerateArgs, IngestArgs, ListArgs,
+    LockArgs, QueryArgs, RunArgs,
+};
 use crate::config::{Config, ConfigError, Overrides};
+use crate::export::{self, ExportError};
 use crate::generator::{self, GenerateError};
-use crate::queries::{self, QueryError};
-use crate::warehouse::{self, PipelineRun, Staging, WarehouseError};
+use crate::ingest;
 use crate::interrupt;
+use crate::postgres;
+use crate::queries::{self, QueryError};
+use crate::report;
+use crate::warehouse::{self, PipelineRun, Staging, WarehouseError};
 
 /// Exit code for usage and configuration errors.
 pub const EXIT_USAGE: u8 = 2;
@@ -54,7 +62,8 @@ impl Output {
             ProgressDrawTarget::stderr()
         };
         let bar = ProgressBar::with_draw_target(None, target);
-        let template = format!("{label:>10} [{{bar:30}}] {{pos}}/{{len}} {unit} {{msg}} ({{elapsed}})");
+        let template =
+            format!("{label:>10} [{{bar:30}}] {{pos}}/{{len}} {unit} {{msg}} ({{elapsed}})");
         if let Ok(style) = ProgressStyle::with_template(&template) {
             bar.set_style(style.progress_chars("=> "));
         }
@@ -84,6 +93,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Query(args) => query_command(&args, &output),
         Command::List(args) => list_command(&args),
         Command::Lock(args) => lock_command(&args, &output),
+        Command::Ingest(args) => ingest_command(&args, &output),
+        Command::Report(args) => report_command(&args, &output),
+        Command::Export(args) => export_command(&args, &output),
+        Command::Charts(args) => charts_command(&args, &output),
     }
 }
 
@@ -100,7 +113,11 @@ fn load_config(args: &GenerateArgs) -> Result<Config, ConfigError> {
 }
 
 /// Generates raw and config tables into `staging`; returns the summary and ms.
-fn generate_into(staging: &Staging, config: &Config, output: &Output) -> Result<(generator::GenerateSummary, i64)> {
+fn generate_into(
+    staging: &Staging,
+    config: &Config,
+    output: &Output,
+) -> Result<(generator::GenerateSummary, i64)> {
     let started = Instant::now();
     let bar = output.bar("generate", "users");
     let summary = generator::generate(staging.conn(), warehouse::CATALOG, config, &bar)?;
@@ -131,7 +148,11 @@ fn run_queries(
             .conn()
             .prepare("select query_name, row_count, elapsed_ms from meta.query_runs order by elapsed_ms desc")?;
         let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
         })?;
         for row in rows {
             let (name, count, ms) = row?;
@@ -152,7 +173,11 @@ fn report_checks(summary: &queries::RunSummary, output: &Output) -> Result<()> {
             eprintln!("    {row}");
         }
     }
-    let names: Vec<&str> = summary.failed_checks.iter().map(|(name, _, _)| name.as_str()).collect();
+    let names: Vec<&str> = summary
+        .failed_checks
+        .iter()
+        .map(|(name, _, _)| name.as_str())
+        .collect();
     Err(QueryError::ChecksFailed {
         count: names.len(),
         names: names.join(", "),
@@ -210,17 +235,37 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
     let config = load_config(&args.generate)?;
     // Read and order the queries first: a broken query file fails before any work.
     let files = load_ordered(args.queries.as_deref())?;
-    let staging = Staging::create(&config.warehouse)?;
-    let (summary, generate_ms) = generate_into(&staging, &config, output)?;
+    let (staging, summary, generate_ms, seed) = if args.from_ingest {
+        // Analyse what `northstar ingest` loaded: no generation, same queries.
+        let staging = Staging::copy_existing(&config.warehouse)?;
+        let count = |table: &str| -> Result<u64> {
+            let rows: i64 = staging.conn().query_row(
+                &format!("select count(*) from raw.{table}"),
+                [],
+                |row| row.get(0),
+            )?;
+            Ok(rows as u64)
+        };
+        let summary = generator::GenerateSummary {
+            users: count("users")?,
+            events: count("events")?,
+            ..Default::default()
+        };
+        (staging, summary, None, None)
+    } else {
+        let staging = Staging::create(&config.warehouse)?;
+        let (summary, generate_ms) = generate_into(&staging, &config, output)?;
+        (staging, summary, Some(generate_ms), Some(config.seed))
+    };
     let query_summary = run_queries(&staging, &files, output)?;
     warehouse::record_pipeline_run(
         staging.conn(),
         &PipelineRun {
             command: "run",
-            seed: Some(config.seed),
+            seed,
             config_toml: config.to_toml(),
             started_at,
-            generate_ms: Some(generate_ms),
+            generate_ms,
             query_ms: Some(query_summary.query_ms),
             check_ms: Some(query_summary.check_ms),
         },
@@ -228,6 +273,7 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
     // Checks are recorded in the warehouse either way; a failure is reported
     // after the warehouse is in place so it can be inspected.
     staging.commit()?;
+    let report_files = write_report(&config.warehouse, Path::new(DEFAULT_REPORT_DIR), None)?;
     output.info(&format!(
         "northstar run: {} users, {} events, {} queries, {} checks in {:.2}s: {} ({})",
         summary.users,
@@ -238,6 +284,8 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
         config.warehouse.display(),
         file_size(&config.warehouse)
     ));
+    output.info(&format!("report: {}", report_files.report.display()));
+    write_charts(&config.warehouse, Path::new(DEFAULT_REPORT_DIR), output)?;
     report_checks(&query_summary, output)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -245,11 +293,19 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
 fn query_command(args: &QueryArgs, output: &Output) -> Result<ExitCode> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
+    if args.engine == Engine::Duckdb && args.database_url.is_some() {
+        return Err(
+            postgres::PgError::Usage("--database-url needs --engine postgres".into()).into(),
+        );
+    }
     let ordered = load_ordered(args.queries.as_deref())?;
     let files = match &args.only {
         Some(pattern) => queries::select(&ordered, pattern)?,
         None => ordered,
     };
+    if args.engine == Engine::Postgres {
+        return query_postgres(args, &files, output, started);
+    }
     let staging = Staging::copy_existing(&args.warehouse)?;
     let summary = run_queries(&staging, &files, output)?;
     warehouse::record_pipeline_run(
@@ -276,10 +332,112 @@ fn query_command(args: &QueryArgs, output: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `northstar query --engine postgres`: the same files on a PostgreSQL database.
+fn query_postgres(
+    args: &QueryArgs,
+    files: &[queries::QueryFile],
+    output: &Output,
+    started: Instant,
+) -> Result<ExitCode> {
+    let target = postgres::Target::from_url_and_env(args.database_url.as_deref())?;
+    output.detail(&format!("running on PostgreSQL {}", target.server()));
+    let bar = output.bar("queries", "files");
+    let summary = postgres::run(&target, files, &bar)?;
+    bar.finish_and_clear();
+    output.info(&format!(
+        "ran {} queries and {} checks on PostgreSQL in {:.2}s (queries {:.2}s): {}",
+        summary.analyses,
+        summary.checks,
+        started.elapsed().as_secs_f64(),
+        summary.query_ms as f64 / 1000.0,
+        target.server()
+    ));
+    report_checks(&summary, output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_command(args: &ExportArgs, output: &Output) -> Result<ExitCode> {
+    let started = Instant::now();
+    match &args.target {
+        ExportTarget::Postgres(args) => {
+            let files = load_ordered(args.queries.as_deref())?;
+            let summary = export::export_postgres(&args.warehouse, &args.out, &files)?;
+            output.info(&format!(
+                "exported {} tables ({} rows), {} queries and {} checks for PostgreSQL in {:.2}s: {} (run.sh, README.md)",
+                summary.tables,
+                summary.rows,
+                summary.analyses,
+                summary.checks,
+                started.elapsed().as_secs_f64(),
+                args.out.display()
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where `northstar run` writes the report (`northstar report --out` changes it).
+const DEFAULT_REPORT_DIR: &str = "reports";
+
+/// Renders the report of `warehouse` into `out_dir` (see [`report::write_report`]).
+fn write_report(
+    warehouse: &Path,
+    out_dir: &Path,
+    templates: Option<&Path>,
+) -> Result<report::ReportFiles> {
+    // Opened here so a missing warehouse keeps its own error (and exit code 2).
+    let conn = warehouse::open_read_only(warehouse)?;
+    let files = report::write_report_from(
+        &conn,
+        &report::ReportOptions {
+            warehouse,
+            out_dir,
+            templates,
+            generated_at: chrono::Utc::now(),
+        },
+    )?;
+    Ok(files)
+}
+
+fn report_command(args: &crate::cli::ReportArgs, output: &Output) -> Result<ExitCode> {
+    let files = write_report(&args.warehouse, &args.out, args.templates.as_deref())?;
+    output.info(&format!(
+        "report: {} (headline figures: {})",
+        files.report.display(),
+        files.summary.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the dashboard and charts of `warehouse` under `out`; prints where.
+fn write_charts(warehouse: &Path, out: &Path, output: &Output) -> Result<()> {
+    let started = Instant::now();
+    let conn = warehouse::open_read_only(warehouse)?;
+    let summary = charts::write_reports(&conn, warehouse, out)?;
+    output.info(&format!(
+        "charts: {} charts in {:.2}s: {} ({:.1} MiB) and {}",
+        summary.charts,
+        started.elapsed().as_secs_f64(),
+        summary.dashboard.display(),
+        summary.dashboard_bytes as f64 / f64::from(1u32 << 20),
+        out.join("charts").display()
+    ));
+    Ok(())
+}
+
+fn charts_command(args: &ChartsArgs, output: &Output) -> Result<ExitCode> {
+    write_charts(&args.warehouse, &args.out, output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn list_command(args: &ListArgs) -> Result<ExitCode> {
     let files = load_ordered(args.queries.as_deref())?;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{:<30} {:>3}  {:<40} description", "name", "ver", "grain")?;
+    writeln!(
+        stdout,
+        "{:<30} {:>3}  {:<40} description",
+        "name", "ver", "grain"
+    )?;
     for file in files {
         writeln!(
             stdout,
@@ -290,9 +448,91 @@ fn list_command(args: &ListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let files = ingest::IngestFiles {
+        users: args.users.clone(),
+        events: args.events.clone(),
+        workspaces: args.workspaces.clone(),
+        visits: args.visits.clone(),
+        subscriptions: args.subscriptions.clone(),
+    };
+    let staging = Staging::create(&args.warehouse)?;
+    let summary = ingest::ingest(staging.conn(), &files)?;
+    // The period and as-of date come from the data; analysis parameters are the defaults.
+    let defaults = Config::default();
+    let users = summary
+        .tables
+        .iter()
+        .find(|(table, _, _)| *table == "users")
+        .map_or(0, |t| t.1);
+    let config = Config {
+        users: users as u64,
+        start: args
+            .start
+            .or(summary.period_start)
+            .unwrap_or(defaults.start),
+        end: args.end.or(summary.period_end).unwrap_or(defaults.end),
+        warehouse: args.warehouse.clone(),
+        ..defaults
+    };
+    if config.end < config.start {
+        return Err(ConfigError::Invalid {
+            key: "end",
+            message: format!(
+                "end date {} is before start date {}",
+                config.end, config.start
+            ),
+        }
+        .into());
+    }
+    warehouse::write_config_tables(staging.conn(), &config, None)?;
+    warehouse::record_pipeline_run(
+        staging.conn(),
+        &PipelineRun {
+            command: "ingest",
+            seed: None,
+            config_toml: config.to_toml(),
+            started_at,
+            generate_ms: Some(started.elapsed().as_millis() as i64),
+            query_ms: None,
+            check_ms: None,
+        },
+    )?;
+    staging.commit()?;
+    for (table, loaded, quarantined) in &summary.tables {
+        if *quarantined > 0 {
+            output.info(&format!(
+                "raw.{table}: {quarantined} row(s) quarantined in meta.rejected_rows (see the reason column)"
+            ));
+        }
+        output.detail(&format!("raw.{table}: {loaded} rows loaded"));
+    }
+    let loaded: Vec<String> = summary
+        .tables
+        .iter()
+        .map(|(table, loaded, _)| format!("{loaded} {table}"))
+        .collect();
+    output.info(&format!(
+        "ingested {} (period {}..{}) in {:.2}s: {}; next: northstar run --from-ingest --warehouse {}",
+        loaded.join(", "),
+        config.start,
+        config.end,
+        started.elapsed().as_secs_f64(),
+        args.warehouse.display(),
+        args.warehouse.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn lock_command(args: &LockArgs, output: &Output) -> Result<ExitCode> {
-    let count = queries::write_lock(&args.queries)
-        .with_context(|| format!("unable to refresh '{}'", args.queries.join(queries::LOCK_FILE).display()))?;
+    let count = queries::write_lock(&args.queries).with_context(|| {
+        format!(
+            "unable to refresh '{}'",
+            args.queries.join(queries::LOCK_FILE).display()
+        )
+    })?;
     output.info(&format!("locked {count} query files"));
     Ok(ExitCode::SUCCESS)
 }
@@ -311,20 +551,42 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if interrupt::requested()
         || err.chain().any(|cause| {
-            matches!(cause.downcast_ref::<GenerateError>(), Some(GenerateError::Interrupted))
-                || matches!(cause.downcast_ref::<QueryError>(), Some(QueryError::Interrupted))
+            matches!(
+                cause.downcast_ref::<GenerateError>(),
+                Some(GenerateError::Interrupted)
+            ) || matches!(
+                cause.downcast_ref::<QueryError>(),
+                Some(QueryError::Interrupted)
+            ) || matches!(
+                cause.downcast_ref::<postgres::PgError>(),
+                Some(postgres::PgError::Interrupted)
+            )
         })
     {
         return EXIT_INTERRUPTED;
     }
-    if err.chain().any(|cause| cause.downcast_ref::<ConfigError>().is_some()) {
+    if err
+        .chain()
+        .any(|cause| cause.downcast_ref::<ConfigError>().is_some())
+    {
         return EXIT_USAGE;
     }
     if err.chain().any(|cause| {
         matches!(
             cause.downcast_ref::<WarehouseError>(),
             Some(WarehouseError::Missing { .. })
-        ) || matches!(cause.downcast_ref::<QueryError>(), Some(QueryError::NoMatch(_)))
+        ) || matches!(
+            cause.downcast_ref::<QueryError>(),
+            Some(QueryError::NoMatch(_))
+        ) || matches!(
+            cause.downcast_ref::<postgres::PgError>(),
+            Some(postgres::PgError::Usage(_) | postgres::PgError::Url { .. })
+        ) || matches!(
+            cause.downcast_ref::<ExportError>(),
+            Some(
+                ExportError::Warehouse(WarehouseError::Missing { .. }) | ExportError::NotABundle(_)
+            )
+        )
     }) {
         return EXIT_USAGE;
     }

@@ -39,6 +39,14 @@ pub enum Command {
     List(ListArgs),
     /// Rewrite queries/queries.lock after a query changed (refuses a changed body without a version bump).
     Lock(LockArgs),
+    /// Load your own users and events (CSV or Parquet) into a new warehouse, validated.
+    Ingest(IngestArgs),
+    /// Render the text report (reports/report.txt) and summary.json from an existing warehouse.
+    Report(ReportArgs),
+    /// Export a warehouse for another engine (a bundle to run with psql).
+    Export(ExportArgs),
+    /// Write reports/dashboard.html and reports/charts/<name>.html + .png from the analytics tables.
+    Charts(ChartsArgs),
 }
 
 /// Flags shared by `generate` and `run`.
@@ -74,6 +82,41 @@ pub struct RunArgs {
     /// Read query files from this directory instead of the built-in copy.
     #[arg(long)]
     pub queries: Option<PathBuf>,
+    /// Analyse the data already in --warehouse (from `northstar ingest`) instead of generating.
+    #[arg(long)]
+    pub from_ingest: bool,
+}
+
+/// Files for `northstar ingest` (README "Ingesting your own data" lists the columns).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  northstar ingest --users users.csv --events events.parquet --warehouse warehouse/mine.duckdb\n  northstar run --from-ingest --warehouse warehouse/mine.duckdb"
+)]
+pub struct IngestArgs {
+    /// Users file (.csv with a header, or .parquet): user_id, signup_at, [segment, acquisition_channel, ...].
+    #[arg(long)]
+    pub users: PathBuf,
+    /// Events file: user_id, event_type, occurred_at, [event_id, workspace_id].
+    #[arg(long)]
+    pub events: PathBuf,
+    /// Workspaces file: workspace_id, owner_user_id, created_at, [workspace_name, workspace_type].
+    #[arg(long)]
+    pub workspaces: Option<PathBuf>,
+    /// Subscriptions file: user_id, started_at, monthly_revenue, [subscription_id, workspace_id, plan, seats, ended_at].
+    #[arg(long)]
+    pub subscriptions: Option<PathBuf>,
+    /// Visits file (awareness): visited_at, channel, [visit_id, landing_page, user_id].
+    #[arg(long)]
+    pub visits: Option<PathBuf>,
+    /// First day of the analysed period, YYYY-MM-DD [default: the earliest signup or event].
+    #[arg(long, value_parser = parse_date)]
+    pub start: Option<NaiveDate>,
+    /// Last day (as-of date), YYYY-MM-DD [default: the latest signup or event].
+    #[arg(long, value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
+    /// Warehouse file to build.
+    #[arg(long, default_value = "warehouse/northstar.duckdb")]
+    pub warehouse: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +130,46 @@ pub struct QueryArgs {
     /// Read query files from this directory instead of the built-in copy.
     #[arg(long)]
     pub queries: Option<PathBuf>,
+    /// Engine to run on: the DuckDB warehouse file, or a PostgreSQL database holding the raw and config tables.
+    #[arg(long, value_enum, default_value_t = Engine::Duckdb)]
+    pub engine: Engine,
+    /// PostgreSQL connection URL (postgres://user@host:port/dbname); what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// Where `northstar query` runs the query files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The DuckDB warehouse file (--warehouse).
+    Duckdb,
+    /// A PostgreSQL database (--database-url or PG* variables); --warehouse is not used.
+    Postgres,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub target: ExportTarget,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportTarget {
+    /// Schema (with comments), data as CSV, load and query scripts for psql, run.sh and README.md.
+    Postgres(ExportPostgresArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportPostgresArgs {
+    /// Directory to write the bundle to (created; a previous bundle there is replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Warehouse whose raw and config tables to export.
+    #[arg(long, default_value = "warehouse/northstar.duckdb")]
+    pub warehouse: PathBuf,
+    /// Read query files from this directory instead of the built-in copy.
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -97,10 +180,33 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Warehouse file to report on.
+    #[arg(long, default_value = "warehouse/northstar.duckdb")]
+    pub warehouse: PathBuf,
+    /// Directory to write report.txt and summary.json to (created if needed).
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Directory of templates (report.txt, base.txt, macros.txt) overriding the built-in ones by name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct LockArgs {
     /// Directory holding the query files and queries.lock.
     #[arg(long, default_value = "queries")]
     pub queries: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ChartsArgs {
+    /// Warehouse file to read the analytics tables from.
+    #[arg(long, default_value = "warehouse/northstar.duckdb")]
+    pub warehouse: PathBuf,
+    /// Directory to write dashboard.html and charts/ into.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
@@ -119,7 +225,9 @@ fn parse_users(text: &str) -> Result<u64, String> {
     }
     let max = crate::config::MAX_USERS;
     if value > i128::from(max) {
-        return Err(format!("{value} users is more than the supported maximum of {max}"));
+        return Err(format!(
+            "{value} users is more than the supported maximum of {max}"
+        ));
     }
     Ok(value as u64)
 }

@@ -274,14 +274,18 @@ impl Config {
     /// # Errors
     /// The first value out of range, named by its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
+        let invalid =
+            |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
         if self.users == 0 {
             return invalid("users", "must be at least 1".into());
         }
         if self.users > MAX_USERS {
             return invalid(
                 "users",
-                format!("{} is more than the supported maximum of {MAX_USERS}", self.users),
+                format!(
+                    "{} is more than the supported maximum of {MAX_USERS}",
+                    self.users
+                ),
             );
         }
         if self.end < self.start {
@@ -311,11 +315,23 @@ impl Config {
         for (key, value) in [
             ("analysis.activation_window_days", a.activation_window_days),
             ("analysis.engagement_window_days", a.engagement_window_days),
-            ("analysis.engagement_min_active_days", a.engagement_min_active_days),
+            (
+                "analysis.engagement_min_active_days",
+                a.engagement_min_active_days,
+            ),
             ("analysis.habit_window_weeks", a.habit_window_weeks),
-            ("analysis.habit_consecutive_weeks", a.habit_consecutive_weeks),
-            ("analysis.collaboration_window_days", a.collaboration_window_days),
-            ("analysis.monetization_window_days", a.monetization_window_days),
+            (
+                "analysis.habit_consecutive_weeks",
+                a.habit_consecutive_weeks,
+            ),
+            (
+                "analysis.collaboration_window_days",
+                a.collaboration_window_days,
+            ),
+            (
+                "analysis.monetization_window_days",
+                a.monetization_window_days,
+            ),
             ("analysis.projection_months", a.projection_months),
         ] {
             if !(1..=3650).contains(&value) {
@@ -329,7 +345,10 @@ impl Config {
             );
         }
         if !(a.arpu_monthly.is_finite() && a.arpu_monthly >= 0.0) {
-            return invalid("analysis.arpu_monthly", "must be a non-negative number".into());
+            return invalid(
+                "analysis.arpu_monthly",
+                "must be a non-negative number".into(),
+            );
         }
         let b = &self.behaviour;
         for (key, value) in [
@@ -340,7 +359,10 @@ impl Config {
             ("behaviour.collaboration_rate", b.collaboration_rate),
             ("behaviour.funnel_paid_rate", b.funnel_paid_rate),
             ("behaviour.paid_base_rate", b.paid_base_rate),
-            ("behaviour.subscription_churn_monthly", b.subscription_churn_monthly),
+            (
+                "behaviour.subscription_churn_monthly",
+                b.subscription_churn_monthly,
+            ),
             ("behaviour.churn_hazard_initial", b.churn_hazard_initial),
             ("behaviour.churn_hazard_floor", b.churn_hazard_floor),
             ("behaviour.weekly_activity", b.weekly_activity),
@@ -355,15 +377,27 @@ impl Config {
         ] {
             let sum: f64 = shares.iter().sum();
             if shares.iter().any(|s| !s.is_finite() || *s < 0.0) || (sum - 1.0).abs() > 1e-6 {
-                return invalid(key, format!("shares must be non-negative and sum to 1 (sum is {sum})"));
+                return invalid(
+                    key,
+                    format!("shares must be non-negative and sum to 1 (sum is {sum})"),
+                );
             }
         }
         for (key, value) in [
             ("behaviour.signup_growth_factor", b.signup_growth_factor),
-            ("behaviour.anonymous_visits_per_signup", b.anonymous_visits_per_signup),
+            (
+                "behaviour.anonymous_visits_per_signup",
+                b.anonymous_visits_per_signup,
+            ),
             ("behaviour.engagement_sigma", b.engagement_sigma),
-            ("behaviour.churn_hazard_decay_weeks", b.churn_hazard_decay_weeks),
-            ("behaviour.fast_activator_hazard_multiplier", b.fast_activator_hazard_multiplier),
+            (
+                "behaviour.churn_hazard_decay_weeks",
+                b.churn_hazard_decay_weeks,
+            ),
+            (
+                "behaviour.fast_activator_hazard_multiplier",
+                b.fast_activator_hazard_multiplier,
+            ),
             ("behaviour.cohort_improvement", b.cohort_improvement),
             ("behaviour.extra_events_per_day", b.extra_events_per_day),
         ] {
@@ -374,8 +408,12 @@ impl Config {
         if b.signup_growth_factor <= 0.0 {
             return invalid("behaviour.signup_growth_factor", "must be positive".into());
         }
-        if b.paid_segment_multiplier.iter().any(|m| !m.is_finite() || *m < 0.0)
-            || b.paid_segment_multiplier.iter().any(|m| b.paid_base_rate * m > 1.0)
+        if b.paid_segment_multiplier
+            .iter()
+            .any(|m| !m.is_finite() || *m < 0.0)
+            || b.paid_segment_multiplier
+                .iter()
+                .any(|m| b.paid_base_rate * m > 1.0)
         {
             return invalid(
                 "behaviour.paid_segment_multiplier",

@@ -59,7 +59,9 @@ pub enum ExportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("'{0}' exists and is not a northstar export bundle; choose another --out or remove it")]
+    #[error(
+        "'{0}' exists and is not a northstar export bundle; choose another --out or remove it"
+    )]
     NotABundle(PathBuf),
 }
 
@@ -108,7 +110,9 @@ pub fn read_catalog(conn: &Connection, schemas: &[&str]) -> Result<Vec<Table>, E
             )
             .map_err(catalog_error("listing tables"))?;
         let rows = statement
-            .query_map([schema], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)))
+            .query_map([schema], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+            })
             .map_err(catalog_error("listing tables"))?;
         for row in rows {
             let (name, comment) = row.map_err(catalog_error("listing tables"))?;
@@ -224,7 +228,11 @@ pub fn table_ddl(table: &Table, if_not_exists: bool) -> Result<String, ExportErr
         columns.join(",\n")
     );
     if let Some(comment) = &table.comment {
-        let _ = writeln!(ddl, "comment on table {qualified} is {};", quote_literal(comment));
+        let _ = writeln!(
+            ddl,
+            "comment on table {qualified} is {};",
+            quote_literal(comment)
+        );
     }
     for column in &table.columns {
         if let Some(comment) = &column.comment {
@@ -275,14 +283,21 @@ pub struct ExportSummary {
 /// # Errors
 /// The warehouse is missing or incomplete, a type has no PostgreSQL
 /// equivalent, or a file cannot be written.
-pub fn export_postgres(warehouse_path: &Path, out: &Path, files: &[QueryFile]) -> Result<ExportSummary, ExportError> {
+pub fn export_postgres(
+    warehouse_path: &Path,
+    out: &Path,
+    files: &[QueryFile],
+) -> Result<ExportSummary, ExportError> {
     if out.exists() && !is_replaceable(out) {
         return Err(ExportError::NotABundle(out.to_path_buf()));
     }
     let conn = warehouse::open_read_only(warehouse_path)?;
     let data_tables = read_catalog(&conn, &DATA_SCHEMAS)?;
     for expected in reference_catalog(&DATA_SCHEMAS)? {
-        if !data_tables.iter().any(|t| t.qualified() == expected.qualified()) {
+        if !data_tables
+            .iter()
+            .any(|t| t.qualified() == expected.qualified())
+        {
             return Err(ExportError::MissingTable(expected.qualified()));
         }
     }
@@ -324,20 +339,22 @@ pub fn export_postgres(warehouse_path: &Path, out: &Path, files: &[QueryFile]) -
         let path = staging.join(&relative);
         let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         let columns = columns.join(", ");
-        let copied = conn
-            .execute(
-                &format!(
-                    "copy (select {columns} from {qualified}) to {} (format csv, header true)",
-                    quote_literal(&path.to_string_lossy())
-                ),
-                [],
-            )
-            .map_err(|source| ExportError::Data {
-                table: qualified.clone(),
-                path: path.clone(),
-                source,
-            })?;
-        rows += copied as i64;
+        let data_error = |source| ExportError::Data {
+            table: qualified.clone(),
+            path: path.clone(),
+            source,
+        };
+        conn.execute_batch(&format!(
+            "copy (select {columns} from {qualified}) to {} (format csv, header true)",
+            quote_literal(&path.to_string_lossy())
+        ))
+        .map_err(data_error)?;
+        let count: i64 = conn
+            .query_row(&format!("select count(*) from {qualified}"), [], |row| {
+                row.get(0)
+            })
+            .map_err(data_error)?;
+        rows += count;
         let _ = writeln!(
             load_sql,
             "\\copy {qualified} ({columns}) from '{relative}' with (format csv, header true)"
@@ -410,7 +427,9 @@ fn is_replaceable(out: &Path) -> bool {
     if out.join(MARKER).is_file() {
         return true;
     }
-    std::fs::read_dir(out).map(|mut entries| entries.next().is_none()).unwrap_or(false)
+    std::fs::read_dir(out)
+        .map(|mut entries| entries.next().is_none())
+        .unwrap_or(false)
 }
 
 struct RemoveOnDrop(PathBuf);
@@ -431,9 +450,11 @@ fn write(path: &Path, text: &str) -> Result<(), ExportError> {
 #[cfg(unix)]
 fn make_executable(path: &Path) -> Result<(), ExportError> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|source| ExportError::Write {
-        path: path.to_path_buf(),
-        source,
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|source| {
+        ExportError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
@@ -510,6 +531,7 @@ const RUN_HEADER: &str = "\
 -- schema.sql and load.sql run in one transaction; each query file is its own
 -- transaction, in dependency order; the run fails if a check finds offending rows.
 \\set ON_ERROR_STOP 1
+set client_min_messages = warning;
 set time zone 'UTC';
 begin;
 \\ir schema.sql
@@ -538,7 +560,7 @@ const RUN_SH: &str = "#!/bin/sh
 #   ./run.sh 'postgres://analyst@db:5432/analytics'
 set -eu
 cd \"$(dirname \"$0\")\"
-exec psql -X -v ON_ERROR_STOP=1 -f run.sql \"$@\"
+exec psql -X -q -v ON_ERROR_STOP=1 -f run.sql \"$@\"
 ";
 
 /// The README.md of a bundle.
@@ -608,11 +630,23 @@ mod tests {
             .find(|t| t.qualified() == "raw.users")
             .ok_or_else(|| ExportError::MissingTable("raw.users".into()))?;
         let ddl = table_ddl(users, false)?;
-        assert!(ddl.starts_with("create table raw.users (\n    user_id bigint not null,"), "{ddl}");
+        assert!(
+            ddl.starts_with("create table raw.users (\n    user_id bigint not null,"),
+            "{ddl}"
+        );
         assert!(ddl.contains("    company_name text,\n"), "{ddl}");
-        assert!(ddl.contains("comment on table raw.users is 'One row per signed-up user"), "{ddl}");
-        assert!(ddl.contains("comment on column raw.users.signup_at is"), "{ddl}");
-        assert!(!ddl.contains("varchar") && !ddl.contains(" double,") && !ddl.contains(" double\n"), "{ddl}");
+        assert!(
+            ddl.contains("comment on table raw.users is 'One row per signed-up user"),
+            "{ddl}"
+        );
+        assert!(
+            ddl.contains("comment on column raw.users.signup_at is"),
+            "{ddl}"
+        );
+        assert!(
+            !ddl.contains("varchar") && !ddl.contains(" double,") && !ddl.contains(" double\n"),
+            "{ddl}"
+        );
         let config = tables.iter().filter(|t| t.schema == "config").count();
         assert_eq!(config, 4, "config tables: {tables:?}");
         Ok(())

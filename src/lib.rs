@@ -2,13 +2,19 @@
 //!
 //! Stages, one module each: [`config`] (TOML + flags), [`generator`]
 //! (synthetic raw data), [`warehouse`] (the DuckDB file, atomic builds),
-//! [`queries`] (versioned SQL runner and checks), and [`app`] which wires
+//! [`queries`] (versioned SQL runner and checks), [`charts`] (HTML and PNG
+//! charts, the dashboard), and [`app`] which wires
 //! them into the commands of the CLI ([`cli`]).
 
 pub mod app;
+pub mod charts;
 pub mod cli;
 pub mod config;
+pub mod export;
 pub mod generator;
+pub mod ingest;
 pub mod interrupt;
+pub mod postgres;
 pub mod queries;
+pub mod report;
 pub mod warehouse;

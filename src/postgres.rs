@@ -73,7 +73,9 @@ pub struct Target {
 
 impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target").field("server", &self.server).finish_non_exhaustive()
+        f.debug_struct("Target")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,7 +102,9 @@ impl Target {
                 if !is_url && !url.contains('=') {
                     return Err(PgError::Url {
                         url: redact_url(url),
-                        message: "expected postgres://user@host:port/dbname (or host=... dbname=...)".into(),
+                        message:
+                            "expected postgres://user@host:port/dbname (or host=... dbname=...)"
+                                .into(),
                     });
                 }
                 postgres::Config::from_str(url).map_err(|err| PgError::Url {
@@ -128,7 +132,9 @@ impl Target {
         if config.get_ports().is_empty() {
             if let Some(ports) = env("PGPORT") {
                 for port in ports.split(',') {
-                    let port = port.trim().parse().map_err(|_| PgError::Usage(format!("PGPORT '{ports}' is not a port number")))?;
+                    let port = port.trim().parse().map_err(|_| {
+                        PgError::Usage(format!("PGPORT '{ports}' is not a port number"))
+                    })?;
                     config.port(port);
                 }
             }
@@ -159,7 +165,9 @@ impl Target {
             config.application_name(&env("PGAPPNAME").unwrap_or_else(|| "northstar".into()));
         }
         if config.get_connect_timeout().is_none() {
-            let seconds = env("PGCONNECT_TIMEOUT").and_then(|s| s.parse().ok()).unwrap_or(10);
+            let seconds = env("PGCONNECT_TIMEOUT")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(10);
             config.connect_timeout(Duration::from_secs(seconds));
         }
         let explicit_ssl = url.is_some_and(|u| u.contains("sslmode"));
@@ -184,7 +192,11 @@ impl Target {
             .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
             .filter(|s| !s.is_empty());
         let server = describe(&config);
-        Ok(Self { config, secret, server })
+        Ok(Self {
+            config,
+            secret,
+            server,
+        })
     }
 
     /// `host:port/dbname as user`, without the password.
@@ -215,7 +227,11 @@ fn describe(config: &postgres::Config) -> String {
         .iter()
         .enumerate()
         .map(|(index, host)| {
-            let port = ports.get(index).or_else(|| ports.first()).copied().unwrap_or(5432);
+            let port = ports
+                .get(index)
+                .or_else(|| ports.first())
+                .copied()
+                .unwrap_or(5432);
             match host {
                 Host::Tcp(name) => format!("{name}:{port}"),
                 #[cfg(unix)]
@@ -256,10 +272,15 @@ fn scrub(message: &str, secret: Option<&str>) -> String {
 /// The password of a `postgres://user:password@host` URL or a
 /// `password=...` key, if any.
 fn url_password(url: &str) -> Option<String> {
-    if let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) {
+    if let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    {
         let authority = rest.split(['/', '?']).next().unwrap_or("");
         let userinfo = authority.rsplit_once('@')?.0;
-        return userinfo.split_once(':').map(|(_, password)| password.to_string());
+        return userinfo
+            .split_once(':')
+            .map(|(_, password)| password.to_string());
     }
     let start = url.find("password=")? + "password=".len();
     let value = &url[start..];
@@ -276,7 +297,10 @@ pub fn redact_url(url: &str) -> String {
         Some(password) if !password.is_empty() => url.replacen(&password, "***", 1),
         _ => url.to_string(),
     };
-    // Passwords can also ride in the query string: ?password=...
+    // Passwords can also ride in a URL's query string: ?password=...
+    if !url.contains("://") {
+        return redacted;
+    }
     if let Some(start) = redacted.find("password=") {
         let value_start = start + "password=".len();
         let end = redacted[value_start..]
@@ -335,7 +359,11 @@ const ADVISORY_LOCK_KEY: i64 = 0x6e6f_7274_6873_7461; // "northsta"
 /// Connection, a missing table or privilege (checked before anything runs), a
 /// query PostgreSQL rejects (file and line named), or an interrupt; in each
 /// case nothing is changed.
-pub fn run(target: &Target, files: &[QueryFile], progress: &ProgressBar) -> Result<RunSummary, PgError> {
+pub fn run(
+    target: &Target,
+    files: &[QueryFile],
+    progress: &ProgressBar,
+) -> Result<RunSummary, PgError> {
     let started_at = chrono::Utc::now();
     let mut client = target.connect()?;
     let server = target.server().to_string();
@@ -350,12 +378,19 @@ pub fn run(target: &Target, files: &[QueryFile], progress: &ProgressBar) -> Resu
     };
     preflight(&mut client, target, files)?;
     let _cancel = CancelOnInterrupt::watch(client.cancel_token());
-    let mut tx = client.transaction().map_err(sql_error("starting a transaction"))?;
+    let mut tx = client
+        .transaction()
+        .map_err(sql_error("starting a transaction"))?;
     let locked = tx
-        .query_one("select pg_try_advisory_xact_lock($1)", &[&ADVISORY_LOCK_KEY])
+        .query_one(
+            "select pg_try_advisory_xact_lock($1)",
+            &[&ADVISORY_LOCK_KEY],
+        )
         .map_err(sql_error("taking the northstar lock"))?;
     if !locked.get::<_, bool>(0) {
-        return Err(PgError::Busy { server });
+        return Err(PgError::Busy {
+            server: server.clone(),
+        });
     }
     tx.batch_execute("set local time zone 'UTC'")
         .map_err(sql_error("setting the time zone"))?;
@@ -391,9 +426,13 @@ pub fn run(target: &Target, files: &[QueryFile], progress: &ProgressBar) -> Resu
                 let create = export::create_statement(file);
                 tx.batch_execute(&format!("drop table if exists analytics.{}", file.name))
                     .map_err(|err| execute_error("", err))?;
-                tx.batch_execute(&create).map_err(|err| execute_error(&create, err))?;
+                tx.batch_execute(&create)
+                    .map_err(|err| execute_error(&create, err))?;
                 let rows: i64 = tx
-                    .query_one(&format!("select count(*) from analytics.{}", file.name), &[])
+                    .query_one(
+                        &format!("select count(*) from analytics.{}", file.name),
+                        &[],
+                    )
                     .map_err(|err| execute_error("", err))?
                     .get(0);
                 tx.batch_execute(&export::comment_statement(file))
@@ -402,11 +441,21 @@ pub fn run(target: &Target, files: &[QueryFile], progress: &ProgressBar) -> Resu
                 summary.query_ms += elapsed;
                 summary.analyses += 1;
                 let record = sql_error(&format!("recording the run of '{}'", file.name));
-                tx.execute("delete from meta.query_runs where query_name = $1", &[&file.name])
-                    .map_err(&record)?;
+                tx.execute(
+                    "delete from meta.query_runs where query_name = $1",
+                    &[&file.name],
+                )
+                .map_err(&record)?;
                 tx.execute(
                     "insert into meta.query_runs values ($1, $2, $3, $4, $5, $6, localtimestamp)",
-                    &[&file.name, &(file.version as i32), &file.checksum, &file.path, &rows, &elapsed],
+                    &[
+                        &file.name,
+                        &(file.version as i32),
+                        &file.checksum,
+                        &file.path,
+                        &rows,
+                        &elapsed,
+                    ],
                 )
                 .map_err(&record)?;
             }
@@ -425,8 +474,11 @@ pub fn run(target: &Target, files: &[QueryFile], progress: &ProgressBar) -> Resu
                 summary.check_ms += elapsed;
                 summary.checks += 1;
                 let record = sql_error(&format!("recording the check '{}'", file.name));
-                tx.execute("delete from meta.check_results where check_name = $1", &[&file.name])
-                    .map_err(&record)?;
+                tx.execute(
+                    "delete from meta.check_results where check_name = $1",
+                    &[&file.name],
+                )
+                .map_err(&record)?;
                 tx.execute(
                     "insert into meta.check_results values ($1, $2, $3, $4, $5, $6, localtimestamp)",
                     &[
@@ -440,7 +492,9 @@ pub fn run(target: &Target, files: &[QueryFile], progress: &ProgressBar) -> Resu
                 )
                 .map_err(&record)?;
                 if offending > 0 {
-                    summary.failed_checks.push((file.name.clone(), offending, sample));
+                    summary
+                        .failed_checks
+                        .push((file.name.clone(), offending, sample));
                 }
             }
         }
@@ -473,7 +527,10 @@ pub fn run(target: &Target, files: &[QueryFile], progress: &ProgressBar) -> Resu
 
 /// Up to five offending rows of a check, as text.
 fn sample_rows(tx: &mut Transaction<'_>, file: &QueryFile) -> Result<Vec<String>, postgres::Error> {
-    let messages = tx.simple_query(&format!("select * from {} limit 5", export::offending_subquery(file)))?;
+    let messages = tx.simple_query(&format!(
+        "select * from {} limit 5",
+        export::offending_subquery(file)
+    ))?;
     Ok(messages
         .iter()
         .filter_map(|message| match message {
@@ -492,14 +549,20 @@ fn sample_rows(tx: &mut Transaction<'_>, file: &QueryFile) -> Result<Vec<String>
 /// with the file text, the prefix on the file's first line).
 fn error_line(statement: &str, text: &str, err: &postgres::Error) -> usize {
     use postgres::error::ErrorPosition;
-    let Some(ErrorPosition::Original(position)) = err.as_db_error().and_then(|db| db.position()) else {
+    let Some(ErrorPosition::Original(position)) = err.as_db_error().and_then(|db| db.position())
+    else {
         return 1;
     };
     let prefix_lines = statement
         .find(text)
         .map_or(0, |start| statement[..start].matches('\n').count());
-    let before: String = statement.chars().take((*position as usize).saturating_sub(1)).collect();
-    (before.matches('\n').count() + 1).saturating_sub(prefix_lines).max(1)
+    let before: String = statement
+        .chars()
+        .take((*position as usize).saturating_sub(1))
+        .collect();
+    (before.matches('\n').count() + 1)
+        .saturating_sub(prefix_lines)
+        .max(1)
 }
 
 /// Checks before anything runs: every raw and config table exists and is
@@ -517,16 +580,23 @@ fn preflight(client: &mut Client, target: &Target, files: &[QueryFile]) -> Resul
     };
     let schema_exists = |client: &mut Client, schema: &str| -> Result<bool, PgError> {
         Ok(client
-            .query_one("select exists (select 1 from pg_namespace where nspname = $1)", &[&schema])
+            .query_one(
+                "select exists (select 1 from pg_namespace where nspname = $1)",
+                &[&schema],
+            )
             .map_err(sql_error)?
             .get(0))
     };
-    let schema_privilege = |client: &mut Client, schema: &str, privilege: &str| -> Result<bool, PgError> {
-        Ok(client
-            .query_one("select has_schema_privilege($1, $2)", &[&schema, &privilege])
-            .map_err(sql_error)?
-            .get(0))
-    };
+    let schema_privilege =
+        |client: &mut Client, schema: &str, privilege: &str| -> Result<bool, PgError> {
+            Ok(client
+                .query_one(
+                    "select has_schema_privilege(cast($1 as text), cast($2 as text))",
+                    &[&schema, &privilege],
+                )
+                .map_err(sql_error)?
+                .get(0))
+        };
     for table in export::reference_catalog(&export::DATA_SCHEMAS)? {
         let qualified = table.qualified();
         if !schema_exists(client, &table.schema)? {
@@ -536,7 +606,10 @@ fn preflight(client: &mut Client, target: &Target, files: &[QueryFile]) -> Resul
             });
         }
         if !schema_privilege(client, &table.schema, "USAGE")? {
-            return Err(permission(format!("no USAGE on schema {} (needed to read {qualified})", table.schema)));
+            return Err(permission(format!(
+                "no USAGE on schema {} (needed to read {qualified})",
+                table.schema
+            )));
         }
         let exists: bool = client
             .query_one(
@@ -553,7 +626,10 @@ fn preflight(client: &mut Client, target: &Target, files: &[QueryFile]) -> Resul
             });
         }
         let readable: bool = client
-            .query_one("select has_table_privilege($1, 'SELECT')", &[&qualified])
+            .query_one(
+                "select has_table_privilege(cast($1 as text), 'SELECT')",
+                &[&qualified],
+            )
             .map_err(sql_error)?
             .get(0);
         if !readable {
@@ -561,13 +637,20 @@ fn preflight(client: &mut Client, target: &Target, files: &[QueryFile]) -> Resul
         }
     }
     let can_create_schemas: bool = client
-        .query_one("select has_database_privilege(current_database(), 'CREATE')", &[])
+        .query_one(
+            "select has_database_privilege(current_database(), 'CREATE')",
+            &[],
+        )
         .map_err(sql_error)?
         .get(0);
     for schema in ["analytics", "meta"] {
         if schema_exists(client, schema)? {
-            if !schema_privilege(client, schema, "CREATE")? || !schema_privilege(client, schema, "USAGE")? {
-                return Err(permission(format!("no CREATE on schema {schema} (needed to write its tables)")));
+            if !schema_privilege(client, schema, "CREATE")?
+                || !schema_privilege(client, schema, "USAGE")?
+            {
+                return Err(permission(format!(
+                    "no CREATE on schema {schema} (needed to write its tables)"
+                )));
             }
         } else if !can_create_schemas {
             return Err(permission(format!(
@@ -581,9 +664,16 @@ fn preflight(client: &mut Client, target: &Target, files: &[QueryFile]) -> Resul
         .filter(|f| f.kind == QueryKind::Analysis)
         .map(|f| format!("analytics.{}", f.name))
         .collect();
-    names.extend(["meta.query_runs", "meta.check_results", "meta.pipeline_runs"].map(String::from));
+    names.extend(
+        [
+            "meta.query_runs",
+            "meta.check_results",
+            "meta.pipeline_runs",
+        ]
+        .map(String::from),
+    );
     for name in names {
-        let (schema, table) = name.split_once('.').unwrap_or(("analytics", &name));
+        let (schema, table) = name.split_once('.').unwrap_or(("analytics", name.as_str()));
         let owned: Option<bool> = client
             .query_opt(
                 "select pg_has_role(c.relowner, 'USAGE') from pg_class as c \
@@ -593,7 +683,9 @@ fn preflight(client: &mut Client, target: &Target, files: &[QueryFile]) -> Resul
             .map_err(sql_error)?
             .map(|row| row.get(0));
         if owned == Some(false) {
-            return Err(permission(format!("{name} exists and belongs to another role; it cannot be replaced")));
+            return Err(permission(format!(
+                "{name} exists and belongs to another role; it cannot be replaced"
+            )));
         }
     }
     Ok(())
@@ -618,7 +710,10 @@ mod tests {
             redact_url("host=db user=ana password='a b' dbname=wh"),
             "host=db user=ana password='***' dbname=wh"
         );
-        assert_eq!(redact_url("postgres://db/wh?password=x1&user=a"), "postgres://db/wh?password=***&user=a");
+        assert_eq!(
+            redact_url("postgres://db/wh?password=x1&user=a"),
+            "postgres://db/wh?password=***&user=a"
+        );
     }
 
     #[test]
@@ -649,11 +744,13 @@ mod tests {
 
     #[test]
     fn a_non_postgres_url_is_refused_without_its_password() {
-        let err = Target::resolve(Some("mysql://root:topsecret@db/x"), no_env).expect_err("not postgres");
+        let err =
+            Target::resolve(Some("mysql://root:topsecret@db/x"), no_env).expect_err("not postgres");
         let message = err.to_string();
         assert!(message.contains("mysql://root:***@db/x"), "{message}");
         assert!(!message.contains("topsecret"), "{message}");
-        let err = Target::resolve(Some("postgres://u:topsecret@db:notaport/x"), no_env).expect_err("bad port");
+        let err = Target::resolve(Some("postgres://u:topsecret@db:notaport/x"), no_env)
+            .expect_err("bad port");
         assert!(!err.to_string().contains("topsecret"), "{err}");
     }
 }

@@ -96,7 +96,10 @@ impl QueryFile {
     /// The `COMMENT ON TABLE analytics.<name>` text: description, grain,
     /// source path and version (the same on DuckDB and PostgreSQL).
     pub fn table_comment(&self) -> String {
-        format!("{} ({}; {} v{})", self.description, self.grain, self.path, self.version)
+        format!(
+            "{} ({}; {} v{})",
+            self.description, self.grain, self.path, self.version
+        )
     }
 }
 
@@ -132,7 +135,10 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
     for file in dir.files() {
         if file.path().extension().is_some_and(|ext| ext == "sql") {
             if let Some(text) = file.contents_utf8() {
-                out.push((file.path().to_string_lossy().replace('\\', "/"), text.to_string()));
+                out.push((
+                    file.path().to_string_lossy().replace('\\', "/"),
+                    text.to_string(),
+                ));
             }
         }
     }
@@ -196,8 +202,14 @@ pub fn parse(path: &str, text: &str) -> Result<QueryFile, QueryError> {
         if !HEADER_FIELDS.contains(&key) {
             break;
         }
-        if fields.insert(key, (index + 1, value.trim().to_string())).is_some() {
-            return Err(header_error(index + 1, format!("header field '{key}' appears twice")));
+        if fields
+            .insert(key, (index + 1, value.trim().to_string()))
+            .is_some()
+        {
+            return Err(header_error(
+                index + 1,
+                format!("header field '{key}' appears twice"),
+            ));
         }
         body_start = index + 1;
     }
@@ -223,9 +235,16 @@ pub fn parse(path: &str, text: &str) -> Result<QueryFile, QueryError> {
         ));
     }
     let (version_line, version_text) = field("version");
-    let version: u32 = version_text.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
-        header_error(version_line, format!("version '{version_text}' must be a positive integer"))
-    })?;
+    let version: u32 = version_text
+        .parse()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| {
+            header_error(
+                version_line,
+                format!("version '{version_text}' must be a positive integer"),
+            )
+        })?;
     let (depends_line, depends_text) = field("depends");
     let depends: Vec<String> = depends_text
         .split(',')
@@ -238,7 +257,10 @@ pub fn parse(path: &str, text: &str) -> Result<QueryFile, QueryError> {
     let body: String = text.lines().skip(body_start).collect::<Vec<_>>().join("\n");
     let trimmed = body.trim().trim_end_matches(';').trim();
     if trimmed.is_empty() {
-        return Err(header_error(body_start + 1, "the query body is empty".into()));
+        return Err(header_error(
+            body_start + 1,
+            "the query body is empty".into(),
+        ));
     }
     let checksum = hex::encode(Sha256::digest(body.trim().as_bytes()));
     let kind = if path.starts_with("checks/") {
@@ -285,7 +307,11 @@ pub fn order(files: &[QueryFile]) -> Result<Vec<QueryFile>, QueryError> {
         let before = remaining.len();
         let mut index = 0;
         while index < remaining.len() {
-            if remaining[index].depends.iter().all(|dep| done.contains(dep.as_str())) {
+            if remaining[index]
+                .depends
+                .iter()
+                .all(|dep| done.contains(dep.as_str()))
+            {
                 let file = remaining.remove(index);
                 done.insert(&file.name);
                 ordered.push(file.clone());
@@ -308,7 +334,8 @@ pub fn order(files: &[QueryFile]) -> Result<Vec<QueryFile>, QueryError> {
 /// # Errors
 /// Nothing matches.
 pub fn select(ordered: &[QueryFile], pattern: &str) -> Result<Vec<QueryFile>, QueryError> {
-    let by_name: BTreeMap<&str, &QueryFile> = ordered.iter().map(|f| (f.name.as_str(), f)).collect();
+    let by_name: BTreeMap<&str, &QueryFile> =
+        ordered.iter().map(|f| (f.name.as_str(), f)).collect();
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     let mut stack: Vec<String> = ordered
         .iter()
@@ -325,7 +352,11 @@ pub fn select(ordered: &[QueryFile], pattern: &str) -> Result<Vec<QueryFile>, Qu
             }
         }
     }
-    Ok(ordered.iter().filter(|f| wanted.contains(&f.name)).cloned().collect())
+    Ok(ordered
+        .iter()
+        .filter(|f| wanted.contains(&f.name))
+        .cloned()
+        .collect())
 }
 
 fn glob_match(pattern: &str, name: &str) -> bool {
@@ -384,7 +415,11 @@ pub struct RunSummary {
 ///
 /// # Errors
 /// A query that DuckDB rejects (file and line named), or an interrupt.
-pub fn run(conn: &Connection, files: &[QueryFile], progress: &ProgressBar) -> Result<RunSummary, QueryError> {
+pub fn run(
+    conn: &Connection,
+    files: &[QueryFile],
+    progress: &ProgressBar,
+) -> Result<RunSummary, QueryError> {
     let mut summary = RunSummary::default();
     progress.set_length(files.len() as u64);
     let record_error = |name: &str| {
@@ -414,15 +449,20 @@ pub fn run(conn: &Connection, files: &[QueryFile], progress: &ProgressBar) -> Re
                 ))
                 .map_err(execute_error)?;
                 let rows: i64 = conn
-                    .query_row(&format!("select count(*) from analytics.{}", file.name), [], |row| {
-                        row.get(0)
-                    })
+                    .query_row(
+                        &format!("select count(*) from analytics.{}", file.name),
+                        [],
+                        |row| row.get(0),
+                    )
                     .map_err(execute_error)?;
                 let elapsed = started.elapsed().as_millis() as i64;
                 summary.query_ms += elapsed;
                 summary.analyses += 1;
-                conn.execute("delete from meta.query_runs where query_name = ?", params![file.name])
-                    .map_err(record_error(&file.name))?;
+                conn.execute(
+                    "delete from meta.query_runs where query_name = ?",
+                    params![file.name],
+                )
+                .map_err(record_error(&file.name))?;
                 conn.execute(
                     "insert into meta.query_runs values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
                     params![file.name, file.version, file.checksum, file.path, rows, elapsed],
@@ -437,15 +477,24 @@ pub fn run(conn: &Connection, files: &[QueryFile], progress: &ProgressBar) -> Re
             }
             QueryKind::Check => {
                 let offending: i64 = conn
-                    .query_row(&format!("select count(*) from ({}\n) as offending", file.text), [], |row| row.get(0))
+                    .query_row(
+                        &format!("select count(*) from ({}\n) as offending", file.text),
+                        [],
+                        |row| row.get(0),
+                    )
                     .map_err(execute_error)?;
                 let mut sample = Vec::new();
                 if offending > 0 {
                     let mut statement = conn
-                        .prepare(&format!("select * from ({}\n) as offending limit 5", file.text))
+                        .prepare(&format!(
+                            "select * from ({}\n) as offending limit 5",
+                            file.text
+                        ))
                         .map_err(execute_error)?;
                     let mut rows = statement.query([]).map_err(execute_error)?;
-                    let columns = rows.as_ref().map_or(0, |statement| statement.column_count());
+                    let columns = rows
+                        .as_ref()
+                        .map_or(0, |statement| statement.column_count());
                     while let Some(row) = rows.next().map_err(execute_error)? {
                         let values: Vec<String> = (0..columns)
                             .map(|index| match row.get_ref(index) {
@@ -459,15 +508,20 @@ pub fn run(conn: &Connection, files: &[QueryFile], progress: &ProgressBar) -> Re
                 let elapsed = started.elapsed().as_millis() as i64;
                 summary.check_ms += elapsed;
                 summary.checks += 1;
-                conn.execute("delete from meta.check_results where check_name = ?", params![file.name])
-                    .map_err(record_error(&file.name))?;
+                conn.execute(
+                    "delete from meta.check_results where check_name = ?",
+                    params![file.name],
+                )
+                .map_err(record_error(&file.name))?;
                 conn.execute(
                     "insert into meta.check_results values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
                     params![file.name, file.version, file.description, offending == 0, offending, sample.join("\n")],
                 )
                 .map_err(record_error(&file.name))?;
                 if offending > 0 {
-                    summary.failed_checks.push((file.name.clone(), offending, sample));
+                    summary
+                        .failed_checks
+                        .push((file.name.clone(), offending, sample));
                 }
             }
         }
@@ -505,7 +559,10 @@ pub fn lock_text(files: &[QueryFile]) -> String {
 /// version only needs the lock refreshed.
 pub fn lock_problems(files: &[QueryFile], lock: &str) -> (Vec<String>, Vec<String>) {
     let mut locked: BTreeMap<&str, (u32, &str)> = BTreeMap::new();
-    for line in lock.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()) {
+    for line in lock
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+    {
         let parts: Vec<&str> = line.split_whitespace().collect();
         if let [name, version, checksum] = parts[..] {
             locked.insert(name, (version.parse().unwrap_or(0), checksum));
@@ -515,15 +572,18 @@ pub fn lock_problems(files: &[QueryFile], lock: &str) -> (Vec<String>, Vec<Strin
     let mut stale = Vec::new();
     for file in files {
         match locked.get(file.name.as_str()) {
-            Some((version, checksum)) if *version == file.version && *checksum != file.checksum => errors.push(format!(
-                "{}: the body of '{}' changed but its version is still {}; bump '-- version:'",
-                file.path, file.name, file.version
-            )),
+            Some((version, checksum)) if *version == file.version && *checksum != file.checksum => {
+                errors.push(format!(
+                    "{}: the body of '{}' changed but its version is still {}; bump '-- version:'",
+                    file.path, file.name, file.version
+                ))
+            }
             Some((version, _)) if *version > file.version => errors.push(format!(
                 "{}: version of '{}' went down from {} to {}",
                 file.path, file.name, version, file.version
             )),
-            Some((version, checksum)) if *version == file.version && *checksum == file.checksum => {}
+            Some((version, checksum)) if *version == file.version && *checksum == file.checksum => {
+            }
             Some(_) => stale.push(format!("{}: version bumped; refresh the lock", file.name)),
             None => stale.push(format!("{}: not in the lock yet", file.name)),
         }
@@ -621,7 +681,10 @@ mod tests {
 
     #[test]
     fn error_line_is_read_from_duckdb_message() {
-        assert_eq!(error_line("Parser Error: syntax error at or near \"form\"\n\nLINE 7: select * form x"), 7);
+        assert_eq!(
+            error_line("Parser Error: syntax error at or near \"form\"\n\nLINE 7: select * form x"),
+            7
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub enum ReportError {
     },
     #[error("{table} has no rows; re-run `northstar query` to materialize it")]
     Empty { table: String },
-    #[error("template '{name}'{}: {message}", line_suffix(*.line))]
+    #[error("template '{name}'{}: {message}", line_suffix(.line))]
     Template {
         name: String,
         line: Option<usize>,
@@ -84,11 +84,11 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("unable to encode '{SUMMARY_FILE}': {0}")]
+    #[error("unable to encode 'summary.json': {0}")]
     Json(#[from] serde_json::Error),
 }
 
-fn line_suffix(line: Option<usize>) -> String {
+fn line_suffix(line: &Option<usize>) -> String {
     line.map(|line| format!(" line {line}")).unwrap_or_default()
 }
 
@@ -131,7 +131,10 @@ pub fn write_report(options: &ReportOptions<'_>) -> Result<ReportFiles, ReportEr
 ///
 /// # Errors
 /// See [`write_report`].
-pub fn write_report_from(conn: &Connection, options: &ReportOptions<'_>) -> Result<ReportFiles, ReportError> {
+pub fn write_report_from(
+    conn: &Connection,
+    options: &ReportOptions<'_>,
+) -> Result<ReportFiles, ReportError> {
     let context = load_context(conn, options)?;
     let text = render(&context, options.templates)?;
     let summary = summary_json(&context);
@@ -225,11 +228,19 @@ fn to_json(value: DbValue) -> Json {
         DbValue::USmallInt(value) => json!(value),
         DbValue::UInt(value) => json!(value),
         DbValue::UBigInt(value) => json!(value),
-        DbValue::HugeInt(value) => i64::try_from(value).map_or_else(|_| json!(value as f64), |v| json!(v)),
-        DbValue::UHugeInt(value) => u64::try_from(value).map_or_else(|_| json!(value as f64), |v| json!(v)),
+        DbValue::HugeInt(value) => {
+            i64::try_from(value).map_or_else(|_| json!(value as f64), |v| json!(v))
+        }
+        DbValue::UHugeInt(value) => {
+            u64::try_from(value).map_or_else(|_| json!(value as f64), |v| json!(v))
+        }
         // NaN and infinities have no JSON form: they render like NULL.
-        DbValue::Float(value) => serde_json::Number::from_f64(f64::from(value)).map_or(Json::Null, Json::Number),
-        DbValue::Double(value) => serde_json::Number::from_f64(value).map_or(Json::Null, Json::Number),
+        DbValue::Float(value) => {
+            serde_json::Number::from_f64(f64::from(value)).map_or(Json::Null, Json::Number)
+        }
+        DbValue::Double(value) => {
+            serde_json::Number::from_f64(value).map_or(Json::Null, Json::Number)
+        }
         DbValue::Decimal(value) => value
             .to_string()
             .parse::<f64>()
@@ -238,7 +249,9 @@ fn to_json(value: DbValue) -> Json {
             .map_or(Json::Null, Json::Number),
         DbValue::Text(value) | DbValue::Enum(value) => Json::String(value),
         DbValue::Date32(days) => NaiveDate::from_num_days_from_ce_opt(days + 719_163)
-            .map_or(Json::Null, |date| Json::String(date.format("%Y-%m-%d").to_string())),
+            .map_or(Json::Null, |date| {
+                Json::String(date.format("%Y-%m-%d").to_string())
+            }),
         DbValue::Timestamp(unit, value) => {
             let micros = unit.to_micros(value);
             DateTime::from_timestamp_micros(micros).map_or(Json::Null, |time| {
@@ -246,7 +259,9 @@ fn to_json(value: DbValue) -> Json {
             })
         }
         DbValue::Time64(TimeUnit::Microsecond, value) => Json::String(format!("{value}us")),
-        DbValue::List(values) | DbValue::Array(values) => Json::Array(values.into_iter().map(to_json).collect()),
+        DbValue::List(values) | DbValue::Array(values) => {
+            Json::Array(values.into_iter().map(to_json).collect())
+        }
         other => Json::String(format!("{other:?}")),
     }
 }
@@ -282,7 +297,13 @@ fn index_rows(rows: &[Row], key: &str) -> Map<String, Json> {
 /// Pivots long rows (ordered by `row_key`) into
 /// `[{key, first: <first row>, cells: [value of column c for c in columns]}]`;
 /// a missing cell is null.
-fn pivot(rows: Vec<Row>, row_key: &str, column_key: &str, value_key: &str, columns: &[Json]) -> Vec<Json> {
+fn pivot(
+    rows: Vec<Row>,
+    row_key: &str,
+    column_key: &str,
+    value_key: &str,
+    columns: &[Json],
+) -> Vec<Json> {
     group_rows(rows, row_key)
         .into_iter()
         .map(|group| {
@@ -293,7 +314,12 @@ fn pivot(rows: Vec<Row>, row_key: &str, column_key: &str, value_key: &str, colum
                 .collect();
             let cells: Vec<Json> = columns
                 .iter()
-                .map(|column| by_column.get(&column.to_string()).cloned().unwrap_or(Json::Null))
+                .map(|column| {
+                    by_column
+                        .get(&column.to_string())
+                        .cloned()
+                        .unwrap_or(Json::Null)
+                })
                 .collect();
             let first = members.first().cloned().unwrap_or(Json::Null);
             json!({ "key": group["key"], "first": first, "cells": cells })
@@ -533,56 +559,114 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         .map(|row| row.get("target_id").cloned().unwrap_or(Json::Null))
         .collect();
 
-    Ok(json!({
-        "generated_at": options.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        "warehouse_path": options.warehouse.display().to_string(),
-        "tool_version": env!("CARGO_PKG_VERSION"),
-        "params": params,
-        "run": run,
-        "engagement": engagement,
-        "north_star": north_star,
-        "north_star_weeks": north_star_weeks,
-        "mrr": mrr,
-        "paid_all": paid_all,
-        "paid_by_segment": by_dimension(&paid, "segment"),
-        "paid_by_channel": by_dimension(&paid, "channel"),
-        "activation": activation_all,
-        "activation_by_segment": by_dimension(&activation, "segment"),
-        "funnel": funnel,
-        "largest_drop": largest_drop,
-        "funnel_by_segment": group_rows(funnel_by_segment, "dimension_value"),
-        "funnel_by_channel": group_rows(funnel_by_channel, "dimension_value"),
-        "activation_speed": index_rows(&activation_speed, "activation_speed"),
-        "activation_speed_rows": activation_speed,
-        "monthly_retention": monthly_retention,
-        "cohort_matrix": {
-            "months": months,
-            "rows": pivot(cohort_cells, "cohort_month", "months_since_signup", "retention_rate", &months),
-        },
-        "day_n": day_n,
-        "early_late": early_late,
-        "ltv": {
-            "months": ltv_columns,
-            "rows": pivot(ltv_cells, "cohort_month", "months_since_signup", "ltv", &ltv_columns),
-        },
-        "levers": levers,
-        "levers_by_stage": index_rows(&levers, "target_stage"),
-        "top_lever": levers.first().cloned().map_or(Json::Null, Json::Object),
-        "projection": projection,
-        "projection_final": projection.last().cloned().map_or(Json::Null, Json::Object),
-        "sensitivity": {
-            "lifts": lifts,
-            "rows": pivot(sensitivity_cells, "lever_rank", "lift", "annual_revenue", &lifts),
-        },
-        "checks": checks,
-        "checks_summary": checks_summary,
-        "failed_checks": failed_checks,
-        "calibration": calibration,
-        "calibration_by_id": index_rows(&calibration, "target_id"),
-        "calibration_summary": calibration_summary,
-        "failed_calibration": failed_calibration,
-        "query_versions": query_versions,
-    }))
+    // Built entry by entry: one json! literal this large exceeds the macro recursion limit.
+    let entries: Vec<(&str, Json)> = vec![
+        (
+            "generated_at",
+            options
+                .generated_at
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+                .into(),
+        ),
+        (
+            "warehouse_path",
+            options.warehouse.display().to_string().into(),
+        ),
+        ("tool_version", env!("CARGO_PKG_VERSION").into()),
+        ("params", params.into()),
+        ("run", run.into()),
+        ("engagement", engagement.into()),
+        ("north_star", north_star.into()),
+        ("north_star_weeks", north_star_weeks.into()),
+        ("mrr", mrr.into()),
+        ("paid_all", paid_all.into()),
+        ("paid_by_segment", by_dimension(&paid, "segment").into()),
+        ("paid_by_channel", by_dimension(&paid, "channel").into()),
+        ("activation", activation_all.into()),
+        (
+            "activation_by_segment",
+            by_dimension(&activation, "segment").into(),
+        ),
+        ("funnel", funnel.into()),
+        ("largest_drop", largest_drop.into()),
+        (
+            "funnel_by_segment",
+            group_rows(funnel_by_segment, "dimension_value").into(),
+        ),
+        (
+            "funnel_by_channel",
+            group_rows(funnel_by_channel, "dimension_value").into(),
+        ),
+        (
+            "activation_speed",
+            index_rows(&activation_speed, "activation_speed").into(),
+        ),
+        ("activation_speed_rows", activation_speed.clone().into()),
+        ("monthly_retention", monthly_retention.into()),
+        (
+            "cohort_matrix",
+            json!({
+                "months": months,
+                "rows": pivot(cohort_cells, "cohort_month", "months_since_signup", "retention_rate", &months),
+            }),
+        ),
+        ("day_n", day_n.into()),
+        ("early_late", early_late.into()),
+        (
+            "ltv",
+            json!({
+                "months": ltv_columns,
+                "rows": pivot(ltv_cells, "cohort_month", "months_since_signup", "ltv", &ltv_columns),
+            }),
+        ),
+        ("levers", levers.clone().into()),
+        (
+            "levers_by_stage",
+            index_rows(&levers, "target_stage").into(),
+        ),
+        (
+            "top_lever",
+            levers
+                .first()
+                .cloned()
+                .map_or(Json::Null, Json::Object)
+                .into(),
+        ),
+        ("projection", projection.clone().into()),
+        (
+            "projection_final",
+            projection
+                .last()
+                .cloned()
+                .map_or(Json::Null, Json::Object)
+                .into(),
+        ),
+        (
+            "sensitivity",
+            json!({
+                "lifts": lifts,
+                "rows": pivot(sensitivity_cells, "lever_rank", "lift", "annual_revenue", &lifts),
+            }),
+        ),
+        ("checks", checks.into()),
+        ("checks_summary", checks_summary.into()),
+        ("failed_checks", failed_checks.into()),
+        ("calibration", calibration.clone().into()),
+        (
+            "calibration_by_id",
+            index_rows(&calibration, "target_id").into(),
+        ),
+        ("calibration_summary", calibration_summary.into()),
+        ("failed_calibration", failed_calibration.into()),
+        ("query_versions", query_versions.into()),
+    ];
+    Ok(Json::Object(
+        entries
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -684,13 +768,18 @@ pub fn render(context: &Json, templates: Option<&Path>) -> Result<String, Report
     }
     let env = environment(templates.map(Path::to_path_buf));
     let template = env.get_template(REPORT_TEMPLATE).map_err(template_error)?;
-    let mut text = template
+    let text = template
         .render(Value::from_serialize(context))
         .map_err(template_error)?;
-    if !text.ends_with('\n') {
-        text.push('\n');
+    // Blank (censored) cells at the end of a row leave trailing spaces.
+    let mut tidy: String = text
+        .lines()
+        .map(|line| format!("{}\n", line.trim_end()))
+        .collect();
+    if tidy.is_empty() {
+        tidy.push('\n');
     }
-    Ok(text)
+    Ok(tidy)
 }
 
 fn environment(templates: Option<PathBuf>) -> Environment<'static> {
@@ -734,14 +823,10 @@ fn environment(templates: Option<PathBuf>) -> Environment<'static> {
 /// template, the line and the source of the failing expression.
 fn template_error(err: TemplateError) -> ReportError {
     let expression = match (err.template_source(), err.range()) {
-        (Some(source), Some(range)) => source.get(range).map(str::trim).map(str::to_string),
+        (Some(source), Some(range)) => enclosing_tag(source, range),
         _ => None,
     };
-    let mut message = match err.kind() {
-        ErrorKind::UndefinedError => "undefined value".to_string(),
-        ErrorKind::TemplateNotFound => "template not found".to_string(),
-        _ => err.kind().to_string(),
-    };
+    let mut message = err.kind().to_string();
     if let Some(detail) = err.detail() {
         message.push_str(&format!(" ({detail})"));
     }
@@ -758,6 +843,28 @@ fn template_error(err: TemplateError) -> ReportError {
         line: err.line(),
         message,
     }
+}
+
+/// The `{{ ... }}` or `{% ... %}` tag around `range` in `source` (whitespace
+/// collapsed), so an error inside a filter call still shows the variable it
+/// was applied to; the bare range when no tag encloses it.
+fn enclosing_tag(source: &str, range: std::ops::Range<usize>) -> Option<String> {
+    let bare = source.get(range.clone())?;
+    let before = source.get(..range.start)?;
+    let start = [before.rfind("{{"), before.rfind("{%")]
+        .into_iter()
+        .flatten()
+        .max();
+    let tag = start.and_then(|start| {
+        let rest = source.get(start..)?;
+        let close = if rest.starts_with("{{") { "}}" } else { "%}" };
+        let offset = range.end.saturating_sub(start);
+        let end = rest.get(offset.saturating_sub(2)..)?.find(close)? + offset.saturating_sub(2) + 2;
+        rest.get(..end)
+    });
+    let text = tag.filter(|tag| tag.len() <= 200).unwrap_or(bare);
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!collapsed.is_empty()).then_some(collapsed)
 }
 
 // ---------------------------------------------------------------------------
@@ -790,11 +897,17 @@ fn filter_int(value: Value) -> Result<String, TemplateError> {
 }
 
 fn filter_num(value: Value, decimals: Option<usize>) -> Result<String, TemplateError> {
-    Ok(number(&value, "num")?.map_or_else(|| NONE_TEXT.into(), |v| format_decimal(v, decimals.unwrap_or(1))))
+    Ok(number(&value, "num")?.map_or_else(
+        || NONE_TEXT.into(),
+        |v| format_decimal(v, decimals.unwrap_or(1)),
+    ))
 }
 
 fn filter_pct(value: Value, decimals: Option<usize>) -> Result<String, TemplateError> {
-    Ok(number(&value, "pct")?.map_or_else(|| NONE_TEXT.into(), |v| format_pct(v, decimals.unwrap_or(1))))
+    Ok(number(&value, "pct")?.map_or_else(
+        || NONE_TEXT.into(),
+        |v| format_pct(v, decimals.unwrap_or(1)),
+    ))
 }
 
 fn filter_signed_pct(value: Value) -> Result<String, TemplateError> {
@@ -833,11 +946,45 @@ fn filter_ljust(value: Value, width: usize) -> Result<String, TemplateError> {
     Ok(format!("{text:<width$}"))
 }
 
-/// Word-wraps text to `width` columns; continuation lines are indented by
-/// `indent` spaces. Whitespace (newlines included) collapses to one space.
-fn filter_wrap(value: Value, width: Option<usize>, indent: Option<usize>) -> Result<String, TemplateError> {
+/// Word-wraps text: at most `width` characters of text per line, lines after
+/// the first indented by `indent` spaces, the first by `first_indent`.
+/// Whitespace (newlines included) collapses to one space. With `separator`
+/// (e.g. `", "`), lines break only after a separator, never inside an item.
+fn filter_wrap(
+    value: Value,
+    width: Option<usize>,
+    indent: Option<usize>,
+    first_indent: Option<usize>,
+    separator: Option<String>,
+) -> Result<String, TemplateError> {
     let text = text_of(&value, "wrap")?;
-    Ok(wrap_text(&text, width.unwrap_or(100), indent.unwrap_or(0)))
+    let (width, indent, first_indent) = (
+        width.unwrap_or(100),
+        indent.unwrap_or(0),
+        first_indent.unwrap_or(0),
+    );
+    Ok(
+        match separator.filter(|separator| !separator.trim().is_empty()) {
+            Some(separator) => {
+                let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let kept = separator.trim_end();
+                let parts: Vec<&str> = collapsed.split(separator.as_str()).collect();
+                let items: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(index, part)| {
+                        if index + 1 < parts.len() {
+                            format!("{part}{kept}")
+                        } else {
+                            (*part).to_string()
+                        }
+                    })
+                    .collect();
+                wrap_items(&items, width, indent, first_indent)
+            }
+            None => wrap_text(&text, width, indent, first_indent),
+        },
+    )
 }
 
 /// `12345.6` -> `12,346`.
@@ -908,20 +1055,33 @@ pub fn format_ratio(value: f64) -> String {
     format!("{}x", format_decimal(value, 2))
 }
 
-/// Greedy word wrap of `text` to `width` columns, continuation lines indented.
-pub fn wrap_text(text: &str, width: usize, indent: usize) -> String {
-    let pad = " ".repeat(indent);
+/// Greedy word wrap of `text`: at most `width` characters per line (a
+/// longer word stands alone), prefixed by `first_indent` spaces on the first
+/// line and `indent` spaces on the others.
+pub fn wrap_text(text: &str, width: usize, indent: usize, first_indent: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    wrap_items(&words, width, indent, first_indent)
+}
+
+/// Packs `items` (joined by one space) into lines of at most `width`
+/// characters; see [`wrap_text`].
+fn wrap_items<S: AsRef<str>>(
+    items: &[S],
+    width: usize,
+    indent: usize,
+    first_indent: usize,
+) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
-        let prefix_len = if lines.is_empty() { 0 } else { indent };
-        if !line.is_empty() && prefix_len + line.chars().count() + 1 + word.chars().count() > width {
+    for item in items {
+        let item = item.as_ref();
+        if !line.is_empty() && line.chars().count() + 1 + item.chars().count() > width {
             lines.push(std::mem::take(&mut line));
         }
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(item);
     }
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);
@@ -929,7 +1089,10 @@ pub fn wrap_text(text: &str, width: usize, indent: usize) -> String {
     lines
         .into_iter()
         .enumerate()
-        .map(|(index, line)| if index == 0 { line } else { format!("{pad}{line}") })
+        .map(|(index, line)| {
+            let pad = if index == 0 { first_indent } else { indent };
+            format!("{}{line}", " ".repeat(pad))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -973,10 +1136,33 @@ mod tests {
     #[test]
     fn wrap_respects_width_and_indent() {
         let text = "one two three four five six seven eight nine ten";
-        let wrapped = wrap_text(text, 15, 2);
-        assert!(wrapped.lines().all(|line| line.chars().count() <= 15), "{wrapped}");
-        assert!(wrapped.lines().skip(1).all(|line| line.starts_with("  ")), "{wrapped}");
-        assert_eq!(wrapped.split_whitespace().collect::<Vec<_>>().join(" "), text);
+        let wrapped = wrap_text(text, 13, 2, 1);
+        assert!(
+            wrapped
+                .lines()
+                .all(|line| line.trim_start().chars().count() <= 13),
+            "{wrapped}"
+        );
+        assert!(wrapped.starts_with(" one"), "{wrapped}");
+        assert!(
+            wrapped.lines().skip(1).all(|line| line.starts_with("  ")),
+            "{wrapped}"
+        );
+        assert_eq!(
+            wrapped.split_whitespace().collect::<Vec<_>>().join(" "),
+            text
+        );
+    }
+
+    #[test]
+    fn wrap_with_a_separator_keeps_items_whole() -> Result<(), TemplateError> {
+        let env = environment(None);
+        let text = env.render_str(
+            "{% filter wrap(12, 2, 0, \", \") %}a v1, bb v1, ccc v1{% endfilter %}",
+            (),
+        )?;
+        assert_eq!(text, "a v1, bb v1,\n  ccc v1");
+        Ok(())
     }
 
     #[test]
@@ -990,7 +1176,26 @@ mod tests {
             .expect_err("a misspelt variable fails");
         let message = template_error(err).to_string();
         assert!(message.contains("'probe.txt' line 2"), "{message}");
-        assert!(message.contains("north_star.valeu"), "{message}");
+        assert!(
+            message.contains("`{{ north_star.valeu | int }}`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn enclosing_tag_finds_the_whole_expression() {
+        let source = "a {{ x.y | int }} b {% if z %}";
+        let filter = source.find("int").expect("int");
+        assert_eq!(
+            enclosing_tag(source, filter..filter + 3).as_deref(),
+            Some("{{ x.y | int }}")
+        );
+        let close = source.rfind("%}").expect("%}");
+        assert_eq!(
+            enclosing_tag(source, close..close + 2).as_deref(),
+            Some("{% if z %}")
+        );
+        assert_eq!(enclosing_tag("plain", 0..5).as_deref(), Some("plain"));
     }
 
     #[test]

@@ -38,11 +38,15 @@ pub enum WarehouseError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("warehouse '{path}' is in use by PID {pid} (another northstar run); wait for it to finish")]
+    #[error(
+        "warehouse '{path}' is in use by PID {pid} (another northstar run); wait for it to finish"
+    )]
     Locked { path: PathBuf, pid: String },
     #[error("warehouse '{path}' is held open by another process; close it (SQL clients included) and retry: {message}")]
     HeldOpen { path: PathBuf, message: String },
-    #[error("warehouse '{path}' does not exist; run `northstar generate` or `northstar run` first")]
+    #[error(
+        "warehouse '{path}' does not exist; run `northstar generate` or `northstar run` first"
+    )]
     Missing { path: PathBuf },
     #[error("unable to open warehouse '{path}': {message}")]
     Open { path: PathBuf, message: String },
@@ -118,7 +122,11 @@ impl WarehouseLock {
                 let pid = pid.trim();
                 return Err(WarehouseError::Locked {
                     path: warehouse.to_path_buf(),
-                    pid: if pid.is_empty() { "unknown".into() } else { pid.to_string() },
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid.to_string()
+                    },
                 });
             }
         }
@@ -274,10 +282,12 @@ impl Staging {
         })?;
         let wal = wal_path(target);
         if wal.exists() {
-            std::fs::copy(&wal, wal_path(&staging.temp)).map_err(|source| WarehouseError::Copy {
-                from: wal.clone(),
-                to: wal_path(&staging.temp),
-                source,
+            std::fs::copy(&wal, wal_path(&staging.temp)).map_err(|source| {
+                WarehouseError::Copy {
+                    from: wal.clone(),
+                    to: wal_path(&staging.temp),
+                    source,
+                }
             })?;
         }
         staging.attach()?;
@@ -288,11 +298,8 @@ impl Staging {
         let lock = WarehouseLock::acquire(target)?;
         remove_stale_temps(target);
         ensure_not_held_open(target)?;
-        let temp = parent_dir(target).join(format!(
-            "{}{}",
-            temp_prefix(target),
-            std::process::id()
-        ));
+        let temp =
+            parent_dir(target).join(format!("{}{}", temp_prefix(target), std::process::id()));
         // Probe that the directory accepts new files before doing real work.
         File::create(&temp).map_err(|source| WarehouseError::NotWritable {
             path: parent_dir(target),
@@ -335,7 +342,9 @@ impl Staging {
 
     /// The connection to the staged warehouse (attached as [`CATALOG`] and in use).
     pub fn conn(&self) -> &Connection {
-        self.conn.as_ref().expect("staging connection lives until commit")
+        self.conn
+            .as_ref()
+            .expect("staging connection lives until commit")
     }
 
     /// The final path the warehouse will have.
@@ -349,8 +358,10 @@ impl Staging {
     /// Checkpoint or rename failures (the previous warehouse is then intact).
     pub fn commit(mut self) -> Result<(), WarehouseError> {
         if let Some(conn) = self.conn.take() {
-            conn.execute_batch(&format!("checkpoint {CATALOG}; use memory; detach {CATALOG};"))
-                .map_err(sql_error("checkpointing the new warehouse"))?;
+            conn.execute_batch(&format!(
+                "checkpoint {CATALOG}; use memory; detach {CATALOG};"
+            ))
+            .map_err(sql_error("checkpointing the new warehouse"))?;
             drop(conn);
         }
         if let Ok(file) = File::open(&self.temp) {
@@ -460,7 +471,9 @@ pub const FUNNEL_STAGES: [(&str, &str); 7] = [
 ];
 
 /// TARGETS.md section 1: (id, measure, target, lower, upper, unit, note).
-pub fn calibration_targets(config: &Config) -> Vec<(String, String, f64, f64, f64, &'static str, String)> {
+pub fn calibration_targets(
+    config: &Config,
+) -> Vec<(String, String, f64, f64, f64, &'static str, String)> {
     let users = config.users as f64;
     let mut rows = vec![(
         "C1".to_string(),
@@ -532,7 +545,15 @@ pub fn calibration_targets(config: &Config) -> Vec<(String, String, f64, f64, f6
         ("C15", "paid conversion, referral / paid_ads", 1.5, 1.0, 1_000_000.0, "ratio", "direction only: passes when referral converts better (> 1); the target value is indicative"),
     ];
     for (id, measure, target, lower, upper, unit, note) in fixed {
-        rows.push((id.into(), measure.into(), target, lower, upper, unit, note.into()));
+        rows.push((
+            id.into(),
+            measure.into(),
+            target,
+            lower,
+            upper,
+            unit,
+            note.into(),
+        ));
     }
     rows
 }
@@ -542,7 +563,11 @@ pub fn calibration_targets(config: &Config) -> Vec<(String, String, f64, f64, f6
 ///
 /// # Errors
 /// DuckDB failures.
-pub fn write_config_tables(conn: &Connection, config: &Config, seed: Option<u64>) -> Result<(), WarehouseError> {
+pub fn write_config_tables(
+    conn: &Connection,
+    config: &Config,
+    seed: Option<u64>,
+) -> Result<(), WarehouseError> {
     let a = &config.analysis;
     conn.execute("delete from config.params", [])
         .map_err(sql_error("clearing config.params"))?;
@@ -578,7 +603,17 @@ pub fn write_config_tables(conn: &Connection, config: &Config, seed: Option<u64>
     {
         conn.execute(
             "insert into config.growth_levers values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![index as i32 + 1, name, stage, expected, low, high, confidence, ramp, description],
+            params![
+                index as i32 + 1,
+                name,
+                stage,
+                expected,
+                low,
+                high,
+                confidence,
+                ramp,
+                description
+            ],
         )
         .map_err(sql_error("writing config.growth_levers"))?;
     }

@@ -30,12 +30,22 @@ fn default_run_meets_every_calibration_target() -> TestResult {
         eprintln!("{id:<20} target {target:>12.4} measured {measured:>12.4?} [{lower}, {upper}] {measure}");
         let measured = measured.ok_or_else(|| format!("{id}: measured is NULL"))?;
         let in_bounds = measured >= *lower && measured <= *upper;
-        assert_eq!(Some(in_bounds), *passed, "{id}: passed flag disagrees with bounds");
+        assert_eq!(
+            Some(in_bounds),
+            *passed,
+            "{id}: passed flag disagrees with bounds"
+        );
         if !in_bounds {
-            failures.push(format!("{id} ({measure}): measured {measured:.4}, accepted [{lower}, {upper}]"));
+            failures.push(format!(
+                "{id} ({measure}): measured {measured:.4}, accepted [{lower}, {upper}]"
+            ));
         }
     }
-    assert!(failures.is_empty(), "calibration misses:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "calibration misses:\n{}",
+        failures.join("\n")
+    );
     Ok(())
 }
 
@@ -64,7 +74,9 @@ fn default_run_has_no_signup_pile_up_and_no_event_outside_the_period() -> TestRe
         [],
         |row| row.get(0),
     )?;
-    let checks: i64 = conn.query_row("select count(*) from meta.check_results", [], |row| row.get(0))?;
+    let checks: i64 = conn.query_row("select count(*) from meta.check_results", [], |row| {
+        row.get(0)
+    })?;
     assert!(checks >= 5, "checks ran: {checks}");
     assert_eq!(failed_checks, 0);
     Ok(())

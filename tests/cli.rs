@@ -8,7 +8,17 @@ use crate::common::{file_digest, run_in, stderr, temp_dir, TestResult};
 /// A directory with a small existing warehouse `w.duckdb`.
 fn existing() -> (tempfile::TempDir, String) {
     let dir = temp_dir();
-    let output = run_in(dir.path(), &["--quiet", "generate", "--users", "300", "--warehouse", "w.duckdb"]);
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "generate",
+            "--users",
+            "300",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let digest = file_digest(&dir.path().join("w.duckdb"));
     (dir, digest)
@@ -18,10 +28,20 @@ fn assert_rejected(dir: &Path, digest: &str, args: &[&str], code: i32, needle: &
     let output = run_in(dir, args);
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(code), "{args:?}: {message}");
-    assert!(message.contains(needle), "{args:?}: expected '{needle}' in: {message}");
-    let error_lines = message.lines().filter(|line| line.starts_with("error")).count();
+    assert!(
+        message.contains(needle),
+        "{args:?}: expected '{needle}' in: {message}"
+    );
+    let error_lines = message
+        .lines()
+        .filter(|line| line.starts_with("error"))
+        .count();
     assert_eq!(error_lines, 1, "one error line: {message}");
-    assert_eq!(file_digest(&dir.join("w.duckdb")), digest, "{args:?} changed the warehouse");
+    assert_eq!(
+        file_digest(&dir.join("w.duckdb")),
+        digest,
+        "{args:?} changed the warehouse"
+    );
     let leftovers: Vec<String> = std::fs::read_dir(dir)
         .expect("dir")
         .flatten()
@@ -43,10 +63,34 @@ fn bad_flags_are_usage_errors() {
         args
     };
     assert_rejected(dir, &digest, &with(&["--users", "0"]), 2, "--users");
-    assert_rejected(dir, &digest, &with(&["--users", "-5"]), 2, "need at least 1");
-    assert_rejected(dir, &digest, &with(&["--users", "999999999999"]), 2, "maximum");
-    assert_rejected(dir, &digest, &with(&["--users", "many"]), 2, "not a whole number");
-    assert_rejected(dir, &digest, &with(&["--start", "2024-13-01"]), 2, "YYYY-MM-DD");
+    assert_rejected(
+        dir,
+        &digest,
+        &with(&["--users", "-5"]),
+        2,
+        "need at least 1",
+    );
+    assert_rejected(
+        dir,
+        &digest,
+        &with(&["--users", "999999999999"]),
+        2,
+        "maximum",
+    );
+    assert_rejected(
+        dir,
+        &digest,
+        &with(&["--users", "many"]),
+        2,
+        "not a whole number",
+    );
+    assert_rejected(
+        dir,
+        &digest,
+        &with(&["--start", "2024-13-01"]),
+        2,
+        "YYYY-MM-DD",
+    );
     assert_rejected(
         dir,
         &digest,
@@ -64,7 +108,13 @@ fn bad_config_files_are_usage_errors() -> TestResult {
     assert_rejected(
         dir,
         &digest,
-        &["generate", "--config", "typo.toml", "--warehouse", "w.duckdb"],
+        &[
+            "generate",
+            "--config",
+            "typo.toml",
+            "--warehouse",
+            "w.duckdb",
+        ],
         2,
         "unknown field `sed`",
     );
@@ -72,22 +122,43 @@ fn bad_config_files_are_usage_errors() -> TestResult {
     assert_rejected(
         dir,
         &digest,
-        &["generate", "--config", "wrongtype.toml", "--warehouse", "w.duckdb"],
+        &[
+            "generate",
+            "--config",
+            "wrongtype.toml",
+            "--warehouse",
+            "w.duckdb",
+        ],
         2,
         "line 1",
     );
-    std::fs::write(dir.join("badrate.toml"), "[behaviour]\nactivation_rate = 1.5\n")?;
+    std::fs::write(
+        dir.join("badrate.toml"),
+        "[behaviour]\nactivation_rate = 1.5\n",
+    )?;
     assert_rejected(
         dir,
         &digest,
-        &["generate", "--config", "badrate.toml", "--warehouse", "w.duckdb"],
+        &[
+            "generate",
+            "--config",
+            "badrate.toml",
+            "--warehouse",
+            "w.duckdb",
+        ],
         2,
         "behaviour.activation_rate",
     );
     assert_rejected(
         dir,
         &digest,
-        &["generate", "--config", "missing.toml", "--warehouse", "w.duckdb"],
+        &[
+            "generate",
+            "--config",
+            "missing.toml",
+            "--warehouse",
+            "w.duckdb",
+        ],
         2,
         "unable to read config file 'missing.toml'",
     );
@@ -99,10 +170,22 @@ fn unwritable_directory_is_a_clear_failure() -> TestResult {
     let (dir, digest) = existing();
     // A regular file where a directory is expected: not writable even by root.
     std::fs::write(dir.path().join("blocker"), "not a directory")?;
-    let output = run_in(dir.path(), &["generate", "--users", "10", "--warehouse", "blocker/w.duckdb"]);
+    let output = run_in(
+        dir.path(),
+        &[
+            "generate",
+            "--users",
+            "10",
+            "--warehouse",
+            "blocker/w.duckdb",
+        ],
+    );
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
-    assert!(message.contains("unable to create warehouse directory 'blocker'"), "{message}");
+    assert!(
+        message.contains("unable to create warehouse directory 'blocker'"),
+        "{message}"
+    );
     assert_eq!(file_digest(&dir.path().join("w.duckdb")), digest);
     Ok(())
 }
@@ -115,7 +198,10 @@ fn warehouse_in_use_by_another_run_is_refused() -> TestResult {
     let lock = std::fs::File::create(&lock_path)?;
     std::fs::write(&lock_path, "424242")?;
     assert!(FileExt::try_lock_exclusive(&lock)?, "test takes the lock");
-    let output = run_in(dir.path(), &["generate", "--users", "10", "--warehouse", "w.duckdb"]);
+    let output = run_in(
+        dir.path(),
+        &["generate", "--users", "10", "--warehouse", "w.duckdb"],
+    );
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(message.contains("in use by PID 424242"), "{message}");
@@ -131,11 +217,17 @@ fn warehouse_held_open_by_a_sql_client_is_refused() -> TestResult {
     // Another process would hold DuckDB's write lock; a read-write handle in
     // this process holds the same kind of lock.
     let client = duckdb::Connection::open(&path)?;
-    let output = run_in(dir.path(), &["generate", "--users", "10", "--warehouse", "w.duckdb"]);
+    let output = run_in(
+        dir.path(),
+        &["generate", "--users", "10", "--warehouse", "w.duckdb"],
+    );
     let message = stderr(&output);
     drop(client);
     assert_eq!(output.status.code(), Some(1), "{message}");
-    assert!(message.contains("held open by another process"), "{message}");
+    assert!(
+        message.contains("held open by another process"),
+        "{message}"
+    );
     assert_eq!(file_digest(&path), digest);
     Ok(())
 }
@@ -145,7 +237,11 @@ fn missing_warehouse_for_query_is_a_usage_error() {
     let dir = temp_dir();
     let output = run_in(dir.path(), &["query", "--warehouse", "nope.duckdb"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("'nope.duckdb' does not exist"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("'nope.duckdb' does not exist"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -157,7 +253,10 @@ fn failing_query_names_file_and_line_and_keeps_the_warehouse() -> TestResult {
         queries.join("staging/broken.sql"),
         "-- name: broken\n-- version: 1\n-- depends:\n-- grain: one row\n-- description: broken on purpose\nselect\n    user_id\nfrom raw.users\nwhere nonexistent_column = 1\n",
     )?;
-    let output = run_in(dir.path(), &["query", "--queries", "q", "--warehouse", "w.duckdb"]);
+    let output = run_in(
+        dir.path(),
+        &["query", "--queries", "q", "--warehouse", "w.duckdb"],
+    );
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(message.contains("staging/broken.sql:9:"), "{message}");
@@ -169,21 +268,41 @@ fn failing_query_names_file_and_line_and_keeps_the_warehouse() -> TestResult {
 #[test]
 fn generate_prints_a_one_line_summary() {
     let dir = temp_dir();
-    let output = run_in(dir.path(), &["generate", "--users", "200", "--warehouse", "s.duckdb"]);
+    let output = run_in(
+        dir.path(),
+        &["generate", "--users", "200", "--warehouse", "s.duckdb"],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let message = stderr(&output);
     let last = message.lines().last().unwrap_or_default();
     assert!(last.starts_with("generated 200 users, "), "{message}");
-    assert!(last.contains("s.duckdb") && last.contains("MiB"), "{message}");
+    assert!(
+        last.contains("s.duckdb") && last.contains("MiB"),
+        "{message}"
+    );
 }
 
 #[test]
 fn help_explains_flags_with_an_example() {
-    let output = crate::common::northstar().args(["generate", "--help"]).output().expect("runs");
+    let output = crate::common::northstar()
+        .args(["generate", "--help"])
+        .output()
+        .expect("runs");
     let text = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--users", "--seed", "--start", "--end", "--warehouse", "--config", "--threads"] {
+    for flag in [
+        "--users",
+        "--seed",
+        "--start",
+        "--end",
+        "--warehouse",
+        "--config",
+        "--threads",
+    ] {
         assert!(text.contains(flag), "help lacks {flag}");
     }
-    let output = crate::common::northstar().args(["--help"]).output().expect("runs");
+    let output = crate::common::northstar()
+        .args(["--help"])
+        .output()
+        .expect("runs");
     assert!(String::from_utf8_lossy(&output.stdout).contains("Examples:"));
 }

@@ -26,8 +26,17 @@ const LIST_SQL: &str = "select schema_name || '.' || table_name || ' | ' || coal
     from duckdb_tables() where database_name = 'wh' order by 1";
 
 fn assert_listing(listing: &str, client: &str) {
-    for table in ["raw.users |", "raw.events |", "config.params |", "analytics.funnel_stages |", "meta.query_runs |"] {
-        assert!(listing.contains(table), "{client} listing lacks {table}:\n{listing}");
+    for table in [
+        "raw.users |",
+        "raw.events |",
+        "config.params |",
+        "analytics.funnel_stages |",
+        "meta.query_runs |",
+    ] {
+        assert!(
+            listing.contains(table),
+            "{client} listing lacks {table}:\n{listing}"
+        );
     }
     assert!(
         listing.contains("raw.users | One row per signed-up user"),
@@ -43,13 +52,23 @@ fn duckdb_cli_1_5_reads_the_warehouse() -> TestResult {
     let path = default_warehouse();
     let version = Command::new(&cli).arg("--version").output()?;
     let version = String::from_utf8_lossy(&version.stdout).to_string();
-    assert!(version.contains("v1.5"), "expected a DuckDB 1.5 CLI, got {version}");
+    assert!(
+        version.contains("v1.5"),
+        "expected a DuckDB 1.5 CLI, got {version}"
+    );
     let output = Command::new(&cli)
         .args(["-noheader", "-list", "-c"])
-        .arg(format!("attach '{}' as wh (read_only); {LIST_SQL};", path.display()))
+        .arg(format!(
+            "attach '{}' as wh (read_only); {LIST_SQL};",
+            path.display()
+        ))
         .output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_listing(&stdout, "duckdb-cli 1.5");
     Ok(())
 }
@@ -65,7 +84,11 @@ fn python_duckdb_2_reads_the_warehouse() -> TestResult {
         path.display()
     );
     let output = Command::new(&python).args(["-c", &script]).output()?;
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_listing(&String::from_utf8_lossy(&output.stdout), "python duckdb 2");
     Ok(())
 }

@@ -3,10 +3,26 @@
 
 use crate::common::{open, run_in, stderr, table_checksums, temp_dir, TestResult};
 
-fn generate(dir: &std::path::Path, name: &str, seed: &str, threads: &str) -> Vec<(String, i64, String)> {
+fn generate(
+    dir: &std::path::Path,
+    name: &str,
+    seed: &str,
+    threads: &str,
+) -> Vec<(String, i64, String)> {
     let output = run_in(
         dir,
-        &["--quiet", "generate", "--users", "9000", "--seed", seed, "--threads", threads, "--warehouse", name],
+        &[
+            "--quiet",
+            "generate",
+            "--users",
+            "9000",
+            "--seed",
+            seed,
+            "--threads",
+            threads,
+            "--warehouse",
+            name,
+        ],
     );
     assert!(output.status.success(), "{}", stderr(&output));
     table_checksums(&open(&dir.join(name)), &["raw", "config"])
@@ -18,11 +34,19 @@ fn same_seed_same_tables_across_thread_counts() -> TestResult {
     let one = generate(dir.path(), "one.duckdb", "7", "1");
     let four = generate(dir.path(), "four.duckdb", "7", "4");
     assert_eq!(one, four);
-    assert!(one.iter().any(|(table, rows, _)| table == "raw.events" && *rows > 50_000));
+    assert!(one
+        .iter()
+        .any(|(table, rows, _)| table == "raw.events" && *rows > 50_000));
     let other = generate(dir.path(), "other.duckdb", "8", "2");
     let events = |sums: &[(String, i64, String)]| {
-        sums.iter().find(|(table, _, _)| table == "raw.events").cloned()
+        sums.iter()
+            .find(|(table, _, _)| table == "raw.events")
+            .cloned()
     };
-    assert_ne!(events(&one), events(&other), "a different seed must change the events");
+    assert_ne!(
+        events(&one),
+        events(&other),
+        "a different seed must change the events"
+    );
     Ok(())
 }

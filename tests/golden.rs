@@ -13,7 +13,9 @@ fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden")
 }
 
-fn load_fixture() -> Result<(Connection, Vec<queries::QueryFile>, queries::RunSummary), Box<dyn std::error::Error>> {
+fn load_fixture(
+) -> Result<(Connection, Vec<queries::QueryFile>, queries::RunSummary), Box<dyn std::error::Error>>
+{
     let conn = Connection::open_in_memory()?;
     northstar::warehouse::create_schema(&conn)?;
     conn.execute_batch(&std::fs::read_to_string(fixture_dir().join("data.sql"))?)?;
@@ -45,7 +47,11 @@ fn every_query_matches_the_hand_computed_fixture() -> Result<(), Box<dyn std::er
     for file in files.iter().filter(|f| f.kind == QueryKind::Analysis) {
         let path = expected_dir.join(format!("{}.csv", file.name));
         if !path.exists() {
-            failures.push(format!("{}: no expected file {}", file.name, path.display()));
+            failures.push(format!(
+                "{}: no expected file {}",
+                file.name,
+                path.display()
+            ));
             continue;
         }
         let mut header_statement = conn.prepare(&format!(
@@ -59,15 +65,39 @@ fn every_query_matches_the_hand_computed_fixture() -> Result<(), Box<dyn std::er
             .map(|statement| statement.column_names())
             .unwrap_or_default();
         while let Some(row) = rows.next()? {
-            expected_rows.push((0..columns.len()).map(|i| row.get::<_, Option<String>>(i)).collect::<Result<_, _>>()?);
+            expected_rows.push(
+                (0..columns.len())
+                    .map(|i| row.get::<_, Option<String>>(i))
+                    .collect::<Result<_, _>>()?,
+            );
         }
-        let list = columns.iter().map(|c| format!("cast(\"{c}\" as varchar)")).collect::<Vec<_>>().join(", ");
-        let order = (1..=columns.len()).map(|i| format!("{i} nulls first")).collect::<Vec<_>>().join(", ");
-        let sort_list = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
-        let sql = format!("select {list} from (select {sort_list} from analytics.{} order by {order}) as sorted", file.name);
-        let mut statement = conn.prepare(&sql).map_err(|err| format!("{}: {err}", file.name))?;
+        let list = columns
+            .iter()
+            .map(|c| format!("cast(\"{c}\" as varchar)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let order = (1..=columns.len())
+            .map(|i| format!("{i} nulls first"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sort_list = columns
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "select {list} from (select {sort_list} from analytics.{} order by {order}) as sorted",
+            file.name
+        );
+        let mut statement = conn
+            .prepare(&sql)
+            .map_err(|err| format!("{}: {err}", file.name))?;
         let actual_rows: Vec<Vec<Option<String>>> = statement
-            .query_map([], |row| (0..columns.len()).map(|i| row.get::<_, Option<String>>(i)).collect())?
+            .query_map([], |row| {
+                (0..columns.len())
+                    .map(|i| row.get::<_, Option<String>>(i))
+                    .collect()
+            })?
             .collect::<Result<_, _>>()?;
         if actual_rows.len() != expected_rows.len() {
             failures.push(format!(
@@ -90,7 +120,12 @@ fn every_query_matches_the_hand_computed_fixture() -> Result<(), Box<dyn std::er
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     Ok(())
 }
 
@@ -98,13 +133,27 @@ fn every_query_matches_the_hand_computed_fixture() -> Result<(), Box<dyn std::er
 fn fixture_checks_pass() -> Result<(), Box<dyn std::error::Error>> {
     let (_, files, summary) = load_fixture()?;
     let expected = std::fs::read_to_string(fixture_dir().join("expected/checks.txt"))?;
-    let must_pass: Vec<&str> = expected.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-    let checks: Vec<&str> = files.iter().filter(|f| f.kind == QueryKind::Check).map(|f| f.name.as_str()).collect();
+    let must_pass: Vec<&str> = expected
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let checks: Vec<&str> = files
+        .iter()
+        .filter(|f| f.kind == QueryKind::Check)
+        .map(|f| f.name.as_str())
+        .collect();
     assert!(!checks.is_empty(), "there are checks");
     for name in must_pass {
-        assert!(checks.contains(&name), "checks.txt names unknown check {name}");
         assert!(
-            !summary.failed_checks.iter().any(|(failed, _, _)| failed == name),
+            checks.contains(&name),
+            "checks.txt names unknown check {name}"
+        );
+        assert!(
+            !summary
+                .failed_checks
+                .iter()
+                .any(|(failed, _, _)| failed == name),
             "check {name} failed on the fixture: {:?}",
             summary.failed_checks
         );

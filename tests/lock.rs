@@ -23,9 +23,24 @@ fn every_query_is_portable_sql() -> Result<(), Box<dyn std::error::Error>> {
     // DuckDB-only syntax that PostgreSQL 15 rejects or answers differently
     // (../shared/PORTABLE_SQL.md). The PostgreSQL run itself proves the rest.
     let forbidden = [
-        "qualify", "strftime", "date_diff", "datediff", "epoch_ms", "group by all", "order by all",
-        "::", "list_", "struct_", "current_date", "now()", "current_timestamp", "ilike", "round(",
-        "date_part('dow'", "to_char", "width_bucket",
+        "qualify",
+        "strftime",
+        "date_diff",
+        "datediff",
+        "epoch_ms",
+        "group by all",
+        "order by all",
+        "::",
+        "list_",
+        "struct_",
+        "current_date",
+        "now()",
+        "current_timestamp",
+        "ilike",
+        "round(",
+        "date_part('dow'",
+        "to_char",
+        "width_bucket",
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
     let mut problems = Vec::new();

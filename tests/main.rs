@@ -3,8 +3,12 @@
 mod common;
 
 mod calibration;
+mod charts;
 mod cli;
 mod compat;
 mod determinism;
 mod golden;
+mod ingest;
 mod lock;
+mod postgres;
+mod report;

@@ -182,7 +182,8 @@ fn north_star(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "North Star: weekly active collaborative workspaces".into(),
-        source: "analytics.north_star_weekly, analytics.north_star_summary (complete ISO weeks)".into(),
+        source: "analytics.north_star_weekly, analytics.north_star_summary (complete ISO weeks)"
+            .into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Dates(dates(NAME, &weeks)?),
             x_label: "ISO week (Monday)".into(),
@@ -307,7 +308,11 @@ fn lifecycle(conn: &Connection) -> Result<Figure, ChartError> {
         .map(|(index, name)| Series {
             stack: Some("users"),
             // dormant in grey-red so the negative bars read as loss
-            color: if *name == "dormant" { "#d64550" } else { palette(index) },
+            color: if *name == "dormant" {
+                "#d64550"
+            } else {
+                palette(index)
+            },
             ..bar(name, index, rows.iter().map(|row| row.1[index]).collect())
         })
         .collect();
@@ -427,7 +432,8 @@ fn cohort_retention(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "Cohort retention: share of each signup month active in month N".into(),
-        source: "analytics.cohort_retention (blank: not yet observable for the whole cohort)".into(),
+        source: "analytics.cohort_retention (blank: not yet observable for the whole cohort)"
+            .into(),
         plot: Plot::Heatmap(Heatmap {
             x: months.iter().map(|month| month.to_string()).collect(),
             x_label: "months since signup (N)".into(),
@@ -467,7 +473,11 @@ fn day_n_retention(conn: &Connection) -> Result<Figure, ChartError> {
             y_unit: Unit::Percent,
             series: vec![
                 line("active on day N", 0, rows.iter().map(|row| row.1).collect()),
-                line("active on or after day N", 1, rows.iter().map(|row| row.2).collect()),
+                line(
+                    "active on or after day N",
+                    1,
+                    rows.iter().map(|row| row.2).collect(),
+                ),
             ],
             horizontal: false,
         }),
@@ -502,7 +512,9 @@ fn cohort_ltv(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "Lifetime value by signup cohort".into(),
-        source: "analytics.cohort_ltv (cumulative revenue per cohort user; gaps: not yet observable)".into(),
+        source:
+            "analytics.cohort_ltv (cumulative revenue per cohort user; gaps: not yet observable)"
+                .into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Dates(dates(NAME, &cohorts)?),
             x_label: "signup month (cohort)".into(),
@@ -539,7 +551,8 @@ fn feature_adoption(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "Feature adoption by segment".into(),
-        source: "analytics.feature_adoption (users with at least one use / users of the segment)".into(),
+        source: "analytics.feature_adoption (users with at least one use / users of the segment)"
+            .into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Categories(features),
             x_label: "feature (event type)".into(),
@@ -576,7 +589,11 @@ fn power_user_curve(conn: &Connection) -> Result<Figure, ChartError> {
             x_unit: Unit::Count,
             y_label: "share of active users".into(),
             y_unit: Unit::Percent,
-            series: vec![bar("share of active users", 0, rows.iter().map(|row| row.1).collect())],
+            series: vec![bar(
+                "share of active users",
+                0,
+                rows.iter().map(|row| row.1).collect(),
+            )],
             horizontal: false,
         }),
     })
@@ -641,7 +658,8 @@ fn growth_levers(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "Growth levers: extra annual revenue, low / expected / high lift".into(),
-        source: "analytics.growth_levers (population scale, ranked by confidence-weighted score)".into(),
+        source: "analytics.growth_levers (population scale, ranked by confidence-weighted score)"
+            .into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Categories(rows.iter().map(|row| row.0.clone()).collect()),
             x_label: "lever".into(),
@@ -682,9 +700,21 @@ fn growth_projection(conn: &Connection) -> Result<Figure, ChartError> {
             y_label: "paying users".into(),
             y_unit: Unit::Count,
             series: vec![
-                line("new paying, baseline", 0, rows.iter().map(|row| row.1).collect()),
-                line("new paying, with levers", 1, rows.iter().map(|row| row.2).collect()),
-                line("accumulated extra paying", 2, rows.iter().map(|row| row.3).collect()),
+                line(
+                    "new paying, baseline",
+                    0,
+                    rows.iter().map(|row| row.1).collect(),
+                ),
+                line(
+                    "new paying, with levers",
+                    1,
+                    rows.iter().map(|row| row.2).collect(),
+                ),
+                line(
+                    "accumulated extra paying",
+                    2,
+                    rows.iter().map(|row| row.3).collect(),
+                ),
             ],
             horizontal: false,
         }),
@@ -708,8 +738,10 @@ fn growth_sensitivity(conn: &Connection) -> Result<Figure, ChartError> {
             ))
         },
     )?;
-    let long: Vec<(String, String, Option<f64>)> =
-        rows.iter().map(|row| (row.0.clone(), row.1.clone(), row.2)).collect();
+    let long: Vec<(String, String, Option<f64>)> = rows
+        .iter()
+        .map(|row| (row.0.clone(), row.1.clone(), row.2))
+        .collect();
     let (lift_texts, by_lever) = pivot(&long);
     let lifts = lift_texts
         .iter()
@@ -753,11 +785,19 @@ fn first_row<T>(rows: Vec<T>) -> Option<T> {
 }
 
 fn or_na(value: Option<f64>, unit: Unit) -> String {
-    value.map_or_else(|| "n/a".to_string(), |value| unit.format(value))
+    match (value, unit) {
+        (None, _) => "n/a".to_string(),
+        // a headline rate keeps one decimal: 60.2%, not 60%
+        (Some(value), Unit::Percent) => format!("{:.1}%", value * 100.0),
+        (Some(value), unit) => unit.format(value),
+    }
 }
 
 fn exact_count(value: Option<f64>) -> String {
-    value.map_or_else(|| "n/a".to_string(), |value| thousands(value.round() as i64))
+    value.map_or_else(
+        || "n/a".to_string(),
+        |value| thousands(value.round() as i64),
+    )
 }
 
 /// The KPI tiles: North Star vs target, WAU, DAU/MAU, activation, paid conversion, MRR.
@@ -817,7 +857,8 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
             ))
         },
     )?);
-    let (wau, stickiness, benchmark, meets, as_of) = engagement.unwrap_or((None, None, None, None, None));
+    let (wau, stickiness, benchmark, meets, as_of) =
+        engagement.unwrap_or((None, None, None, None, None));
     tiles.push(KpiTile {
         label: "Weekly active users",
         value: exact_count(wau),
@@ -828,7 +869,10 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
     tiles.push(KpiTile {
         label: "DAU / MAU",
         value: or_na(stickiness, Unit::Percent),
-        detail: format!("30-day average; benchmark {}", or_na(benchmark, Unit::Percent)),
+        detail: format!(
+            "30-day average; benchmark {}",
+            or_na(benchmark, Unit::Percent)
+        ),
         status: match meets {
             Some(true) => "good",
             Some(false) => "bad",
@@ -849,7 +893,10 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
     tiles.push(KpiTile {
         label: "Activation",
         value: or_na(rate, Unit::Percent),
-        detail: format!("first page within 7 days; {} users", exact_count(observable)),
+        detail: format!(
+            "first page within 7 days; {} users",
+            exact_count(observable)
+        ),
         status: "neutral",
         source: "analytics.activation_summary",
     });
@@ -865,7 +912,10 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
     tiles.push(KpiTile {
         label: "Paid conversion",
         value: or_na(conversion, Unit::Percent),
-        detail: format!("ever subscribed; {} paying at the end", or_na(at_end, Unit::Percent)),
+        detail: format!(
+            "ever subscribed; {} paying at the end",
+            or_na(at_end, Unit::Percent)
+        ),
         status: "neutral",
         source: "analytics.paid_conversion",
     });
@@ -887,7 +937,10 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
     let (mrr, paying, month) = mrr.unwrap_or((None, None, None));
     tiles.push(KpiTile {
         label: "MRR",
-        value: mrr.map_or_else(|| "n/a".to_string(), |value| format!("${}", thousands(value.round() as i64))),
+        value: mrr.map_or_else(
+            || "n/a".to_string(),
+            |value| format!("${}", thousands(value.round() as i64)),
+        ),
         detail: format!(
             "{} paying users; {}",
             exact_count(paying),

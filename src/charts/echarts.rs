@@ -32,16 +32,21 @@ fn title(figure: &Figure) -> Value {
 }
 
 fn toolbox(zoom: bool) -> Value {
-    let mut feature = json!({ "saveAsImage": { "title": "save PNG" }, "restore": { "title": "reset" } });
+    let mut feature =
+        json!({ "saveAsImage": { "title": "save PNG" }, "restore": { "title": "reset" } });
     if zoom {
-        feature["dataZoom"] = json!({ "yAxisIndex": "none", "title": { "zoom": "zoom", "back": "undo zoom" } });
+        feature["dataZoom"] =
+            json!({ "yAxisIndex": "none", "title": { "zoom": "zoom", "back": "undo zoom" } });
     }
     json!({ "right": 8, "top": 4, "feature": feature })
 }
 
 fn cartesian_option(figure: &Figure, chart: &Cartesian) -> (Value, Value) {
     let is_time = matches!(chart.x, XValues::Dates(_));
-    let has_bars = chart.series.iter().any(|series| series.kind == SeriesKind::Bar);
+    let has_bars = chart
+        .series
+        .iter()
+        .any(|series| series.kind == SeriesKind::Bar);
     let category_axis = match &chart.x {
         XValues::Dates(_) => json!({ "type": "time" }),
         XValues::Categories(names) => json!({
@@ -53,9 +58,13 @@ fn cartesian_option(figure: &Figure, chart: &Cartesian) -> (Value, Value) {
         XValues::Numbers(_) => json!({ "type": "value", "scale": true }),
     };
     let mut category_axis = category_axis;
-    category_axis["name"] = json!(chart.x_label);
-    category_axis["nameLocation"] = json!("middle");
-    category_axis["nameGap"] = json!(if chart.horizontal { 120 } else { 30 });
+    // a horizontal chart's category names speak for themselves (and a name
+    // beside labels of unknown width would be clipped)
+    if !chart.horizontal {
+        category_axis["name"] = json!(chart.x_label);
+        category_axis["nameLocation"] = json!("middle");
+        category_axis["nameGap"] = json!(30);
+    }
     let value_axis = json!({
         "type": "value",
         "name": chart.y_label,
@@ -99,7 +108,8 @@ fn cartesian_option(figure: &Figure, chart: &Cartesian) -> (Value, Value) {
                 SeriesKind::Reference => {
                     item["type"] = json!("line");
                     item["showSymbol"] = json!(false);
-                    item["lineStyle"] = json!({ "width": 2, "type": "dashed", "color": series.color });
+                    item["lineStyle"] =
+                        json!({ "width": 2, "type": "dashed", "color": series.color });
                     item["emphasis"] = json!({ "disabled": true });
                 }
                 SeriesKind::Bar => {
@@ -125,7 +135,7 @@ fn cartesian_option(figure: &Figure, chart: &Cartesian) -> (Value, Value) {
         },
         "legend": { "type": "scroll", "top": 48, "left": 8, "right": 8 },
         "grid": {
-            "left": 16,
+            "left": if chart.horizontal { 16 } else { 44 },
             "right": 24,
             "top": 84,
             "bottom": if is_time { 64 } else { 28 },
@@ -169,32 +179,30 @@ fn heatmap_option(figure: &Figure, chart: &Heatmap) -> (Value, Value) {
         "title": title(figure),
         "toolbox": toolbox(false),
         "tooltip": { "trigger": "item", "confine": true },
-        "grid": { "left": 16, "right": 24, "top": 70, "bottom": 64, "containLabel": true },
+        "grid": { "left": 40, "right": 90, "top": 70, "bottom": 40, "containLabel": true },
         "xAxis": {
             "type": "category",
             "data": chart.x,
             "name": chart.x_label,
             "nameLocation": "middle",
             "nameGap": 26,
-            "splitArea": { "show": true },
         },
         "yAxis": {
             "type": "category",
             "data": chart.y,
             "name": chart.y_label,
             "nameLocation": "middle",
-            "nameGap": 62,
+            "nameGap": 72,
             "inverse": true,
-            "splitArea": { "show": true },
         },
         "visualMap": {
             "min": 0,
             "max": if max > 0.0 { max } else { 1.0 },
             "calculable": true,
-            "orient": "horizontal",
-            "left": "center",
-            "bottom": 4,
-            "itemHeight": 180,
+            "orient": "vertical",
+            "right": 8,
+            "top": "middle",
+            "itemHeight": 200,
             "inRange": { "color": super::png::HEATMAP_RAMP },
         },
         "series": [{

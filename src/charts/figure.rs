@@ -49,19 +49,26 @@ impl Unit {
     }
 }
 
-/// 1234 -> "1,234"; 1_250_000 -> "1.25M"; 12.5 -> "12.5".
+/// 1234 -> "1,234"; 1_250_000 -> "1.25M"; 500_000 -> "500k"; 12.5 -> "12.5".
 fn compact(value: f64) -> String {
     let magnitude = value.abs();
+    let short = |scaled: f64, suffix: &str| {
+        let text = format!("{scaled:.2}");
+        format!(
+            "{}{suffix}",
+            text.trim_end_matches('0').trim_end_matches('.')
+        )
+    };
     if magnitude >= 1e9 {
-        format!("{:.2}B", value / 1e9)
+        short(value / 1e9, "B")
     } else if magnitude >= 1e6 {
-        format!("{:.2}M", value / 1e6)
+        short(value / 1e6, "M")
     } else if magnitude >= 1e4 {
-        format!("{:.1}k", value / 1e3)
+        short(value / 1e3, "k")
     } else if value.fract().abs() < 1e-9 {
         thousands(value.round() as i64)
     } else {
-        format!("{value:.2}")
+        short(value, "")
     }
 }
 
@@ -176,8 +183,8 @@ pub struct Figure {
 
 /// The palette, in series order; shared by both renderers.
 pub const PALETTE: [&str; 10] = [
-    "#2f6fdb", "#e8743b", "#19a979", "#945ecf", "#d64550", "#13a4b4", "#b8860b", "#6c8893", "#ee6868",
-    "#5c5c99",
+    "#2f6fdb", "#e8743b", "#19a979", "#945ecf", "#d64550", "#13a4b4", "#b8860b", "#6c8893",
+    "#ee6868", "#5c5c99",
 ];
 
 /// Colour of reference lines (targets, benchmarks).
@@ -197,7 +204,8 @@ mod tests {
         assert_eq!(Unit::Percent.format(0.3), "30%");
         assert_eq!(Unit::Percent.format(0.055), "5.5%");
         assert_eq!(Unit::Count.format(1234.0), "1,234");
-        assert_eq!(Unit::Count.format(25_000.0), "25.0k");
+        assert_eq!(Unit::Count.format(25_000.0), "25k");
+        assert_eq!(Unit::Usd.format(500_000.0), "$500k");
         assert_eq!(Unit::Usd.format(1_250_000.0), "$1.25M");
         assert_eq!(Unit::Usd.format(-5.0), "-$5");
         assert_eq!(thousands(-1_234_567), "-1,234,567");

@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::figure::{Cartesian, Figure, Heatmap, Plot, SeriesKind, Unit, XValues};
+use super::figure::{Cartesian, Figure, Heatmap, Plot, SeriesKind, XValues};
 use super::ChartError;
 
 /// PNG width in pixels.
@@ -62,7 +62,9 @@ pub fn render_png(figure: &Figure) -> Result<Vec<u8>, ChartError> {
         let mut encoder = png::Encoder::new(&mut bytes, WIDTH, HEIGHT);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(|err| png_error(err.to_string()))?;
+        let mut writer = encoder
+            .write_header()
+            .map_err(|err| png_error(err.to_string()))?;
         writer
             .write_image_data(&pixels)
             .map_err(|err| png_error(err.to_string()))?;
@@ -134,14 +136,30 @@ fn draw_legend(header: &Area<'_>, entries: &[(String, RGBColor, SeriesKind)]) ->
             y += 28;
         }
         match kind {
-            SeriesKind::Bar => header.draw(&Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.filled()))?,
-            SeriesKind::Line => header.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(4)))?,
+            SeriesKind::Bar => header.draw(&Rectangle::new(
+                [(x, y - 8), (x + 24, y + 8)],
+                color.filled(),
+            ))?,
+            SeriesKind::Line => header.draw(&PathElement::new(
+                vec![(x, y), (x + 24, y)],
+                color.stroke_width(4),
+            ))?,
             SeriesKind::Reference => {
-                header.draw(&PathElement::new(vec![(x, y), (x + 9, y)], color.stroke_width(3)))?;
-                header.draw(&PathElement::new(vec![(x + 15, y), (x + 24, y)], color.stroke_width(3)))?;
+                header.draw(&PathElement::new(
+                    vec![(x, y), (x + 9, y)],
+                    color.stroke_width(3),
+                ))?;
+                header.draw(&PathElement::new(
+                    vec![(x + 15, y), (x + 24, y)],
+                    color.stroke_width(3),
+                ))?;
             }
         }
-        header.draw(&Text::new(label, (x + 34, y), style.pos(Pos::new(HPos::Left, VPos::Center))))?;
+        header.draw(&Text::new(
+            label,
+            (x + 34, y),
+            style.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
         x += advance;
     }
     Ok(())
@@ -166,25 +184,30 @@ fn positions(x: &XValues) -> Vec<f64> {
     }
 }
 
-/// Smallest gap between consecutive positions (bar width basis).
+/// Smallest gap between consecutive positions (bar width basis); 1 when fewer than two.
 fn step(positions: &[f64]) -> f64 {
     let mut sorted = positions.to_vec();
     sorted.sort_by(f64::total_cmp);
-    sorted
+    let smallest = sorted
         .windows(2)
         .map(|pair| pair[1] - pair[0])
         .filter(|gap| *gap > 0.0)
-        .fold(f64::INFINITY, f64::min)
-        .min(f64::MAX)
-        .max(f64::MIN_POSITIVE)
-        .min(if positions.len() < 2 { 1.0 } else { f64::MAX })
+        .fold(f64::INFINITY, f64::min);
+    if smallest.is_finite() {
+        smallest
+    } else {
+        1.0
+    }
 }
 
 fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawResult {
     let count = chart.x.len();
     let positions = positions(&chart.x);
     let is_categories = matches!(chart.x, XValues::Categories(_));
-    let has_bars = chart.series.iter().any(|series| series.kind == SeriesKind::Bar);
+    let has_bars = chart
+        .series
+        .iter()
+        .any(|series| series.kind == SeriesKind::Bar);
     let step = step(&positions);
 
     // value range, stacks included
@@ -301,8 +324,16 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
     // category names: drawn at the exact slot centres
     if let XValues::Categories(names) = &chart.x {
         let every = names.len().div_ceil(30).max(1);
-        let max_chars = if horizontal { 26 } else { (140 / names.len().max(1)).clamp(4, 22) };
-        for (index, name) in names.iter().enumerate().filter(|(index, _)| index % every == 0) {
+        let max_chars = if horizontal {
+            26
+        } else {
+            (140 / names.len().max(1)).clamp(4, 22)
+        };
+        for (index, name) in names
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| index % every == 0)
+        {
             let label = truncate(name, max_chars);
             if horizontal {
                 let (x, y) = plot.backend_coord(&to_xy(index as f64, low));
@@ -324,7 +355,11 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
 
     // bar slots: one per unstacked bar series, one per stack
     let mut slots: Vec<Option<&str>> = Vec::new();
-    for series in chart.series.iter().filter(|series| series.kind == SeriesKind::Bar) {
+    for series in chart
+        .series
+        .iter()
+        .filter(|series| series.kind == SeriesKind::Bar)
+    {
         match series.stack {
             Some(name) if slots.contains(&Some(name)) => {}
             other => slots.push(other),
@@ -341,7 +376,10 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
         match series.kind {
             SeriesKind::Bar => {
                 let slot = match series.stack {
-                    Some(name) => slots.iter().position(|slot| *slot == Some(name)).unwrap_or(0),
+                    Some(name) => slots
+                        .iter()
+                        .position(|slot| *slot == Some(name))
+                        .unwrap_or(0),
                     None => {
                         let slot = slots
                             .iter()
@@ -389,10 +427,19 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
                 }
                 for segment in segments.into_iter().filter(|segment| !segment.is_empty()) {
                     if series.kind == SeriesKind::Reference {
-                        plot.draw_series(DashedLineSeries::new(segment, 14, 10, color.stroke_width(3).into()))?;
+                        plot.draw_series(DashedLineSeries::new(
+                            segment,
+                            14,
+                            10,
+                            color.stroke_width(3).into(),
+                        ))?;
                     } else {
                         if count <= 40 {
-                            plot.draw_series(segment.iter().map(|point| Circle::new(*point, 5, color.filled())))?;
+                            plot.draw_series(
+                                segment
+                                    .iter()
+                                    .map(|point| Circle::new(*point, 5, color.filled())),
+                            )?;
                         }
                         plot.draw_series(LineSeries::new(segment, color.stroke_width(3)))?;
                     }
@@ -450,7 +497,12 @@ fn draw_heatmap(chart: &Heatmap, root: &Area<'_>, body: &Area<'_>) -> DrawResult
         })
     }))?;
     let every_x = chart.x.len().div_ceil(24).max(1);
-    for (index, name) in chart.x.iter().enumerate().filter(|(index, _)| index % every_x == 0) {
+    for (index, name) in chart
+        .x
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| index % every_x == 0)
+    {
         let (x, y) = plot.backend_coord(&(index as f64 + 0.5, 0.0));
         root.draw(&Text::new(
             truncate(name, 8),
@@ -459,7 +511,12 @@ fn draw_heatmap(chart: &Heatmap, root: &Area<'_>, body: &Area<'_>) -> DrawResult
         ))?;
     }
     let every_y = chart.y.len().div_ceil(30).max(1);
-    for (index, name) in chart.y.iter().enumerate().filter(|(index, _)| index % every_y == 0) {
+    for (index, name) in chart
+        .y
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| index % every_y == 0)
+    {
         let (x, y) = plot.backend_coord(&(0.0, top - index as f64 - 0.5));
         root.draw(&Text::new(
             truncate(name, 12),
@@ -468,17 +525,32 @@ fn draw_heatmap(chart: &Heatmap, root: &Area<'_>, body: &Area<'_>) -> DrawResult
         ))?;
     }
     // colour scale
-    let (scale_left, scale_top, scale_bottom) = (WIDTH as i32 - 150, HEADER_HEIGHT as i32 + 30, HEIGHT as i32 - 140);
+    let (scale_left, scale_top, scale_bottom) = (
+        WIDTH as i32 - 150,
+        HEADER_HEIGHT as i32 + 30,
+        HEIGHT as i32 - 140,
+    );
     let steps = 40;
     for step in 0..steps {
         let fraction = 1.0 - f64::from(step) / f64::from(steps - 1);
         let y0 = scale_top + (scale_bottom - scale_top) * step / steps;
         let y1 = scale_top + (scale_bottom - scale_top) * (step + 1) / steps;
-        root.draw(&Rectangle::new([(scale_left, y0), (scale_left + 30, y1)], ramp(fraction).filled()))?;
+        root.draw(&Rectangle::new(
+            [(scale_left, y0), (scale_left + 30, y1)],
+            ramp(fraction).filled(),
+        ))?;
     }
     let label_style = text_style(18).pos(Pos::new(HPos::Left, VPos::Center));
-    root.draw(&Text::new(chart.unit.format(max), (scale_left + 40, scale_top), label_style.clone()))?;
-    root.draw(&Text::new(chart.unit.format(0.0), (scale_left + 40, scale_bottom), label_style))?;
+    root.draw(&Text::new(
+        chart.unit.format(max),
+        (scale_left + 40, scale_top),
+        label_style.clone(),
+    ))?;
+    root.draw(&Text::new(
+        chart.unit.format(0.0),
+        (scale_left + 40, scale_bottom),
+        label_style,
+    ))?;
     root.draw(&Text::new(
         "blank: censored",
         (scale_left - 20, scale_bottom + 40),
@@ -490,7 +562,7 @@ fn draw_heatmap(chart: &Heatmap, root: &Area<'_>, body: &Area<'_>) -> DrawResult
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::charts::figure::{Series, PALETTE};
+    use crate::charts::figure::{Series, Unit, PALETTE};
 
     #[test]
     fn renders_a_line_chart_with_gaps_and_a_reference() {

@@ -45,7 +45,10 @@ pub enum GenerateError {
         source: duckdb::Error,
     },
     #[error("unable to build the arrow batch for 'raw.{table}': {message}")]
-    Arrow { table: &'static str, message: String },
+    Arrow {
+        table: &'static str,
+        message: String,
+    },
     #[error("row count check failed for 'raw.{table}': appended {expected}, table holds {actual}")]
     RowCount {
         table: &'static str,
@@ -153,7 +156,13 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
     let mut profiles: Vec<UserProfile> = Vec::with_capacity((last - first) as usize);
     for index in first..last {
         let mut rng = user_rng(config.seed, index);
-        profiles.push(model::sample_profile(&mut rng, behaviour, period, index, config.users));
+        profiles.push(model::sample_profile(
+            &mut rng,
+            behaviour,
+            period,
+            index,
+            config.users,
+        ));
         rngs.push(rng);
     }
     // Teams: users of a team segment join the open team of their segment in
@@ -209,7 +218,8 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
                 Some(company) => company.clone(),
                 None => format!("{first_name}'s workspace"),
             });
-            rows.workspace_type.push(if segment == 0 { "personal" } else { "team" });
+            rows.workspace_type
+                .push(if segment == 0 { "personal" } else { "team" });
             rows.workspace_created.push(profile.signup_us);
         }
         rows.member_workspace.push(workspace_id);
@@ -261,7 +271,11 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
 }
 
 fn ts_field(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, None), nullable)
+    Field::new(
+        name,
+        DataType::Timestamp(TimeUnit::Microsecond, None),
+        nullable,
+    )
 }
 
 fn ids(start: u64, count: usize) -> ArrayRef {
@@ -271,7 +285,9 @@ fn ids(start: u64, count: usize) -> ArrayRef {
 }
 
 fn strings<S: AsRef<str>>(values: &[S]) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(values.iter().map(AsRef::as_ref)))
+    Arc::new(StringArray::from_iter_values(
+        values.iter().map(AsRef::as_ref),
+    ))
 }
 
 fn timestamps(values: &[i64]) -> ArrayRef {

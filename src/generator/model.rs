@@ -388,8 +388,8 @@ pub fn simulate_journey<R: Rng>(
     }
 
     // Lifetime from week 2: weekly churn hazard decaying with tenure.
-    let mut hazard_multiplier = (1.0 - behaviour.cohort_improvement * cohort_position)
-        / engagement.max(0.05).powf(0.35);
+    let mut hazard_multiplier =
+        (1.0 - behaviour.cohort_improvement * cohort_position) / engagement.max(0.05).powf(0.35);
     hazard_multiplier *= match (activated, engaged) {
         (false, _) => 1.35,
         (true, false) => 1.1,
@@ -506,12 +506,20 @@ pub fn simulate_journey<R: Rng>(
         }
         let day_start = signup_midnight + day as i64 * DAY_US;
         scratch.day_events.clear();
-        let count = 1 + poisson(rng, behaviour.extra_events_per_day * engagement.powf(0.5).min(4.0));
+        let count = 1 + poisson(
+            rng,
+            behaviour.extra_events_per_day * engagement.powf(0.5).min(4.0),
+        );
         // A session starts at a working hour (UTC) and events follow minutes apart.
         let mut at = if day == 0 {
             profile.signup_us
         } else {
-            let hour = 7 + weighted_index(rng, &[1.0, 2.0, 3.0, 3.0, 2.5, 2.0, 2.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.8, 0.6]);
+            let hour = 7 + weighted_index(
+                rng,
+                &[
+                    1.0, 2.0, 3.0, 3.0, 2.5, 2.0, 2.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.8, 0.6,
+                ],
+            );
             day_start + hour as i64 * HOUR_US + rng.gen_range(0..HOUR_US)
         };
         for index in 0..count {
@@ -582,7 +590,12 @@ pub fn simulate_journey<R: Rng>(
                 }
             }
         }
-        journey.events.extend(scratch.day_events.iter().filter(|event| event.at_us < period.end_us));
+        journey.events.extend(
+            scratch
+                .day_events
+                .iter()
+                .filter(|event| event.at_us < period.end_us),
+        );
     }
     journey.events.sort_by_key(|event| event.at_us);
 
@@ -728,7 +741,8 @@ mod tests {
         let last_day_start = period().end_us - DAY_US;
         let on_last_day = (0..users)
             .filter(|index| {
-                sample_profile(&mut rng, &behaviour, period(), *index, users).signup_us >= last_day_start
+                sample_profile(&mut rng, &behaviour, period(), *index, users).signup_us
+                    >= last_day_start
             })
             .count();
         // Growth 3x over 1096 days: the last day holds ~0.25% of signups.

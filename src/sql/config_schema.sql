@@ -152,3 +152,19 @@ comment on column meta.check_results.passed is 'True when the check returned zer
 comment on column meta.check_results.offending_rows is 'Number of rows the check returned.';
 comment on column meta.check_results.sample is 'Up to five offending rows, as text.';
 comment on column meta.check_results.ran_at is 'UTC time it ran.';
+
+create table meta.rejected_rows (
+    source_table varchar not null,
+    source_file varchar not null,
+    source_line bigint not null,
+    reason varchar not null,
+    row_text varchar not null,
+    rejected_at timestamp not null
+);
+comment on table meta.rejected_rows is 'Rows of ingested files that were quarantined instead of loaded, with the reason (northstar ingest).';
+comment on column meta.rejected_rows.source_table is 'raw table the row was meant for.';
+comment on column meta.rejected_rows.source_file is 'Path of the ingested file.';
+comment on column meta.rejected_rows.source_line is 'Line of the row in a CSV file (header = line 1), or row number + 1 in a Parquet file.';
+comment on column meta.rejected_rows.reason is 'Why the row was not loaded (unknown user, before signup, ...).';
+comment on column meta.rejected_rows.row_text is 'The row as it was read, as text.';
+comment on column meta.rejected_rows.rejected_at is 'UTC time of the ingest.';

@@ -38,7 +38,8 @@ pub fn temp_dir() -> tempfile::TempDir {
 }
 
 /// The default 50,000-user warehouse after `northstar run`, built once per
-/// test process (the calibration and compatibility tests share it).
+/// test process (the calibration and compatibility tests share it). The run
+/// happens in the warehouse's temp dir, so its `reports/` land there too.
 pub fn default_warehouse() -> &'static Path {
     static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = BUILT.get_or_init(|| {
@@ -47,6 +48,7 @@ pub fn default_warehouse() -> &'static Path {
         let output = northstar()
             .args(["--quiet", "run", "--warehouse"])
             .arg(&path)
+            .current_dir(dir.path())
             .output()
             .expect("the northstar binary runs");
         assert!(

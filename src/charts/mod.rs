@@ -1,0 +1,248 @@
+//! Charts and the executive dashboard, from the warehouse's `analytics.*`
+//! tables.
+//!
+//! - [`definitions`]: every chart and KPI tile in one place (its query and
+//!   how the rows become a [`figure::Figure`]).
+//! - [`echarts`]: figure -> interactive Apache ECharts option (JSON data only).
+//! - [`png`]: figure -> 1600x900 PNG with plotters and a bundled font.
+//!
+//! [`write_reports`] writes `<out>/dashboard.html` (one offline file: KPI
+//! tiles, every chart, the ECharts bundle inlined once) and
+//! `<out>/charts/<name>.html` + `<name>.png` (each page loads the sibling
+//! `echarts.min.js`). Nothing is fetched at run time.
+
+pub mod definitions;
+pub mod echarts;
+pub mod figure;
+pub mod png;
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use duckdb::Connection;
+use minijinja::{context, Environment, UndefinedBehavior, Value};
+use sha2::{Digest, Sha256};
+
+/// The ECharts bundle (templates/vendor/echarts/, Apache-2.0).
+pub const ECHARTS_JS: &str = include_str!("../../templates/vendor/echarts/echarts.min.js");
+/// The version of [`ECHARTS_JS`].
+pub const ECHARTS_VERSION: &str = "6.1.0";
+const ECHARTS_LICENSE: &str = include_str!("../../templates/vendor/echarts/LICENSE");
+const ECHARTS_NOTICE: &str = include_str!("../../templates/vendor/echarts/NOTICE");
+const ECHARTS_LICENSE_D3: &str = include_str!("../../templates/vendor/echarts/LICENSE-d3");
+const RENDER_JS: &str = include_str!("../../templates/charts/render.js");
+const TEMPLATES: [(&str, &str); 3] = [
+    (
+        "charts/base.html",
+        include_str!("../../templates/charts/base.html"),
+    ),
+    (
+        "charts/dashboard.html",
+        include_str!("../../templates/charts/dashboard.html"),
+    ),
+    (
+        "charts/chart.html",
+        include_str!("../../templates/charts/chart.html"),
+    ),
+];
+
+/// Errors of the charts stage.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("unable to read '{table}' for chart '{chart}' (run `northstar run` or `northstar query` to build it): {source}")]
+    Query {
+        chart: &'static str,
+        table: &'static str,
+        source: duckdb::Error,
+    },
+    #[error("chart '{chart}': '{value}' is not {expected}")]
+    BadValue {
+        chart: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("unable to load the bundled font 'templates/fonts/DejaVuSans.ttf'")]
+    Font,
+    #[error("unable to render chart '{chart}' as PNG: {message}")]
+    Png {
+        chart: &'static str,
+        message: String,
+    },
+    #[error("unable to render template '{name}': {source:#}")]
+    Template {
+        name: &'static str,
+        source: minijinja::Error,
+    },
+    #[error("the bundled script '{name}' contains '</script' and cannot be inlined")]
+    UnsafeScript { name: &'static str },
+    #[error("unable to write '{path}': {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What [`write_reports`] wrote.
+#[derive(Debug, Clone)]
+pub struct ChartsSummary {
+    /// `<out>/dashboard.html`.
+    pub dashboard: PathBuf,
+    /// Its size in bytes.
+    pub dashboard_bytes: u64,
+    /// Number of charts (each an HTML and a PNG file under `<out>/charts/`).
+    pub charts: usize,
+}
+
+fn template_error(name: &'static str) -> impl FnOnce(minijinja::Error) -> ChartError {
+    move |source| ChartError::Template { name, source }
+}
+
+fn environment() -> Result<Environment<'static>, ChartError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .map_err(template_error(name))?;
+    }
+    Ok(env)
+}
+
+/// `'sha256-...'` CSP source of an inline script.
+fn script_hash(script: &str) -> String {
+    let digest = Sha256::digest(script.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+fn check_inlinable(name: &'static str, script: &str) -> Result<(), ChartError> {
+    if script.to_ascii_lowercase().contains("</script") {
+        return Err(ChartError::UnsafeScript { name });
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a
+/// reader never sees a half-written file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ChartError> {
+    let error = |source| ChartError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    std::fs::write(&temp, bytes).map_err(error)?;
+    std::fs::rename(&temp, path).map_err(|source| {
+        let _ = std::fs::remove_file(&temp);
+        error(source)
+    })
+}
+
+/// Reads the analytics tables through `conn` (a warehouse opened with
+/// [`crate::warehouse::open_read_only`]) and writes the dashboard and every
+/// chart under `out`. `warehouse` is only named on the dashboard.
+///
+/// # Errors
+/// A missing analytics table, a rendering failure, or an unwritable `out`.
+pub fn write_reports(
+    conn: &Connection,
+    warehouse: &Path,
+    out: &Path,
+) -> Result<ChartsSummary, ChartError> {
+    check_inlinable("echarts.min.js", ECHARTS_JS)?;
+    check_inlinable("render.js", RENDER_JS)?;
+    let figures = definitions::build_all(conn)?;
+    let tiles = definitions::kpi_tiles(conn)?;
+    let as_of_date: Option<String> = conn
+        .query_row(
+            "select cast(as_of_date as varchar) from analytics.engagement_summary",
+            [],
+            |row| row.get(0),
+        )
+        .ok();
+
+    let charts_dir = out.join("charts");
+    std::fs::create_dir_all(&charts_dir).map_err(|source| ChartError::Write {
+        path: charts_dir.clone(),
+        source,
+    })?;
+    let env = environment()?;
+    let specs: Vec<serde_json::Value> = figures.iter().map(echarts::chart_spec).collect();
+    let render_js = Value::from_safe_string(RENDER_JS.to_string());
+    let chart_list: Vec<Value> = figures
+        .iter()
+        .map(|figure| context! { name => figure.name, title => figure.title })
+        .collect();
+
+    // each chart: its own page (sibling bundle) and PNG
+    let chart_csp = format!(
+        "default-src 'none'; script-src {} 'self' file:; style-src 'unsafe-inline'; img-src data: blob:",
+        script_hash(RENDER_JS)
+    );
+    let template = env
+        .get_template("charts/chart.html")
+        .map_err(template_error("charts/chart.html"))?;
+    for (figure, spec) in figures.iter().zip(&specs) {
+        let page = template
+            .render(context! {
+                csp => chart_csp,
+                chart => context! { name => figure.name, title => figure.title },
+                specs_json => Value::from_safe_string(echarts::script_safe_json(&serde_json::json!([spec]))),
+                render_js => render_js.clone(),
+                echarts_version => ECHARTS_VERSION,
+            })
+            .map_err(template_error("charts/chart.html"))?;
+        write_atomically(
+            &charts_dir.join(format!("{}.html", figure.name)),
+            page.as_bytes(),
+        )?;
+        let png = png::render_png(figure)?;
+        write_atomically(&charts_dir.join(format!("{}.png", figure.name)), &png)?;
+    }
+    write_atomically(&charts_dir.join("echarts.min.js"), ECHARTS_JS.as_bytes())?;
+    write_atomically(
+        &charts_dir.join("LICENSE-echarts.txt"),
+        ECHARTS_LICENSE.as_bytes(),
+    )?;
+    write_atomically(
+        &charts_dir.join("NOTICE-echarts.txt"),
+        ECHARTS_NOTICE.as_bytes(),
+    )?;
+    write_atomically(
+        &charts_dir.join("LICENSE-d3.txt"),
+        ECHARTS_LICENSE_D3.as_bytes(),
+    )?;
+
+    // the dashboard: everything inline, scripts allowed by hash only
+    let dashboard_csp = format!(
+        "default-src 'none'; script-src {} {}; style-src 'unsafe-inline'; img-src data: blob:",
+        script_hash(ECHARTS_JS),
+        script_hash(RENDER_JS)
+    );
+    let dashboard = env
+        .get_template("charts/dashboard.html")
+        .map_err(template_error("charts/dashboard.html"))?
+        .render(context! {
+            csp => dashboard_csp,
+            as_of_date => as_of_date.unwrap_or_else(|| "n/a".to_string()),
+            warehouse => warehouse.display().to_string(),
+            tiles => tiles,
+            charts => chart_list,
+            specs_json => Value::from_safe_string(echarts::script_safe_json(&serde_json::Value::Array(specs))),
+            library => Value::from_safe_string(ECHARTS_JS.to_string()),
+            render_js => render_js,
+            echarts_version => ECHARTS_VERSION,
+        })
+        .map_err(template_error("charts/dashboard.html"))?;
+    let dashboard_path = out.join("dashboard.html");
+    write_atomically(&dashboard_path, dashboard.as_bytes())?;
+    Ok(ChartsSummary {
+        dashboard: dashboard_path,
+        dashboard_bytes: dashboard.len() as u64,
+        charts: figures.len(),
+    })
+}

@@ -1,0 +1,472 @@
+//! The text report: a snapshot of the whole report for a fixed seed, the Key
+//! Metrics section read back against the warehouse, summary.json, template
+//! overrides and template errors.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use duckdb::Connection;
+
+use crate::common::{open, run_in, stderr, temp_dir, TestResult};
+
+/// `northstar run --users 2000 --seed 7` in a temp dir, built once per test
+/// process: (dir, stderr of the run).
+fn small_run() -> &'static (PathBuf, String) {
+    static BUILT: OnceLock<(tempfile::TempDir, (PathBuf, String))> = OnceLock::new();
+    let (_, built) = BUILT.get_or_init(|| {
+        let dir = temp_dir();
+        let output = run_in(
+            dir.path(),
+            &[
+                "run",
+                "--users",
+                "2000",
+                "--seed",
+                "7",
+                "--warehouse",
+                "w.duckdb",
+            ],
+        );
+        let message = stderr(&output);
+        assert!(output.status.success(), "northstar run failed: {message}");
+        let path = dir.path().to_path_buf();
+        (dir, (path, message))
+    });
+    built
+}
+
+fn small_dir() -> &'static Path {
+    &small_run().0
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|err| panic!("unable to read '{}': {err}", path.display()))
+}
+
+/// Replaces every `YYYY-MM-DD HH:MM:SS` (wall-clock times: generation and
+/// build time) with `[TIMESTAMP]`; plain dates (data) stay.
+fn redact_timestamps(text: &str) -> String {
+    let pattern = b"dddd-dd-dd dd:dd:dd";
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let matches = bytes.len() - index >= pattern.len()
+            && pattern
+                .iter()
+                .zip(&bytes[index..])
+                .all(|(expected, actual)| match expected {
+                    b'd' => actual.is_ascii_digit(),
+                    other => other == actual,
+                });
+        if matches {
+            out.push_str("[TIMESTAMP]");
+            index += pattern.len();
+        } else {
+            let ch = text[index..]
+                .chars()
+                .next()
+                .expect("index is on a char boundary");
+            out.push(ch);
+            index += ch.len_utf8();
+        }
+    }
+    out
+}
+
+#[test]
+fn run_writes_the_report_and_says_where() {
+    let (dir, message) = small_run();
+    assert!(message.contains("report: reports/report.txt"), "{message}");
+    assert!(dir.join("reports/report.txt").is_file());
+    assert!(dir.join("reports/summary.json").is_file());
+}
+
+#[test]
+fn report_snapshot() {
+    let dir = small_dir();
+    let text = read(&dir.join("reports/report.txt"));
+    let too_wide: Vec<&str> = text
+        .lines()
+        .filter(|line| line.chars().count() > 100)
+        .collect();
+    assert!(
+        too_wide.is_empty(),
+        "lines wider than 100 columns: {too_wide:#?}"
+    );
+    let redacted = redact_timestamps(&text).replace(&dir.display().to_string(), "[DIR]");
+    insta::assert_snapshot!("report_2000_users_seed_7", redacted);
+}
+
+#[test]
+fn report_sections_come_in_order() {
+    let text = read(&small_dir().join("reports/report.txt"));
+    let sections = [
+        "1. EXECUTIVE SUMMARY",
+        "2. NORTH STAR METRIC",
+        "3. KEY METRICS SNAPSHOT",
+        "4. FUNNEL ANALYSIS",
+        "5. RETENTION INSIGHTS",
+        "6. GROWTH OPPORTUNITIES",
+        "7. DATA QUALITY",
+        "8. CALIBRATION",
+        "9. STRATEGIC RECOMMENDATIONS",
+        "10. NEXT STEPS",
+        "Query versions:",
+    ];
+    let mut last = 0;
+    for section in sections {
+        let at = text[last..]
+            .find(section)
+            .unwrap_or_else(|| panic!("section '{section}' missing or out of order"));
+        last += at + section.len();
+    }
+}
+
+/// How a Key Metrics value is printed.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    Int,
+    Pct,
+    Money,
+}
+
+/// Every row of the Key Metrics table, with the SQL that reads its value back.
+const KEY_METRICS: [(&str, Format, &str); 13] = [
+    ("DAU (30-day average)", Format::Int, "select avg_dau_30d from analytics.engagement_summary"),
+    ("WAU (30-day average)", Format::Int, "select avg_wau_30d from analytics.engagement_summary"),
+    ("MAU (30-day average)", Format::Int, "select avg_mau_30d from analytics.engagement_summary"),
+    (
+        "DAU/MAU stickiness (30-day avg)",
+        Format::Pct,
+        "select avg_stickiness_30d from analytics.engagement_summary",
+    ),
+    ("DAU/MAU benchmark", Format::Pct, "select stickiness_benchmark from config.params"),
+    (
+        "Activation rate",
+        Format::Pct,
+        "select activation_rate from analytics.activation_summary where dimension = 'all'",
+    ),
+    (
+        "Collaborative workspace share",
+        Format::Pct,
+        "select weekly.collaborative_share from analytics.north_star_weekly as weekly
+         where weekly.week_start = (select week_start from analytics.north_star_summary)",
+    ),
+    (
+        "Paid conversion",
+        Format::Pct,
+        "select paid_conversion from analytics.paid_conversion where dimension = 'all'",
+    ),
+    (
+        "Paid at the end",
+        Format::Pct,
+        "select paid_at_end_rate from analytics.paid_conversion where dimension = 'all'",
+    ),
+    (
+        "MRR",
+        Format::Money,
+        "select mrr from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
+    ),
+    (
+        "Paying users",
+        Format::Int,
+        "select paying_users from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
+    ),
+    (
+        "ARPPU (monthly)",
+        Format::Money,
+        "select arppu from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
+    ),
+    ("ARPU (monthly, planning)", Format::Money, "select arpu_monthly from config.params"),
+];
+
+fn sql_number(conn: &Connection, sql: &str) -> f64 {
+    conn.query_row(sql, [], |row| row.get::<_, f64>(0))
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+}
+
+/// Parses a printed number; returns it with half a unit of its last printed
+/// digit (the rounding tolerance).
+fn parse_printed(text: &str, format: Format) -> (f64, f64) {
+    let mut body = text.replace(',', "");
+    let mut scale = 1.0;
+    match format {
+        Format::Int => {}
+        Format::Pct => {
+            body = body
+                .strip_suffix('%')
+                .unwrap_or_else(|| panic!("'{text}' is not a percentage"))
+                .to_string();
+            scale = 0.01;
+        }
+        Format::Money => {
+            body = body
+                .strip_prefix('$')
+                .unwrap_or_else(|| panic!("'{text}' is not money"))
+                .to_string();
+            for (suffix, multiplier) in [('K', 1e3), ('M', 1e6), ('B', 1e9)] {
+                if let Some(stripped) = body.strip_suffix(suffix) {
+                    body = stripped.to_string();
+                    scale = multiplier;
+                }
+            }
+        }
+    }
+    let decimals = body
+        .split_once('.')
+        .map_or(0, |(_, fraction)| fraction.len());
+    let value: f64 = body
+        .parse()
+        .unwrap_or_else(|_| panic!("'{text}' is not a number"));
+    let half_unit = 0.5 * 10f64.powi(-(decimals as i32)) * scale;
+    (value * scale, half_unit * (1.0 + 1e-9))
+}
+
+/// The rows of the Key Metrics table: (label, printed value, definition).
+fn key_metrics_rows(text: &str) -> Vec<(String, String, String)> {
+    let section = text
+        .split("3. KEY METRICS SNAPSHOT")
+        .nth(1)
+        .and_then(|rest| rest.split("4. FUNNEL ANALYSIS").next())
+        .expect("a Key Metrics section");
+    let mut lines = section
+        .lines()
+        .skip_while(|line| !line.trim_start().starts_with("metric"));
+    lines.next().expect("a header row");
+    lines
+        .take_while(|line| !line.trim().is_empty())
+        .map(|line| {
+            let label: String = line.chars().skip(2).take(34).collect();
+            let value: String = line.chars().skip(36).take(10).collect();
+            let definition: String = line.chars().skip(46).collect();
+            (
+                label.trim().to_string(),
+                value.trim().to_string(),
+                definition.trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn key_metrics_equal_the_warehouse() {
+    let dir = small_dir();
+    let text = read(&dir.join("reports/report.txt"));
+    let conn = open(&dir.join("w.duckdb"));
+    let rows = key_metrics_rows(&text);
+    let labels: Vec<&str> = rows.iter().map(|(label, _, _)| label.as_str()).collect();
+    let expected: Vec<&str> = KEY_METRICS.iter().map(|(label, _, _)| *label).collect();
+    assert_eq!(
+        labels, expected,
+        "every Key Metrics row is checked, in order"
+    );
+    for ((label, printed, definition), (_, format, sql)) in rows.iter().zip(KEY_METRICS) {
+        let (value, tolerance) = parse_printed(printed, format);
+        let warehouse = sql_number(&conn, sql);
+        assert!(
+            (value - warehouse).abs() <= tolerance,
+            "{label}: report says {printed}, warehouse has {warehouse}"
+        );
+        assert!(
+            !definition.chars().any(|c| c.is_ascii_digit()),
+            "{label}: the definition holds a number nobody checks: {definition}"
+        );
+    }
+    let as_of: String = conn
+        .query_row(
+            "select cast(as_of_date as varchar) from config.params",
+            [],
+            |row| row.get(0),
+        )
+        .expect("as_of_date");
+    assert!(
+        text.contains(&format!("Values as of {as_of};")),
+        "the snapshot date is the warehouse's"
+    );
+}
+
+#[test]
+fn summary_json_holds_the_warehouse_values() -> TestResult {
+    let dir = small_dir();
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&dir.join("reports/summary.json")))?;
+    let conn = open(&dir.join("w.duckdb"));
+    let checks = [
+        (
+            "/key_metrics/dau_30d_avg",
+            "select avg_dau_30d from analytics.engagement_summary",
+        ),
+        (
+            "/key_metrics/stickiness_30d_avg",
+            "select avg_stickiness_30d from analytics.engagement_summary",
+        ),
+        (
+            "/key_metrics/activation_rate",
+            "select activation_rate from analytics.activation_summary where dimension = 'all'",
+        ),
+        (
+            "/key_metrics/mrr",
+            "select mrr from analytics.mrr_monthly order by month_start desc limit 1",
+        ),
+        (
+            "/north_star/value",
+            "select value from analytics.north_star_summary",
+        ),
+        (
+            "/north_star/gap",
+            "select gap from analytics.north_star_summary",
+        ),
+        (
+            "/funnel/signup_to_paid",
+            "select overall_conversion from analytics.funnel_stages where stage_order = 7",
+        ),
+        (
+            "/top_lever/annual_revenue_expected",
+            "select annual_revenue_expected from analytics.growth_levers where lever_rank = 1",
+        ),
+        ("/users", "select sample_users from config.params"),
+        ("/seed", "select seed from config.params"),
+    ];
+    for (pointer, sql) in checks {
+        let json = summary
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or_else(|| panic!("summary.json has no number at {pointer}"));
+        let warehouse = sql_number(&conn, sql);
+        assert!(
+            (json - warehouse).abs() <= 1e-9 * warehouse.abs().max(1.0),
+            "{pointer}: summary.json {json}, warehouse {warehouse}"
+        );
+    }
+    assert_eq!(summary["seed"], 7);
+    Ok(())
+}
+
+fn report_with_templates(templates: &Path, out: &Path) -> std::process::Output {
+    let warehouse = small_dir().join("w.duckdb");
+    run_in(
+        small_dir(),
+        &[
+            "report",
+            "--warehouse",
+            &warehouse.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+            "--templates",
+            &templates.display().to_string(),
+        ],
+    )
+}
+
+#[test]
+fn a_misspelt_variable_names_the_template_and_line() -> TestResult {
+    let work = temp_dir();
+    let templates = work.path().join("templates");
+    std::fs::create_dir(&templates)?;
+    std::fs::write(
+        templates.join("report.txt"),
+        "{% extends \"base.txt\" %}\n{% block body %}\nNorth Star: {{ north_star.valeu | int }}\n{% endblock %}\n",
+    )?;
+    let out = work.path().join("out");
+    let output = report_with_templates(&templates, &out);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("template 'report.txt' line 3"),
+        "{message}"
+    );
+    assert!(message.contains("north_star.valeu"), "{message}");
+    assert!(message.contains("undefined"), "{message}");
+    assert_eq!(
+        message
+            .lines()
+            .filter(|line| line.starts_with("error"))
+            .count(),
+        1,
+        "{message}"
+    );
+    assert!(!out.join("report.txt").exists(), "no partial report");
+    Ok(())
+}
+
+#[test]
+fn a_syntax_error_names_the_template_and_line() -> TestResult {
+    let work = temp_dir();
+    let templates = work.path().join("templates");
+    std::fs::create_dir(&templates)?;
+    std::fs::write(
+        templates.join("report.txt"),
+        "line one\nline two\n{% if north_star.value %}\n",
+    )?;
+    let output = report_with_templates(&templates, &work.path().join("out"));
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("template 'report.txt' line"), "{message}");
+    assert!(message.contains("syntax error"), "{message}");
+    Ok(())
+}
+
+#[test]
+fn templates_override_by_name_and_fall_back_to_the_built_in_ones() -> TestResult {
+    let work = temp_dir();
+    let templates = work.path().join("templates");
+    std::fs::create_dir(&templates)?;
+    // Only base.txt is overridden: the built-in report.txt renders into it.
+    std::fs::write(
+        templates.join("base.txt"),
+        "ACME WEEKLY\n{% block body %}{% endblock %}\n",
+    )?;
+    let out = work.path().join("out");
+    let output = report_with_templates(&templates, &out);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = read(&out.join("report.txt"));
+    assert!(
+        text.starts_with("ACME WEEKLY\n"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    assert!(text.contains("3. KEY METRICS SNAPSHOT"));
+    assert!(!text.contains("NORTHSTAR PRODUCT ANALYTICS REPORT"));
+
+    // A whole replacement report.txt.
+    std::fs::write(
+        templates.join("report.txt"),
+        "WACW {{ north_star.value }}\n",
+    )?;
+    let output = report_with_templates(&templates, &out);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let value: i64 = open(&small_dir().join("w.duckdb")).query_row(
+        "select value from analytics.north_star_summary",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(read(&out.join("report.txt")), format!("WACW {value}\n"));
+    Ok(())
+}
+
+#[test]
+fn a_warehouse_without_analytics_is_refused() {
+    let dir = temp_dir();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "generate",
+            "--users",
+            "300",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run_in(dir.path(), &["report", "--warehouse", "w.duckdb"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("no analytics tables"), "{message}");
+    assert!(!dir.path().join("reports").exists());
+
+    let output = run_in(dir.path(), &["report", "--warehouse", "missing.duckdb"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
