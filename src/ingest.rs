@@ -499,11 +499,11 @@ fn load_table(
             .execute(
                 &format!(
                     "insert into meta.rejected_rows \
-                     select '{t}', ?, typed.source_line, '{reason}', cast(typed as varchar), cast(current_timestamp as timestamp) \
+                     select '{t}', ?, typed.source_line, ?, cast(typed as varchar), cast(current_timestamp as timestamp) \
                      from typed_{t} as typed where {condition}",
                     t = spec.table
                 ),
-                [path.to_string_lossy().as_ref()],
+                [path.to_string_lossy().as_ref(), reason],
             )
             .map_err(sql_error(context("quarantining rows of")))?;
         conn.execute_batch(&format!(

@@ -247,7 +247,8 @@ fn hostile_names_are_escaped_in_every_page() -> TestResult {
         // show the tooltip of the hostile segment: its name must be text, not markup
         let tooltip = browser.evaluate(
             "(async () => { const chart = echarts.getInstanceByDom(document.getElementById('chart-funnel_by_segment'));\n\
-               chart.dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 });\n\
+               document.getElementById('chart-funnel_by_segment').scrollIntoView();\n\
+               chart.dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 1 });\n\
                await new Promise(resolve => setTimeout(resolve, 300));\n\
                const tips = [...document.querySelectorAll('#chart-funnel_by_segment div')].filter(d => d.textContent.includes('alert(1)'));\n\
                return JSON.stringify({ text: tips.map(d => d.textContent).join(' '), injected: document.querySelectorAll('img[src=x], #chart-funnel_by_segment script').length, pwned: window.__pwned === 1, scripts: document.scripts.length }); })()",
