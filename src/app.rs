@@ -19,6 +19,7 @@ use crate::export::{self, ExportError};
 use crate::generator::{self, GenerateError};
 use crate::ingest;
 use crate::interrupt;
+use crate::parquet_export;
 use crate::postgres;
 use crate::queries::{self, QueryError};
 use crate::report;
@@ -359,6 +360,16 @@ fn query_postgres(
 fn export_command(args: &ExportArgs, output: &Output) -> Result<ExitCode> {
     let started = Instant::now();
     match &args.target {
+        ExportTarget::Parquet(args) => {
+            let summary = parquet_export::export_parquet(&args.warehouse, &args.out)?;
+            output.info(&format!(
+                "exported {} tables ({} rows) as Parquet in {:.2}s: {}",
+                summary.tables,
+                summary.rows,
+                started.elapsed().as_secs_f64(),
+                args.out.display()
+            ));
+        }
         ExportTarget::Postgres(args) => {
             let files = load_ordered(args.queries.as_deref())?;
             let summary = export::export_postgres(&args.warehouse, &args.out, &files)?;

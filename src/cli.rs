@@ -157,6 +157,18 @@ pub struct ExportArgs {
 pub enum ExportTarget {
     /// Schema (with comments), data as CSV, load and query scripts for psql, run.sh and README.md.
     Postgres(ExportPostgresArgs),
+    /// Every raw, config, analytics and meta table as Parquet; events partitioned by month (hive-style).
+    Parquet(ExportParquetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportParquetArgs {
+    /// Directory to write (replaced atomically when the export succeeds).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Warehouse to export.
+    #[arg(long, default_value = "warehouse/northstar.duckdb")]
+    pub warehouse: PathBuf,
 }
 
 #[derive(Debug, Args)]

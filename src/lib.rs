@@ -14,6 +14,7 @@ pub mod export;
 pub mod generator;
 pub mod ingest;
 pub mod interrupt;
+pub mod parquet_export;
 pub mod postgres;
 pub mod queries;
 pub mod report;

@@ -269,13 +269,10 @@ fn scrub(message: &str, secret: Option<&str>) -> String {
     }
 }
 
-/// The password of a `postgres://user:password@host` URL or a
+/// The password of a `scheme://user:password@host` URL or a
 /// `password=...` key, if any.
 fn url_password(url: &str) -> Option<String> {
-    if let Some(rest) = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
-    {
+    if let Some((_, rest)) = url.split_once("://") {
         let authority = rest.split(['/', '?']).next().unwrap_or("");
         let userinfo = authority.rsplit_once('@')?.0;
         return userinfo

@@ -575,21 +575,21 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ),
         ("tool_version", env!("CARGO_PKG_VERSION").into()),
         ("params", params.into()),
-        ("run", run.into()),
+        ("run", run),
         ("engagement", engagement.into()),
         ("north_star", north_star.into()),
         ("north_star_weeks", north_star_weeks.into()),
-        ("mrr", mrr.into()),
-        ("paid_all", paid_all.into()),
+        ("mrr", mrr),
+        ("paid_all", paid_all),
         ("paid_by_segment", by_dimension(&paid, "segment").into()),
         ("paid_by_channel", by_dimension(&paid, "channel").into()),
-        ("activation", activation_all.into()),
+        ("activation", activation_all),
         (
             "activation_by_segment",
             by_dimension(&activation, "segment").into(),
         ),
         ("funnel", funnel.into()),
-        ("largest_drop", largest_drop.into()),
+        ("largest_drop", largest_drop),
         (
             "funnel_by_segment",
             group_rows(funnel_by_segment, "dimension_value").into(),
@@ -627,20 +627,12 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ),
         (
             "top_lever",
-            levers
-                .first()
-                .cloned()
-                .map_or(Json::Null, Json::Object)
-                .into(),
+            levers.first().cloned().map_or(Json::Null, Json::Object),
         ),
         ("projection", projection.clone().into()),
         (
             "projection_final",
-            projection
-                .last()
-                .cloned()
-                .map_or(Json::Null, Json::Object)
-                .into(),
+            projection.last().cloned().map_or(Json::Null, Json::Object),
         ),
         (
             "sensitivity",

@@ -94,14 +94,27 @@ fn run_writes_the_dashboard_and_every_chart() -> TestResult {
     Ok(())
 }
 
-/// Decodes a PNG: (width, height, RGB(A) bytes, channels).
-fn decode_png(path: &Path) -> Result<(u32, u32, Vec<u8>, usize), Box<dyn std::error::Error>> {
+/// A decoded PNG.
+struct Decoded {
+    width: u32,
+    height: u32,
+    pixels: Vec<u8>,
+    channels: usize,
+}
+
+/// Decodes a PNG file.
+fn decode_png(path: &Path) -> Result<Decoded, Box<dyn std::error::Error>> {
     let decoder = png::Decoder::new(std::fs::File::open(path)?);
     let mut reader = decoder.read_info()?;
     let mut buffer = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buffer)?;
     buffer.truncate(info.buffer_size());
-    Ok((info.width, info.height, buffer, info.color_type.samples()))
+    Ok(Decoded {
+        width: info.width,
+        height: info.height,
+        pixels: buffer,
+        channels: info.color_type.samples(),
+    })
 }
 
 /// Variance of the luminance of every pixel, and the share of non-white pixels.
@@ -121,7 +134,12 @@ fn pixel_stats(pixels: &[u8], channels: usize) -> (f64, f64) {
 fn pngs_decode_at_1600x900_and_are_not_blank() -> TestResult {
     let charts = default_reports().join("charts");
     for (name, _) in CHARTS {
-        let (width, height, pixels, channels) = decode_png(&charts.join(format!("{name}.png")))?;
+        let Decoded {
+            width,
+            height,
+            pixels,
+            channels,
+        } = decode_png(&charts.join(format!("{name}.png")))?;
         assert_eq!((width, height), (1600, 900), "{name}.png size");
         let (variance, inked) = pixel_stats(&pixels, channels);
         // a white image with only a title has variance < 50 and < 1% ink
@@ -295,7 +313,7 @@ fn dashboard_renders_offline_in_chromium() -> TestResult {
     let dir = temp_dir();
     let screenshot = dir.path().join("dashboard.png");
     browser.screenshot(&screenshot)?;
-    let (width, height, _, _) = decode_png(&screenshot)?;
+    let Decoded { width, height, .. } = decode_png(&screenshot)?;
     assert!(width >= 1000 && height > 900, "screenshot {width}x{height}");
     println!("screenshot: {} ({width}x{height})", screenshot.display());
     if let Some(keep) = std::env::var_os("NORTHSTAR_KEEP_SCREENSHOTS") {

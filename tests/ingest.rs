@@ -289,3 +289,144 @@ fn csv_and_parquet_round_trips_give_identical_analytics() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestResult {
+    let dir = temp_dir();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "generate",
+            "--users",
+            "1500",
+            "--seed",
+            "3",
+            "--warehouse",
+            "orig.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    export_raw(
+        &dir.path().join("orig.duckdb"),
+        &dir.path().join("csv"),
+        "csv",
+    )?;
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "ingest",
+            "--users",
+            "csv/users.csv",
+            "--events",
+            "csv/events.csv",
+            "--warehouse",
+            "min.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "run",
+            "--from-ingest",
+            "--warehouse",
+            "min.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let conn = open(&dir.path().join("min.duckdb"));
+    let awareness: Option<i64> = conn.query_row(
+        "select users from analytics.funnel_stages where stage_name = 'awareness'",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(
+        awareness, None,
+        "awareness is unknown without visits, not 0"
+    );
+    let signups: i64 = conn.query_row(
+        "select users from analytics.funnel_stages where stage_name = 'signup'",
+        [],
+        |row| row.get(0),
+    )?;
+    assert!(signups > 0);
+    let paying: i64 = conn.query_row("select count(*) from raw.subscriptions", [], |row| {
+        row.get(0)
+    })?;
+    assert_eq!(paying, 0);
+    // Personal-workspace fallback: one workspace per user.
+    let workspaces: i64 =
+        conn.query_row("select count(*) from raw.workspaces", [], |row| row.get(0))?;
+    assert_eq!(workspaces, 1500);
+    Ok(())
+}
+
+#[test]
+fn parquet_export_holds_every_table_with_events_by_month() -> TestResult {
+    let dir = temp_dir();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "run",
+            "--users",
+            "1000",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "export",
+            "parquet",
+            "--warehouse",
+            "w.duckdb",
+            "--out",
+            "pq",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let conn = open(&dir.path().join("w.duckdb"));
+    let (events, months): (i64, i64) = conn.query_row(
+        &format!(
+            "select count(*), count(distinct event_month) from read_parquet('{}/pq/raw/events/*/*.parquet', hive_partitioning = true)",
+            dir.path().display()
+        ),
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let expected: i64 = conn.query_row("select count(*) from raw.events", [], |row| row.get(0))?;
+    assert_eq!(events, expected);
+    assert_eq!(months, 36);
+    assert!(std::fs::read_dir(dir.path().join("pq/raw/events"))?
+        .flatten()
+        .any(|entry| entry.file_name().to_string_lossy() == "event_month=2024-01"));
+    for (schema, table) in [
+        ("analytics", "funnel_stages"),
+        ("config", "params"),
+        ("meta", "query_runs"),
+        ("raw", "users"),
+    ] {
+        let rows: i64 = conn.query_row(
+            &format!(
+                "select count(*) from read_parquet('{}/pq/{schema}/{table}.parquet')",
+                dir.path().display()
+            ),
+            [],
+            |row| row.get(0),
+        )?;
+        let original: i64 = conn.query_row(
+            &format!("select count(*) from {schema}.{table}"),
+            [],
+            |row| row.get(0),
+        )?;
+        assert_eq!(rows, original, "{schema}.{table}");
+    }
+    Ok(())
+}

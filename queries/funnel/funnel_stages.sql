@@ -1,5 +1,5 @@
 -- name: funnel_stages
--- version: 1
+-- version: 2
 -- depends: user_funnel
 -- grain: one row per funnel stage (7)
 -- description: strict seven-stage funnel of the funnel cohort: users, step and overall conversion, drop-off, median hours from the previous stage, largest drop-off
@@ -11,9 +11,13 @@ stages as (
     select stage_order, stage_name from config.funnel_stages
 ),
 
--- awareness: visits dated within the cohort's signup span (visits are anonymous, so they are counted, not users)
+-- awareness: visits dated within the cohort's signup span (visits are anonymous, so they are counted, not users);
+-- NULL (unknown) when the warehouse holds no visits at all, e.g. ingested data without a visits file
 awareness as (
-    select cast(count(*) as bigint) as users
+    select
+        case
+            when exists (select 1 from raw.visits) then cast(count(*) as bigint)
+        end as users
     from raw.visits as visits
     cross join params
     where cast(visits.visited_at as date) <= params.as_of_date - params.monetization_window_days + 1

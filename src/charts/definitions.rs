@@ -117,9 +117,14 @@ fn reference(name: String, value: Option<f64>, points: usize) -> Series {
     }
 }
 
-/// Pivots long rows `(series, category, value)` into one series per distinct
-/// `series` (in first-seen order) over the categories in first-seen order.
-fn pivot(rows: &[(String, String, Option<f64>)]) -> (Vec<String>, Vec<(String, Vec<Option<f64>>)>) {
+/// Long rows: `(series name, category, value)`.
+type LongRow = (String, String, Option<f64>);
+/// One named series of values aligned to the categories.
+type NamedValues = (String, Vec<Option<f64>>);
+
+/// Pivots long rows into one series per distinct name (in first-seen order)
+/// over the categories in first-seen order; a missing cell is `None`.
+fn pivot(rows: &[LongRow]) -> (Vec<String>, Vec<NamedValues>) {
     let mut categories: Vec<String> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut cells: BTreeMap<(usize, usize), Option<f64>> = BTreeMap::new();
@@ -738,7 +743,7 @@ fn growth_sensitivity(conn: &Connection) -> Result<Figure, ChartError> {
             ))
         },
     )?;
-    let long: Vec<(String, String, Option<f64>)> = rows
+    let long: Vec<LongRow> = rows
         .iter()
         .map(|row| (row.0.clone(), row.1.clone(), row.2))
         .collect();

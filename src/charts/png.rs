@@ -431,7 +431,7 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
                             segment,
                             14,
                             10,
-                            color.stroke_width(3).into(),
+                            color.stroke_width(3),
                         ))?;
                     } else {
                         if count <= 40 {

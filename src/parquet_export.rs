@@ -1,0 +1,124 @@
+//! `northstar export parquet`: every raw, config, analytics and meta table as
+//! Parquet under `<out>/<schema>/<table>.parquet`, events partitioned by
+//! month hive-style (`raw/events/event_month=2024-01/*.parquet`), readable by
+//! Spark, Trino, pandas and DuckDB. Written into a temporary directory and
+//! renamed into place, so a failed export leaves a previous one intact.
+
+use std::path::{Path, PathBuf};
+
+use crate::warehouse::{self, WarehouseError};
+
+/// Errors of the Parquet export.
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetExportError {
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+    #[error("unable to write '{path}': {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unable to export '{table}' to Parquet: {message}")]
+    Copy { table: String, message: String },
+}
+
+/// What was exported.
+#[derive(Debug, Default, Clone)]
+pub struct ParquetSummary {
+    pub tables: usize,
+    pub rows: i64,
+}
+
+fn sql_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\'', "''")
+}
+
+/// Exports every table of `warehouse` into `out`.
+///
+/// # Errors
+/// The warehouse cannot be opened, a table cannot be written, or `out`
+/// cannot be replaced.
+pub fn export_parquet(warehouse: &Path, out: &Path) -> Result<ParquetSummary, ParquetExportError> {
+    let conn = warehouse::open_read_only(warehouse)?;
+    let parent = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ParquetExportError::Io { path, source }
+    };
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "parquet".into());
+    let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&temp);
+    let copy_error = |table: &str| {
+        let table = table.to_string();
+        move |err: duckdb::Error| ParquetExportError::Copy {
+            table,
+            message: err
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    };
+    let mut statement = conn
+        .prepare(
+            "select schema_name, table_name, estimated_size from duckdb_tables() \
+             where database_name = current_database() \
+               and schema_name in ('raw', 'config', 'analytics', 'meta') \
+             order by schema_name, table_name",
+        )
+        .map_err(copy_error("catalog"))?;
+    let tables: Vec<(String, String)> = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .map_err(copy_error("catalog"))?
+        .collect::<Result<_, _>>()
+        .map_err(copy_error("catalog"))?;
+    let result = (|| {
+        let mut summary = ParquetSummary::default();
+        for (schema, table) in &tables {
+            let dir = temp.join(schema);
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            let qualified = format!("{schema}.{table}");
+            let sql = if qualified == "raw.events" {
+                format!(
+                    "copy (select *, cast(year(occurred_at) as varchar) || '-' || lpad(cast(month(occurred_at) as varchar), 2, '0') as event_month \
+                     from raw.events) to '{}' (format parquet, partition_by (event_month))",
+                    sql_path(&dir.join(table))
+                )
+            } else {
+                format!(
+                    "copy (select * from {qualified}) to '{}' (format parquet)",
+                    sql_path(&dir.join(format!("{table}.parquet")))
+                )
+            };
+            conn.execute_batch(&sql).map_err(copy_error(&qualified))?;
+            let rows: i64 = conn
+                .query_row(&format!("select count(*) from {qualified}"), [], |row| {
+                    row.get(0)
+                })
+                .map_err(copy_error(&qualified))?;
+            summary.rows += rows;
+            summary.tables += 1;
+        }
+        Ok(summary)
+    })();
+    match result {
+        Ok(summary) => {
+            if out.exists() {
+                std::fs::remove_dir_all(out).map_err(io(out))?;
+            }
+            std::fs::rename(&temp, out).map_err(io(out))?;
+            Ok(summary)
+        }
+        Err(err) => {
+            let _ = std::fs::remove_dir_all(&temp);
+            Err(err)
+        }
+    }
+}
