@@ -12,7 +12,9 @@
 //! or `host=... dbname=...`) and, for what it leaves out, the standard
 //! variables `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
 //! `PGAPPNAME`, `PGCONNECT_TIMEOUT` and `PGSSLMODE` (`disable` or `prefer`; no
-//! TLS support). The password never appears in a message.
+//! TLS support). A URL that names a host without a port means port 5432 (the
+//! client crate's reading); `PGPORT` applies when the host comes from
+//! `PGHOST`. The password never appears in a message.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -735,7 +737,8 @@ mod tests {
         assert_eq!(target.server(), "'pg.internal:5433/warehouse' (user etl)");
         assert_eq!(target.scrub("x hunter2 y"), "x *** y");
         let target = Target::resolve(Some("postgres://ana@db/other"), env)?;
-        assert_eq!(target.server(), "'db:5433/other' (user ana)");
+        // A URL that names a host uses its port, or 5432: PGPORT is for the PGHOST case.
+        assert_eq!(target.server(), "'db:5432/other' (user ana)");
         Ok(())
     }
 

@@ -392,59 +392,71 @@ impl Drop for Staging {
     }
 }
 
-/// The five growth levers of the brief: (name, target stage, expected, low,
-/// high lift, confidence, ramp months, description).
-pub const GROWTH_LEVERS: [(&str, &str, f64, f64, f64, f64, i32, &str); 5] = [
-    (
-        "template_discovery",
-        "activation",
-        0.15,
-        0.08,
-        0.25,
-        0.7,
-        3,
-        "Surface templates by use case during onboarding so more new users create a first page.",
-    ),
-    (
-        "viral_sharing",
-        "collaboration",
-        0.20,
-        0.10,
-        0.35,
-        0.6,
-        4,
-        "One-click sharing and guest invites from any page, so habitual users bring collaborators.",
-    ),
-    (
-        "seo_content",
-        "signup",
-        0.25,
-        0.10,
-        0.40,
-        0.5,
-        6,
-        "Public template gallery and guides that rank in search: more visits convert to signups.",
-    ),
-    (
-        "mobile_experience",
-        "engagement",
-        0.12,
-        0.05,
-        0.20,
-        0.6,
-        5,
-        "Faster mobile editor and offline mode, so activated users come back on more days.",
-    ),
-    (
-        "api_integrations",
-        "monetization",
-        0.18,
-        0.08,
-        0.30,
-        0.5,
-        6,
-        "Public API and integrations (Slack, GitHub, calendar) that make the paid plan worth it for teams.",
-    ),
+/// A growth lever of the brief, as written to `config.growth_levers`.
+pub struct GrowthLever {
+    pub name: &'static str,
+    /// Funnel stage whose step conversion the lever lifts.
+    pub target_stage: &'static str,
+    pub expected_lift: f64,
+    pub low_lift: f64,
+    pub high_lift: f64,
+    pub confidence: f64,
+    pub ramp_months: i32,
+    pub description: &'static str,
+}
+
+/// The five growth levers of the brief.
+pub const GROWTH_LEVERS: [GrowthLever; 5] = [
+    GrowthLever {
+        name: "template_discovery",
+        target_stage: "activation",
+        expected_lift: 0.15,
+        low_lift: 0.08,
+        high_lift: 0.25,
+        confidence: 0.7,
+        ramp_months: 3,
+        description: "Surface templates by use case during onboarding so more new users create a first page.",
+    },
+    GrowthLever {
+        name: "viral_sharing",
+        target_stage: "collaboration",
+        expected_lift: 0.20,
+        low_lift: 0.10,
+        high_lift: 0.35,
+        confidence: 0.6,
+        ramp_months: 4,
+        description: "One-click sharing and guest invites from any page, so habitual users bring collaborators.",
+    },
+    GrowthLever {
+        name: "seo_content",
+        target_stage: "signup",
+        expected_lift: 0.25,
+        low_lift: 0.10,
+        high_lift: 0.40,
+        confidence: 0.5,
+        ramp_months: 6,
+        description: "Public template gallery and guides that rank in search: more visits convert to signups.",
+    },
+    GrowthLever {
+        name: "mobile_experience",
+        target_stage: "engagement",
+        expected_lift: 0.12,
+        low_lift: 0.05,
+        high_lift: 0.20,
+        confidence: 0.6,
+        ramp_months: 5,
+        description: "Faster mobile editor and offline mode, so activated users come back on more days.",
+    },
+    GrowthLever {
+        name: "api_integrations",
+        target_stage: "monetization",
+        expected_lift: 0.18,
+        low_lift: 0.08,
+        high_lift: 0.30,
+        confidence: 0.5,
+        ramp_months: 6,
+        description: "Public API and integrations (Slack, GitHub, calendar) that make the paid plan worth it for teams.",
+    },
 ];
 
 /// The seven funnel stages and their definitions (docs/METRICS.md).
@@ -598,21 +610,19 @@ pub fn write_config_tables(
 
     conn.execute("delete from config.growth_levers", [])
         .map_err(sql_error("clearing config.growth_levers"))?;
-    for (index, (name, stage, expected, low, high, confidence, ramp, description)) in
-        GROWTH_LEVERS.iter().enumerate()
-    {
+    for (index, lever) in GROWTH_LEVERS.iter().enumerate() {
         conn.execute(
             "insert into config.growth_levers values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 index as i32 + 1,
-                name,
-                stage,
-                expected,
-                low,
-                high,
-                confidence,
-                ramp,
-                description
+                lever.name,
+                lever.target_stage,
+                lever.expected_lift,
+                lever.low_lift,
+                lever.high_lift,
+                lever.confidence,
+                lever.ramp_months,
+                lever.description
             ],
         )
         .map_err(sql_error("writing config.growth_levers"))?;

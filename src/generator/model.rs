@@ -500,10 +500,8 @@ pub fn simulate_journey<R: Rng>(
     let collaboration_probability = SEGMENT_COLLABORATION[profile.segment];
     let collaboration_window = 90usize;
     let mut collaboration_at: Option<i64> = None;
-    for day in 0..horizon {
-        if !active[day] {
-            continue;
-        }
+    let active_days: Vec<usize> = (0..horizon).filter(|day| active[*day]).collect();
+    for day in active_days {
         let day_start = signup_midnight + day as i64 * DAY_US;
         scratch.day_events.clear();
         let count = 1 + poisson(
