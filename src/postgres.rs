@@ -60,9 +60,15 @@ pub enum PgError {
         message: String,
     },
     #[error(transparent)]
-    Catalog(#[from] ExportError),
+    Catalog(Box<ExportError>),
     #[error("interrupted; nothing was changed on PostgreSQL")]
     Interrupted,
+}
+
+impl From<ExportError> for PgError {
+    fn from(err: ExportError) -> Self {
+        Self::Catalog(Box::new(err))
+    }
 }
 
 /// A PostgreSQL database to run on: its connection settings and a

@@ -59,6 +59,15 @@ fn default_run_has_no_signup_pile_up_and_no_event_outside_the_period() -> TestRe
         |row| row.get(0),
     )?;
     assert!(last_day_share < 0.005, "last-day share {last_day_share}");
+    // No censoring artifact: activity of the last week looks like the week before.
+    let ratio: f64 = conn.query_row(
+        "select cast(sum(dau) filter (where activity_date > date '2025-12-24') as double) \
+              / sum(dau) filter (where activity_date between date '2025-12-18' and date '2025-12-24') \
+         from analytics.dau_mau",
+        [],
+        |row| row.get(0),
+    )?;
+    assert!((0.85..1.15).contains(&ratio), "last week / previous week DAU = {ratio}");
     let outside: i64 = conn.query_row(
         "select count(*) from raw.events as events \
          inner join raw.users as users on users.user_id = events.user_id \

@@ -345,12 +345,16 @@ pub fn simulate_journey<R: Rng>(
 
     // Active days by signup-relative day; day 0 is the signup session.
     let horizon = observable_days;
+    // Activity is planned over whole weeks (and at least the first nine), then
+    // cut at the horizon: a user who signs up near the end keeps a normal
+    // rhythm instead of having a week's activity crammed into its last days.
+    let planned_days = (horizon.div_ceil(7) * 7).max(63) + 7;
     scratch.active.clear();
-    scratch.active.resize(horizon, false);
+    scratch.active.resize(planned_days, false);
     let active = &mut scratch.active;
     active[0] = true;
     if let Some(day) = activation_day {
-        if day < horizon {
+        if day < planned_days {
             active[day] = true;
         }
     }
@@ -360,7 +364,7 @@ pub fn simulate_journey<R: Rng>(
     let pick_days = |rng: &mut R, active: &mut Vec<bool>, from: usize, to: usize, count: usize| {
         // Weighted choice of `count` distinct inactive days in [from, to].
         for _ in 0..count {
-            let candidates: Vec<usize> = (from..=to.min(horizon.saturating_sub(1)))
+            let candidates: Vec<usize> = (from..=to.min(planned_days - 1))
                 .filter(|day| !active[*day])
                 .collect();
             if candidates.is_empty() {
@@ -444,7 +448,7 @@ pub fn simulate_journey<R: Rng>(
     // Habit users are active in their three habit weeks (week 1 included).
     if has_habit {
         for week in habit_start_week..habit_start_week + 3 {
-            let has_day = (week * 7..(week * 7 + 7).min(horizon)).any(|day| active[day]);
+            let has_day = (week * 7..week * 7 + 7).any(|day| active[day]);
             if !has_day {
                 pick_days(rng, active, week * 7, week * 7 + 6, 1);
             }
@@ -454,10 +458,7 @@ pub fn simulate_journey<R: Rng>(
         // third week of any run (never week 1 or 2, so the early phase stays).
         let mut run = 0;
         for week in 1..=8usize {
-            let range = week * 7..(week * 7 + 7).min(horizon);
-            if range.is_empty() {
-                break;
-            }
+            let range = week * 7..week * 7 + 7;
             if range.clone().any(|day| active[day]) {
                 run += 1;
                 if run == 3 {
@@ -476,7 +477,7 @@ pub fn simulate_journey<R: Rng>(
         let mut run = 0;
         let mut found = None;
         for week in 1..=8usize {
-            let range = week * 7..(week * 7 + 7).min(horizon);
+            let range = week * 7..week * 7 + 7;
             match range.clone().find(|day| active[*day]) {
                 Some(first_day) => {
                     run += 1;
