@@ -60,8 +60,10 @@ pub struct AnalysisParams {
     pub habit_consecutive_weeks: i32,
     pub collaboration_window_days: i32,
     pub monetization_window_days: i32,
-    /// North Star target at sample scale (weekly active collaborative workspaces).
-    pub north_star_target: i64,
+    /// North Star target (weekly active collaborative workspaces) per 1,000
+    /// users in the warehouse; `config.params.north_star_target` is this
+    /// times users / 1,000, so the target follows `--users`.
+    pub north_star_target_per_1000_users: f64,
     /// Size of the real user base the sample stands for.
     pub population_users: i64,
     /// Planning ARPU in USD per month for a new paying user.
@@ -81,7 +83,7 @@ impl Default for AnalysisParams {
             habit_consecutive_weeks: 3,
             collaboration_window_days: 90,
             monetization_window_days: 120,
-            north_star_target: 1_500,
+            north_star_target_per_1000_users: 10.0,
             population_users: 30_000_000,
             arpu_monthly: 12.0,
             stickiness_benchmark: 0.30,
@@ -338,7 +340,9 @@ impl Config {
                 return invalid(key, format!("{value} must be between 1 and 3650"));
             }
         }
-        if a.population_users < 1 || a.north_star_target < 0 {
+        if a.population_users < 1
+            || !(a.north_star_target_per_1000_users.is_finite() && a.north_star_target_per_1000_users >= 0.0)
+        {
             return invalid(
                 "analysis.population_users",
                 "population and target must be positive".into(),

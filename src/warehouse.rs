@@ -596,7 +596,7 @@ pub fn write_config_tables(
             a.habit_consecutive_weeks,
             a.collaboration_window_days,
             a.monetization_window_days,
-            a.north_star_target,
+            (config.users as f64 * a.north_star_target_per_1000_users / 1000.0).round() as i64,
             config.users as i64,
             a.population_users,
             a.arpu_monthly,

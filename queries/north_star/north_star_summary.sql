@@ -1,5 +1,5 @@
 -- name: north_star_summary
--- version: 1
+-- version: 2
 -- depends: north_star_weekly
 -- grain: one row
 -- description: North Star headline: WACW of the latest complete ISO week, target, gap (value - target, negative when short), values 4 and 12 weeks earlier, value scaled to the population
@@ -21,6 +21,13 @@ final as (
         current_week.collaborative_workspaces - params.north_star_target as gap,
         week_minus_4.collaborative_workspaces as value_4_weeks_earlier,
         week_minus_12.collaborative_workspaces as value_12_weeks_earlier,
+        current_week.collaborative_workspaces - week_minus_12.collaborative_workspaces as change_12_weeks,
+        -- the direction the report words the trend with (NULL when 12 weeks earlier is not in the data)
+        case
+            when current_week.collaborative_workspaces > week_minus_12.collaborative_workspaces then 'rising'
+            when current_week.collaborative_workspaces < week_minus_12.collaborative_workspaces then 'falling'
+            when week_minus_12.collaborative_workspaces is not null then 'flat'
+        end as trend_12_weeks,
         cast(current_week.collaborative_workspaces as double precision) * params.population_users
             / nullif(params.sample_users, 0) as population_value
     from latest

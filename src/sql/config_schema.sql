@@ -32,7 +32,7 @@ comment on column config.params.habit_window_weeks is 'Habit formation: signup-r
 comment on column config.params.habit_consecutive_weeks is 'Habit formation: number of consecutive active signup-relative weeks needed.';
 comment on column config.params.collaboration_window_days is 'Collaboration: a collaborative action within this many days of signup.';
 comment on column config.params.monetization_window_days is 'Monetization: a subscription start within this many days of signup; also the funnel cohort observation window.';
-comment on column config.params.north_star_target is 'Target for the North Star (weekly active collaborative workspaces) at sample scale.';
+comment on column config.params.north_star_target is 'Target for the North Star (weekly active collaborative workspaces) at sample scale: 10 per 1,000 users by default.';
 comment on column config.params.sample_users is 'Number of users in the warehouse the population scale refers to.';
 comment on column config.params.population_users is 'Size of the real user base the sample stands for (figures are scaled by population_users / sample_users).';
 comment on column config.params.arpu_monthly is 'Planning ARPU: monthly revenue per new paying user used by the growth model, USD.';
