@@ -341,7 +341,8 @@ impl Config {
             }
         }
         if a.population_users < 1
-            || !(a.north_star_target_per_1000_users.is_finite() && a.north_star_target_per_1000_users >= 0.0)
+            || !(a.north_star_target_per_1000_users.is_finite()
+                && a.north_star_target_per_1000_users >= 0.0)
         {
             return invalid(
                 "analysis.population_users",

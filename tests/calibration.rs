@@ -3,6 +3,9 @@
 
 use crate::common::{default_warehouse, open, TestResult};
 
+/// One row of analytics.calibration: id, measure, target, lower, upper, measured, passed.
+type CalibrationRow = (String, String, f64, f64, f64, Option<f64>, Option<bool>);
+
 #[test]
 fn default_run_meets_every_calibration_target() -> TestResult {
     let conn = open(default_warehouse());
@@ -10,7 +13,7 @@ fn default_run_meets_every_calibration_target() -> TestResult {
         "select target_id, measure, target_value, lower_bound, upper_bound, measured, passed \
          from analytics.calibration order by target_id",
     )?;
-    let rows: Vec<(String, String, f64, f64, f64, Option<f64>, Option<bool>)> = statement
+    let rows: Vec<CalibrationRow> = statement
         .query_map([], |row| {
             Ok((
                 row.get(0)?,
@@ -67,7 +70,10 @@ fn default_run_has_no_signup_pile_up_and_no_event_outside_the_period() -> TestRe
         [],
         |row| row.get(0),
     )?;
-    assert!((0.85..1.15).contains(&ratio), "last week / previous week DAU = {ratio}");
+    assert!(
+        (0.85..1.15).contains(&ratio),
+        "last week / previous week DAU = {ratio}"
+    );
     let outside: i64 = conn.query_row(
         "select count(*) from raw.events as events \
          inner join raw.users as users on users.user_id = events.user_id \
