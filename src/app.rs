@@ -199,7 +199,7 @@ fn generate_command(args: &GenerateArgs, output: &Output) -> Result<ExitCode> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let config = load_config(args)?;
-    let staging = Staging::create(&config.warehouse)?;
+    let staging = Staging::create(&config.warehouse, args.force)?;
     let (summary, generate_ms) = generate_into(&staging, &config, output)?;
     warehouse::record_pipeline_run(
         staging.conn(),
@@ -254,7 +254,7 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
         };
         (staging, summary, None, None)
     } else {
-        let staging = Staging::create(&config.warehouse)?;
+        let staging = Staging::create(&config.warehouse, args.generate.force)?;
         let (summary, generate_ms) = generate_into(&staging, &config, output)?;
         (staging, summary, Some(generate_ms), Some(config.seed))
     };
@@ -410,7 +410,20 @@ fn write_report(
     Ok(files)
 }
 
+/// Fails with a way forward when `warehouse` is not a northstar warehouse or
+/// was built by older query versions than this binary's.
+fn ensure_current(warehouse: &Path) -> Result<()> {
+    let versions: Vec<(String, u32)> = load_ordered(None)?
+        .into_iter()
+        .filter(|file| file.kind == queries::QueryKind::Analysis)
+        .map(|file| (file.name, file.version))
+        .collect();
+    warehouse::open_current(warehouse, &versions)?;
+    Ok(())
+}
+
 fn report_command(args: &crate::cli::ReportArgs, output: &Output) -> Result<ExitCode> {
+    ensure_current(&args.warehouse)?;
     let files = write_report(&args.warehouse, &args.out, args.templates.as_deref())?;
     output.info(&format!(
         "report: {} (headline figures: {})",
@@ -437,6 +450,7 @@ fn write_charts(warehouse: &Path, out: &Path, output: &Output) -> Result<()> {
 }
 
 fn charts_command(args: &ChartsArgs, output: &Output) -> Result<ExitCode> {
+    ensure_current(&args.warehouse)?;
     write_charts(&args.warehouse, &args.out, output)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -469,7 +483,7 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
         visits: args.visits.clone(),
         subscriptions: args.subscriptions.clone(),
     };
-    let staging = Staging::create(&args.warehouse)?;
+    let staging = Staging::create(&args.warehouse, args.force)?;
     let summary = ingest::ingest(staging.conn(), &files)?;
     // The period and as-of date come from the data; analysis parameters are the defaults.
     let defaults = Config::default();

@@ -73,6 +73,9 @@ pub struct GenerateArgs {
     /// Simulation threads (0 = all cores); the output does not depend on it [default: 0].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Replace --warehouse even when it is not a northstar warehouse (corrupt or another tool's file).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +120,9 @@ pub struct IngestArgs {
     /// Warehouse file to build.
     #[arg(long, default_value = "warehouse/northstar.duckdb")]
     pub warehouse: PathBuf,
+    /// Replace --warehouse even when it is not a northstar warehouse.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

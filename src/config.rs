@@ -250,7 +250,14 @@ impl Config {
     /// Invalid TOML or unknown keys.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str::<Self>(text).map_err(|err| {
-            let message = err.message().trim().to_string();
+            // One line: toml's messages may span several ("invalid string\nexpected ...").
+            let message = err
+                .message()
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect::<Vec<_>>()
+                .join("; ");
             match err.span() {
                 Some(span) => {
                     let line = text[..span.start.min(text.len())].matches('\n').count() + 1;

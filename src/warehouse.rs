@@ -44,6 +44,10 @@ pub enum WarehouseError {
     Locked { path: PathBuf, pid: String },
     #[error("warehouse '{path}' is held open by another process; close it (SQL clients included) and retry: {message}")]
     HeldOpen { path: PathBuf, message: String },
+    #[error("'{path}' is not a northstar warehouse ({reason}); nothing was changed: pass --force to replace it, or choose another --warehouse")]
+    Foreign { path: PathBuf, reason: String },
+    #[error("warehouse '{path}' was built with other query versions ({details}); run `northstar query --warehouse {path}` to rebuild its analytics")]
+    Stale { path: PathBuf, details: String },
     #[error(
         "warehouse '{path}' does not exist; run `northstar generate` or `northstar run` first"
     )]
@@ -211,6 +215,102 @@ fn ensure_not_held_open(warehouse: &Path) -> Result<(), WarehouseError> {
     }
 }
 
+/// Refuses to replace an existing file that is not a northstar warehouse (a
+/// corrupt file, random bytes, another tool's database) unless `force`.
+fn ensure_replaceable(warehouse: &Path, force: bool) -> Result<(), WarehouseError> {
+    if force || !warehouse.exists() {
+        return Ok(());
+    }
+    let foreign = |reason: String| WarehouseError::Foreign {
+        path: warehouse.to_path_buf(),
+        reason,
+    };
+    let conn = match open_read_only(warehouse) {
+        Ok(conn) => conn,
+        Err(WarehouseError::Open { message, .. }) => {
+            return Err(foreign(format!("DuckDB cannot open it: {message}")))
+        }
+        Err(other) => return Err(other),
+    };
+    if !is_northstar(&conn) {
+        return Err(foreign(
+            "a DuckDB database without northstar's raw and meta schemas".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// True when the attached warehouse has northstar's raw and meta tables.
+fn is_northstar(conn: &Connection) -> bool {
+    conn.query_row(
+        "select count(*) from duckdb_tables() where database_name = current_database() \
+         and ((schema_name = 'meta' and table_name = 'pipeline_runs') or (schema_name = 'raw' and table_name = 'users'))",
+        [],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|count| count == 2)
+    .unwrap_or(false)
+}
+
+/// Opens an existing northstar warehouse read-only and checks that its
+/// analytics were built by the query versions in `files` (name, version) or
+/// newer ones: an older northstar's warehouse needs `northstar query` first.
+///
+/// # Errors
+/// Missing, unreadable or foreign file; analytics from other query versions.
+pub fn open_current(
+    warehouse: &Path,
+    files: &[(String, u32)],
+) -> Result<Connection, WarehouseError> {
+    let conn = open_read_only(warehouse).map_err(|err| match err {
+        WarehouseError::Open { path, message } => WarehouseError::Foreign {
+            path,
+            reason: format!("DuckDB cannot open it: {message}"),
+        },
+        other => other,
+    })?;
+    if !is_northstar(&conn) {
+        return Err(WarehouseError::Foreign {
+            path: warehouse.to_path_buf(),
+            reason: "a DuckDB database without northstar's raw and meta schemas".into(),
+        });
+    }
+    let mut statement = conn
+        .prepare("select query_name, query_version from meta.query_runs")
+        .map_err(sql_error("reading meta.query_runs"))?;
+    let built: std::collections::BTreeMap<String, i64> = statement
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })
+        .map_err(sql_error("reading meta.query_runs"))?
+        .collect::<Result<_, _>>()
+        .map_err(sql_error("reading meta.query_runs"))?;
+    drop(statement);
+    let mut differences = Vec::new();
+    for (name, version) in files {
+        match built.get(name) {
+            // Newer versions are the user's edited queries (`--queries DIR`).
+            Some(found) if *found >= i64::from(*version) => {}
+            Some(found) => differences.push(format!("{name} v{found}, current v{version}")),
+            None => differences.push(format!("{name} missing")),
+        }
+    }
+    if !differences.is_empty() {
+        let count = differences.len();
+        differences.truncate(3);
+        let more = if count > 3 {
+            format!(" and {} more", count - 3)
+        } else {
+            String::new()
+        };
+        return Err(WarehouseError::Stale {
+            path: warehouse.to_path_buf(),
+            details: format!("{}{more}", differences.join(", ")),
+        });
+    }
+    Ok(conn)
+}
+
 /// Opens an existing warehouse read-only (reports, charts, listing).
 ///
 /// # Errors
@@ -252,12 +352,14 @@ pub struct Staging {
 
 impl Staging {
     /// Starts a new, empty warehouse for `target` with the raw, config,
-    /// analytics and meta schemas.
+    /// analytics and meta schemas. An existing file at `target` must be a
+    /// northstar warehouse unless `force`.
     ///
     /// # Errors
-    /// Locking, directory or DuckDB failures.
-    pub fn create(target: &Path) -> Result<Self, WarehouseError> {
+    /// Locking, directory or DuckDB failures; a foreign file without `force`.
+    pub fn create(target: &Path, force: bool) -> Result<Self, WarehouseError> {
         let mut staging = Self::prepare(target)?;
+        ensure_replaceable(target, force)?;
         staging.attach()?;
         create_schema(staging.conn())?;
         Ok(staging)
@@ -275,6 +377,7 @@ impl Staging {
             });
         }
         let mut staging = Self::prepare(target)?;
+        ensure_replaceable(target, false)?;
         std::fs::copy(target, &staging.temp).map_err(|source| WarehouseError::Copy {
             from: target.to_path_buf(),
             to: staging.temp.clone(),

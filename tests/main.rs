@@ -11,4 +11,5 @@ mod golden;
 mod ingest;
 mod lock;
 mod postgres;
+mod reliability;
 mod report;

@@ -1,0 +1,378 @@
+//! Reliability (RELIABILITY.md): interruptions, concurrent runs, corrupt and
+//! foreign files, and fuzzed parsers never lose or half-write a warehouse.
+//!
+//! Trial counts: `NORTHSTAR_FAULT_TRIALS` (default 2 per command and signal,
+//! for CI; the full suite uses 20) and `NORTHSTAR_FUZZ_CASES` (default 64).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+
+use crate::common::{
+    file_digest, northstar, open, run_in, stderr, table_checksums, temp_dir, TestResult,
+};
+
+fn trials() -> u64 {
+    std::env::var("NORTHSTAR_FAULT_TRIALS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(2)
+}
+
+fn fuzz_cases() -> u32 {
+    std::env::var("NORTHSTAR_FUZZ_CASES")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(64)
+}
+
+/// Files beside the warehouse that a run leaves behind (temps, locks).
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("dir is readable")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".tmp-") || name.ends_with(".lock"))
+        .collect()
+}
+
+/// A deterministic pseudo-random delay in [150, 1350) ms for trial `n`.
+fn delay(n: u64) -> Duration {
+    let mixed = n
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    Duration::from_millis(150 + (mixed >> 33) % 1200)
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{name}"), pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(
+        status.success() || status.code() == Some(1),
+        "kill -{name} failed"
+    );
+}
+
+#[test]
+fn interrupted_commands_leave_the_previous_warehouse_intact() -> TestResult {
+    let dir = temp_dir();
+    let path = dir.path().join("w.duckdb");
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "run",
+            "--users",
+            "2000",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let commands: [&[&str]; 3] = [
+        &["generate", "--users", "60000", "--warehouse", "w.duckdb"],
+        &["run", "--users", "60000", "--warehouse", "w.duckdb"],
+        &["query", "--warehouse", "w.duckdb"],
+    ];
+    let (mut faults, mut completed) = (0, 0);
+    for trial in 0..trials() * 2 {
+        for (index, args) in commands.iter().enumerate() {
+            let before = file_digest(&path);
+            let before_tables = table_checksums(&open(&path), &["raw", "config", "analytics"]);
+            let kill = if trial % 2 == 0 { "INT" } else { "KILL" };
+            let child = northstar()
+                .args(*args)
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()?;
+            std::thread::sleep(delay(trial * 3 + index as u64));
+            signal(child.id(), kill);
+            let output = child.wait_with_output()?;
+            if output.status.success() || file_digest(&path) != before {
+                // The warehouse was replaced before the signal (the signal hit
+                // the report or charts, or the command had finished): the new
+                // warehouse must be complete.
+                completed += 1;
+                let runs: i64 = open(&path).query_row(
+                    "select count(*) from meta.pipeline_runs",
+                    [],
+                    |row| row.get(0),
+                )?;
+                assert!(runs >= 1);
+                let checks_failed: i64 = open(&path).query_row(
+                    "select count(*) from meta.check_results where not passed",
+                    [],
+                    |row| row.get(0),
+                )?;
+                assert_eq!(checks_failed, 0);
+                continue;
+            }
+            faults += 1;
+            assert_eq!(
+                file_digest(&path),
+                before,
+                "{kill} during {args:?} changed the warehouse"
+            );
+            assert_eq!(
+                table_checksums(&open(&path), &["raw", "config", "analytics"]),
+                before_tables
+            );
+            if kill == "INT" {
+                assert_eq!(
+                    output.status.code(),
+                    Some(130),
+                    "{}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                assert!(
+                    leftovers(dir.path()).is_empty(),
+                    "SIGINT left {:?}",
+                    leftovers(dir.path())
+                );
+            } else {
+                // SIGKILL cannot clean up; the next run removes what is left.
+                let output = run_in(dir.path(), &["--quiet", "query", "--warehouse", "w.duckdb"]);
+                assert!(output.status.success(), "{}", stderr(&output));
+                assert!(
+                    leftovers(dir.path()).is_empty(),
+                    "next run left {:?}",
+                    leftovers(dir.path())
+                );
+            }
+        }
+    }
+    eprintln!("interruption trials: {faults} faults injected, {completed} runs completed first, data lost: 0");
+    assert!(faults > 0, "no trial was interrupted");
+    Ok(())
+}
+
+#[test]
+fn two_runs_at_once_one_wins_the_other_is_told_why() -> TestResult {
+    let dir = temp_dir();
+    let start = || {
+        northstar()
+            .args([
+                "--quiet",
+                "run",
+                "--users",
+                "30000",
+                "--warehouse",
+                "w.duckdb",
+            ])
+            .current_dir(dir.path())
+            .stderr(Stdio::piped())
+            .spawn()
+    };
+    let first = start()?;
+    std::thread::sleep(Duration::from_millis(300));
+    let second = start()?.wait_with_output()?;
+    let first = first.wait_with_output()?;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(second.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&second.stderr);
+    assert!(message.contains("is in use by PID"), "{message}");
+    assert!(leftovers(dir.path()).is_empty());
+    Ok(())
+}
+
+#[test]
+fn corrupt_and_foreign_files_are_not_overwritten_without_force() -> TestResult {
+    let dir = temp_dir();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "generate",
+            "--users",
+            "300",
+            "--warehouse",
+            "real.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let real = std::fs::read(dir.path().join("real.duckdb"))?;
+    std::fs::write(
+        dir.path().join("truncated.duckdb"),
+        &real[..real.len().min(8192)],
+    )?;
+    let random: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.path().join("random.duckdb"), random)?;
+    {
+        let other = duckdb::Connection::open(dir.path().join("other.duckdb"))?;
+        other.execute_batch(
+            "create table invoices (id integer); insert into invoices values (1);",
+        )?;
+    }
+    for name in ["truncated.duckdb", "random.duckdb", "other.duckdb"] {
+        let path = dir.path().join(name);
+        let before = file_digest(&path);
+        let output = run_in(
+            dir.path(),
+            &["generate", "--users", "100", "--warehouse", name],
+        );
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {message}");
+        assert!(
+            message.contains("is not a northstar warehouse"),
+            "{name}: {message}"
+        );
+        assert!(message.contains("--force"), "{name}: {message}");
+        assert_eq!(file_digest(&path), before, "{name} was changed");
+        let output = run_in(dir.path(), &["report", "--warehouse", name]);
+        assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("is not a northstar warehouse"),
+            "{}",
+            stderr(&output)
+        );
+        let output = run_in(
+            dir.path(),
+            &[
+                "--quiet",
+                "generate",
+                "--users",
+                "100",
+                "--force",
+                "--warehouse",
+                name,
+            ],
+        );
+        assert!(
+            output.status.success(),
+            "{name} --force: {}",
+            stderr(&output)
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn a_warehouse_from_older_query_versions_asks_for_a_query_run() -> TestResult {
+    let dir = temp_dir();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "run",
+            "--users",
+            "500",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    {
+        // What an older northstar leaves: analytics built by version 0 of a query.
+        let conn = duckdb::Connection::open(dir.path().join("w.duckdb"))?;
+        conn.execute(
+            "update meta.query_runs set query_version = 0 where query_name = 'funnel_stages'",
+            [],
+        )?;
+    }
+    let output = run_in(dir.path(), &["report", "--warehouse", "w.duckdb"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("funnel_stages v0"), "{message}");
+    assert!(
+        message.contains("run `northstar query --warehouse w.duckdb`"),
+        "{message}"
+    );
+    let output = run_in(dir.path(), &["--quiet", "query", "--warehouse", "w.duckdb"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run_in(
+        dir.path(),
+        &["--quiet", "report", "--warehouse", "w.duckdb"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    Ok(())
+}
+
+#[test]
+fn same_seed_same_tables_at_scale() -> TestResult {
+    // 1M users in the full suite (NORTHSTAR_DETERMINISM_USERS=1000000).
+    let users = std::env::var("NORTHSTAR_DETERMINISM_USERS").unwrap_or_else(|_| "40000".into());
+    let dir = temp_dir();
+    let started = Instant::now();
+    let mut sums = Vec::new();
+    for threads in ["1", "2"] {
+        let name = format!("t{threads}.duckdb");
+        let output = run_in(
+            dir.path(),
+            &[
+                "--quiet",
+                "generate",
+                "--users",
+                &users,
+                "--threads",
+                threads,
+                "--warehouse",
+                &name,
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        sums.push(table_checksums(
+            &open(&dir.path().join(&name)),
+            &["raw", "config"],
+        ));
+    }
+    assert_eq!(sums[0], sums[1]);
+    eprintln!(
+        "determinism at {users} users: identical in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
+
+    /// The query header parser returns Ok or a clean error naming the file, never panics.
+    #[test]
+    fn query_header_parser_never_panics(text in "(-- (name|version|depends|grain|description|x): [a-z0-9_, ]{0,12}\n){0,7}[ -~\n]{0,80}") {
+        if let Err(err) = northstar::queries::parse("fuzz/q.sql", &text) {
+            prop_assert!(err.to_string().starts_with("fuzz/q.sql:"), "{}", err);
+        }
+    }
+
+    /// The config parser returns Ok or a one-line error, never panics.
+    #[test]
+    fn config_parser_never_panics(text in "((users|seed|start|end|threads|\\[behaviour\\]|activation_rate|x) ?= ?[-0-9a-z\".\\[\\], ]{0,14}\n){0,6}") {
+        if let Err(message) = northstar::config::Config::from_toml(&text) {
+            prop_assert!(!message.contains('\n'), "{}", message);
+        }
+    }
+
+    /// The CSV ingest validator accepts or rejects with a message naming the file; never panics.
+    #[test]
+    fn csv_ingest_validator_never_panics(
+        users in "user_id,signup_at(,segment)?\n([0-9x]{1,3},(2024-0[1-9]-1[0-9]( 1[0-2]:00:00)?|junk|)(,[a-z<>'\"]{0,6})?\n){0,5}",
+        events in "user_id,event_type,occurred_at\n([0-9]{1,3},page_[a-z]{4},(2024-0[1-9]-1[0-9] 1[0-2]:00:00|bad)\n){0,5}",
+    ) {
+        let dir = temp_dir();
+        std::fs::write(dir.path().join("users.csv"), &users).expect("write");
+        std::fs::write(dir.path().join("events.csv"), &events).expect("write");
+        let conn = duckdb::Connection::open_in_memory().expect("duckdb");
+        northstar::warehouse::create_schema(&conn).expect("schema");
+        let files = northstar::ingest::IngestFiles {
+            users: dir.path().join("users.csv"),
+            events: dir.path().join("events.csv"),
+            ..Default::default()
+        };
+        if let Err(err) = northstar::ingest::ingest(&conn, &files) {
+            let message = err.to_string();
+            prop_assert!(message.contains(".csv") || message.contains("ingest SQL failed"), "{}", message);
+            prop_assert!(!message.contains('\n'), "{}", message);
+        }
+    }
+}
