@@ -44,6 +44,8 @@ pub enum WarehouseError {
     Locked { path: PathBuf, pid: String },
     #[error("warehouse '{path}' is held open by another process; close it (SQL clients included) and retry: {message}")]
     HeldOpen { path: PathBuf, message: String },
+    #[error("warehouse '{path}' is read-only; make it writable (chmod u+w) or choose another --warehouse")]
+    ReadOnly { path: PathBuf },
     #[error("'{path}' is not a northstar warehouse ({reason}); nothing was changed: pass --force to replace it, or choose another --warehouse")]
     Foreign { path: PathBuf, reason: String },
     #[error("warehouse '{path}' was built with other query versions ({details}); run `northstar query --warehouse {path}` to rebuild its analytics")]
@@ -398,6 +400,12 @@ impl Staging {
     }
 
     fn prepare(target: &Path) -> Result<Self, WarehouseError> {
+        // A read-only file says "do not modify": we would replace it by rename.
+        if std::fs::metadata(target).is_ok_and(|meta| meta.permissions().readonly()) {
+            return Err(WarehouseError::ReadOnly {
+                path: target.to_path_buf(),
+            });
+        }
         let lock = WarehouseLock::acquire(target)?;
         remove_stale_temps(target);
         ensure_not_held_open(target)?;

@@ -376,3 +376,111 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn read_only_warehouse_and_unwritable_reports_are_clear_errors() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "run",
+            "--users",
+            "500",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let path = dir.path().join("w.duckdb");
+    let before = file_digest(&path);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444))?;
+    let output = run_in(
+        dir.path(),
+        &["generate", "--users", "100", "--warehouse", "w.duckdb"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warehouse 'w.duckdb' is read-only"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(file_digest(&path), before);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+    // A regular file where the reports directory should be.
+    std::fs::write(dir.path().join("blocked"), "not a directory")?;
+    for command in ["report", "charts"] {
+        let output = run_in(
+            dir.path(),
+            &[command, "--warehouse", "w.duckdb", "--out", "blocked"],
+        );
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{command}: {message}");
+        assert!(message.contains("blocked"), "{command}: {message}");
+        assert_eq!(
+            message.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "{message}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("blocked"))?,
+        "not a directory"
+    );
+    assert_eq!(file_digest(&path), before);
+    Ok(())
+}
+
+#[test]
+fn a_full_disk_fails_cleanly_and_keeps_the_previous_warehouse() -> TestResult {
+    let dir = temp_dir();
+    let mount = dir.path().join("small");
+    std::fs::create_dir_all(&mount)?;
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(&mount)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root and must be able to mount a small tmpfs"
+        );
+        eprintln!("skipping: cannot mount a tmpfs here (not root)");
+        return Ok(());
+    }
+    let result = (|| -> TestResult {
+        let output = run_in(
+            &mount,
+            &[
+                "--quiet",
+                "generate",
+                "--users",
+                "500",
+                "--warehouse",
+                "w.duckdb",
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let before = file_digest(&mount.join("w.duckdb"));
+        let output = run_in(
+            &mount,
+            &["generate", "--users", "200000", "--warehouse", "w.duckdb"],
+        );
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{message}");
+        assert!(message.to_lowercase().contains("space"), "{message}");
+        assert_eq!(
+            message.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "{message}"
+        );
+        assert_eq!(file_digest(&mount.join("w.duckdb")), before);
+        assert!(leftovers(&mount).is_empty(), "{:?}", leftovers(&mount));
+        Ok(())
+    })();
+    let _ = Command::new("umount").arg(&mount).status();
+    result
+}

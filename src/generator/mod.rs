@@ -500,6 +500,7 @@ pub fn generate(
     progress: &ProgressBar,
 ) -> Result<GenerateSummary, GenerateError> {
     let period = period_of(config);
+    let batches = config.users.div_ceil(BATCH_USERS);
     let threads = if config.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -507,33 +508,6 @@ pub fn generate(
     }
     .max(1);
     progress.set_length(config.users);
-    // One transaction for the whole load: without it every appender flush
-    // (about 200k rows) is its own commit, written through the WAL.
-    conn.execute_batch("begin transaction")
-        .map_err(|source| GenerateError::Append {
-            table: "events",
-            source,
-        })?;
-    let result = generate_in_transaction(conn, catalog, config, progress, period, threads);
-    let end = if result.is_ok() { "commit" } else { "rollback" };
-    let ended = conn.execute_batch(end);
-    let summary = result?;
-    ended.map_err(|source| GenerateError::Append {
-        table: "events",
-        source,
-    })?;
-    Ok(summary)
-}
-
-fn generate_in_transaction(
-    conn: &Connection,
-    catalog: &str,
-    config: &Config,
-    progress: &ProgressBar,
-    period: Period,
-    threads: usize,
-) -> Result<GenerateSummary, GenerateError> {
-    let batches = config.users.div_ceil(BATCH_USERS);
     let next_batch = AtomicU64::new(0);
     let mut writer = Writer::new(conn, catalog)?;
 
