@@ -7,21 +7,7 @@ use crate::common::{file_digest, run_in, stderr, temp_dir, TestResult};
 
 /// A directory with a small existing warehouse `w.duckdb`.
 fn existing() -> (tempfile::TempDir, String) {
-    let dir = temp_dir();
-    let output = run_in(
-        dir.path(),
-        &[
-            "--quiet",
-            "generate",
-            "--users",
-            "300",
-            "--warehouse",
-            "w.duckdb",
-        ],
-    );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let digest = file_digest(&dir.path().join("w.duckdb"));
-    (dir, digest)
+    crate::common::existing_warehouse(300)
 }
 
 fn assert_rejected(dir: &Path, digest: &str, args: &[&str], code: i32, needle: &str) {
@@ -305,4 +291,99 @@ fn help_explains_flags_with_an_example() {
         .output()
         .expect("runs");
     assert!(String::from_utf8_lossy(&output.stdout).contains("Examples:"));
+}
+
+#[test]
+fn a_failed_check_is_printed_recorded_and_fails_the_command() -> TestResult {
+    let (dir, _) = existing();
+    let queries = dir.path().join("q");
+    std::fs::create_dir_all(queries.join("checks"))?;
+    std::fs::write(
+        queries.join("checks/check_no_users.sql"),
+        "-- name: check_no_users\n-- version: 1\n-- depends:\n-- grain: one row per user\n-- description: fails on purpose: every user is offending\nselect user_id from raw.users\n",
+    )?;
+    std::fs::create_dir_all(queries.join("staging"))?;
+    std::fs::write(
+        queries.join("staging/user_count.sql"),
+        "-- name: user_count\n-- version: 1\n-- depends:\n-- grain: one row\n-- description: users\nselect count(*) as users from raw.users\n",
+    )?;
+    let output = run_in(
+        dir.path(),
+        &["query", "--queries", "q", "--warehouse", "w.duckdb"],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("check 'check_no_users' failed: 300 offending row(s)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("1 data-quality check(s) failed: check_no_users"),
+        "{message}"
+    );
+    let conn = crate::common::open(&dir.path().join("w.duckdb"));
+    let (passed, rows): (bool, i64) = conn.query_row(
+        "select passed, offending_rows from meta.check_results where check_name = 'check_no_users'",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    assert!(!passed);
+    assert_eq!(rows, 300);
+    Ok(())
+}
+
+#[test]
+fn only_runs_the_match_and_its_dependencies_and_duplicates_are_refused() -> TestResult {
+    let (dir, digest) = existing();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "query",
+            "--only",
+            "funnel_stag*",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let conn = crate::common::open(&dir.path().join("w.duckdb"));
+    let mut statement =
+        conn.prepare("select query_name from meta.query_runs order by query_name")?;
+    let names: Vec<String> = statement
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    assert_eq!(
+        names,
+        vec![
+            "funnel_stages",
+            "user_days",
+            "user_funnel",
+            "user_milestones"
+        ]
+    );
+    drop(statement);
+    drop(conn);
+    let digest = {
+        let _ = digest;
+        file_digest(&dir.path().join("w.duckdb"))
+    };
+    let queries = dir.path().join("dup");
+    std::fs::create_dir_all(queries.join("a"))?;
+    std::fs::create_dir_all(queries.join("b"))?;
+    let body = "-- name: same\n-- version: 1\n-- depends:\n-- grain: one row\n-- description: twice\nselect 1 as one\n";
+    std::fs::write(queries.join("a/same.sql"), body)?;
+    std::fs::write(queries.join("b/same.sql"), body)?;
+    let output = run_in(
+        dir.path(),
+        &["query", "--queries", "dup", "--warehouse", "w.duckdb"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("two query files are named 'same': 'a/same.sql' and 'b/same.sql'"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(file_digest(&dir.path().join("w.duckdb")), digest);
+    Ok(())
 }

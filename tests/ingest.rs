@@ -12,21 +12,7 @@ const EVENTS_OK: &str = "user_id,event_type,occurred_at\n1,page_create,2024-01-0
 
 /// A dir with an existing small warehouse `w.duckdb` and its digest.
 fn existing() -> (tempfile::TempDir, String) {
-    let dir = temp_dir();
-    let output = run_in(
-        dir.path(),
-        &[
-            "--quiet",
-            "generate",
-            "--users",
-            "200",
-            "--warehouse",
-            "w.duckdb",
-        ],
-    );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let digest = file_digest(&dir.path().join("w.duckdb"));
-    (dir, digest)
+    crate::common::existing_warehouse(200)
 }
 
 fn ingest(dir: &Path, users: &str, events: &str, extra: &[&str]) -> std::process::Output {

@@ -451,36 +451,39 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_warehouse() -> TestResult {
         eprintln!("skipping: cannot mount a tmpfs here (not root)");
         return Ok(());
     }
-    let result = (|| -> TestResult {
-        let output = run_in(
-            &mount,
-            &[
-                "--quiet",
-                "generate",
-                "--users",
-                "500",
-                "--warehouse",
-                "w.duckdb",
-            ],
-        );
-        assert!(output.status.success(), "{}", stderr(&output));
-        let before = file_digest(&mount.join("w.duckdb"));
-        let output = run_in(
-            &mount,
-            &["generate", "--users", "200000", "--warehouse", "w.duckdb"],
-        );
-        let message = stderr(&output);
-        assert_eq!(output.status.code(), Some(1), "{message}");
-        assert!(message.to_lowercase().contains("space"), "{message}");
-        assert_eq!(
-            message.lines().filter(|l| l.starts_with("error")).count(),
-            1,
-            "{message}"
-        );
-        assert_eq!(file_digest(&mount.join("w.duckdb")), before);
-        assert!(leftovers(&mount).is_empty(), "{:?}", leftovers(&mount));
-        Ok(())
-    })();
+    let result = fill_the_disk(&mount);
     let _ = Command::new("umount").arg(&mount).status();
     result
+}
+
+/// On a 6 MB filesystem: a small warehouse fits, a 200,000-user run does not.
+fn fill_the_disk(mount: &Path) -> TestResult {
+    let output = run_in(
+        mount,
+        &[
+            "--quiet",
+            "generate",
+            "--users",
+            "500",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let before = file_digest(&mount.join("w.duckdb"));
+    let output = run_in(
+        mount,
+        &["generate", "--users", "200000", "--warehouse", "w.duckdb"],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.to_lowercase().contains("space"), "{message}");
+    assert_eq!(
+        message.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{message}"
+    );
+    assert_eq!(file_digest(&mount.join("w.duckdb")), before);
+    assert!(leftovers(mount).is_empty(), "{:?}", leftovers(mount));
+    Ok(())
 }

@@ -113,3 +113,24 @@ pub fn file_digest(path: &Path) -> String {
     let bytes = std::fs::read(path).expect("file is readable");
     hex::encode(Sha256::digest(bytes))
 }
+
+/// A temp dir holding a freshly generated warehouse `w.duckdb` of `users`
+/// users, and the SHA-256 of its bytes (to prove later that it is untouched).
+pub fn existing_warehouse(users: u32) -> (tempfile::TempDir, String) {
+    let dir = temp_dir();
+    let users = users.to_string();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "generate",
+            "--users",
+            &users,
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let digest = file_digest(&dir.path().join("w.duckdb"));
+    (dir, digest)
+}
