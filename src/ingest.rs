@@ -267,10 +267,25 @@ fn stage_file(
             .join(" "),
     };
     let staged = format!("src_{}", spec.table);
-    conn.execute_batch(&format!(
-        "create or replace temp table raw_{staged} as select * from {reader}"
-    ))
-    .map_err(unreadable)?;
+    let load = |reader: &str| {
+        conn.execute_batch(&format!(
+            "create or replace temp table raw_{staged} as select * from {reader}"
+        ))
+    };
+    if let Err(err) = load(&reader) {
+        // A CSV that is not valid UTF-8 (a spreadsheet export in Windows-1252,
+        // say) is read as Latin-1, where every byte is a character, instead of
+        // being refused; the text keeps every byte's character.
+        let not_utf8 = extension == "csv" && err.to_string().to_lowercase().contains("unicode");
+        if !not_utf8 {
+            return Err(unreadable(err));
+        }
+        load(&reader.replace(
+            "auto_detect = true)",
+            "auto_detect = true, encoding = 'latin-1')",
+        ))
+        .map_err(unreadable)?;
+    }
     // Column names are matched case-insensitively, trimmed.
     let mut statement = conn
         .prepare(&format!(

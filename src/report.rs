@@ -360,6 +360,11 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         "analytics.engagement_summary",
         "select * from analytics.engagement_summary",
     )?;
+    let data = read_one(
+        conn,
+        "analytics.data_availability",
+        "select * from analytics.data_availability",
+    )?;
     let north_star = read_one(
         conn,
         "analytics.north_star_summary",
@@ -577,6 +582,7 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ("params", params.into()),
         ("run", run),
         ("engagement", engagement.into()),
+        ("data", data.into()),
         ("north_star", north_star.into()),
         ("north_star_weeks", north_star_weeks.into()),
         ("mrr", mrr),

@@ -288,6 +288,10 @@ pub fn open_current(
         .collect::<Result<_, _>>()
         .map_err(sql_error("reading meta.query_runs"))?;
     drop(statement);
+    if built.is_empty() {
+        // No analytics yet (a `generate`-only warehouse): the reader says so.
+        return Ok(conn);
+    }
     let mut differences = Vec::new();
     for (name, version) in files {
         match built.get(name) {

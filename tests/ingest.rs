@@ -155,6 +155,10 @@ fn hostile_text_flows_through() -> TestResult {
             "user_id,signup_at,segment,full_name\n1,2024-01-01 09:00:00,<script>alert(1)</script>,\"O'Brien \"\"the\"\" 1st\"\n2,2024-01-02 10:00:00,small_team,{long_name}\n"
         ),
     )?;
+    // Not valid UTF-8: bytes 0xFF 0xFE in a name (read as Latin-1).
+    let mut users = std::fs::read(dir.path().join("users.csv"))?;
+    users.extend_from_slice(b"3,2024-01-03 10:00:00,individual,Bad \xff\xfe bytes\n");
+    std::fs::write(dir.path().join("users.csv"), users)?;
     std::fs::write(dir.path().join("events.csv"), EVENTS_OK)?;
     let output = ingest(
         dir.path(),
@@ -187,6 +191,17 @@ fn hostile_text_flows_through() -> TestResult {
         |row| row.get(0),
     )?;
     assert_eq!(segment, "<script>alert(1)</script>");
+    let bytes: String = conn.query_row(
+        "select full_name from raw.users where user_id = 3",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(bytes, "Bad \u{ff}\u{fe} bytes");
+    let dashboard = std::fs::read_to_string(dir.path().join("reports/dashboard.html"))?;
+    assert!(
+        !dashboard.contains("<script>alert(1)"),
+        "hostile segment reached the page unescaped"
+    );
     Ok(())
 }
 
@@ -343,6 +358,13 @@ fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestRe
         row.get(0)
     })?;
     assert_eq!(paying, 0);
+    let report = std::fs::read_to_string(dir.path().join("reports/report.txt"))?;
+    assert!(
+        report.contains("Awareness is\nunknown") || report.contains("Awareness is unknown"),
+        "{report}"
+    );
+    assert!(report.contains("Revenue is unknown"), "{report}");
+    assert!(report.contains("has no team"), "{report}");
     // Personal-workspace fallback: one workspace per user.
     let workspaces: i64 =
         conn.query_row("select count(*) from raw.workspaces", [], |row| row.get(0))?;
