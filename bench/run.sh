@@ -45,13 +45,15 @@ fi
 
 echo "== building (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
 (cd "$ROOT" && cargo build --release --quiet)
-BIN=$CARGO_TARGET_DIR/release/northstar
-
 WORK=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/northstar-bench.XXXXXX")}
 mkdir -p "$WORK"
 cleanup() { [ "$KEEP" = 1 ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 cd "$WORK"
+# A private copy: another build into the shared target dir must not swap the
+# binary under a running benchmark.
+cp "$CARGO_TARGET_DIR/release/northstar" ./northstar
+BIN=$WORK/northstar
 
 # A SQL reader for meta.query_runs: the DuckDB CLI or Python duckdb if present
 # (the warehouse is storage v1.1.0, so any DuckDB >= 1.1 opens it).
@@ -126,8 +128,26 @@ bench_run() { # bench_run USERS LABEL RUNS
     RUN_EVENTS[$label]=$(events_in)
 }
 
+# Per-query times of the \`run\` at the largest size, from meta.query_runs;
+# read right after that run (a later \`query\` alone overwrites them).
+QUERY_TABLE=
+STAGES=
+QUERY_SOURCE="no DuckDB CLI or Python duckdb found to read meta.query_runs; install one (.ci/run puts both in \$HOME/.cache/northstar/venv)"
+capture_query_runs() { # capture_query_runs LABEL
+    local qr
+    if qr=$(sql_csv "w$1.duckdb" "select query_name, row_count, elapsed_ms from meta.query_runs order by elapsed_ms desc, query_name" 2>/dev/null); then
+        QUERY_TABLE=$(awk -F, '{ total += $3; rows[NR] = $0 } END {
+            for (i = 1; i <= NR; i++) { split(rows[i], f, ","); printf "| %s | %s | %s | %.1f%% |\n", f[1], f[2], f[3], total ? 100 * f[3] / total : 0 }
+            printf "| **total** | | %d | 100%% |\n", total }' <<<"$qr")
+        QUERY_SOURCE="meta.query_runs of the last \`run\` at $1 users"
+        STAGES=$(sql_csv "w$1.duckdb" "select generate_ms, query_ms, check_ms from meta.pipeline_runs where command = 'run' order by run_id desc limit 1" 2>/dev/null || true)
+    fi
+}
+
 bench_run 50000 50k "$RUNS"
 bench_run 100000 100k "$RUNS"
+BIG=1M
+if [ "$QUICK" = 1 ]; then BIG=100k; capture_query_runs 100k; fi
 
 stage_bench() { # stage_bench LABEL WAREHOUSE RUNS: generate, query, report, charts alone
     local label=$1 wh=$2 runs=$3
@@ -146,6 +166,7 @@ stage_bench 50k w50k.duckdb "$RUNS"
 
 if [ "$QUICK" = 0 ]; then
     bench_run 1000000 1M "$BIG_RUNS"
+    capture_query_runs 1M
     stage_bench 1M w1M.duckdb "$BIG_RUNS"
 fi
 if [ "$FULL" = 1 ]; then
@@ -153,20 +174,6 @@ if [ "$FULL" = 1 ]; then
     rm -f w10M.duckdb
 fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-
-# Per-query times at the largest size measured, from meta.query_runs.
-BIG=1M; [ "$QUICK" = 1 ] && BIG=100k
-QUERY_TABLE=
-if QR=$(sql_csv "w$BIG.duckdb" "select query_name, row_count, elapsed_ms from meta.query_runs order by elapsed_ms desc, query_name" 2>/dev/null); then
-    QUERY_TABLE=$(awk -F, '{ total += $3; rows[NR] = $0 } END {
-        for (i = 1; i <= NR; i++) { split(rows[i], f, ","); printf "| %s | %s | %s | %.1f%% |\n", f[1], f[2], f[3], total ? 100 * f[3] / total : 0 }
-        printf "| **total** | | %d | 100%% |\n", total }' <<<"$QR")
-    QUERY_SOURCE="meta.query_runs of the last \`run\` at $BIG users"
-    STAGES=$(sql_csv "w$BIG.duckdb" "select generate_ms, query_ms, check_ms from meta.pipeline_runs order by run_id desc limit 1" 2>/dev/null || true)
-else
-    QUERY_SOURCE="no DuckDB CLI or Python duckdb found to read meta.query_runs; install one (.ci/run puts both in \$HOME/.cache/northstar/venv)"
-    STAGES=
-fi
 
 # --- targets ---------------------------------------------------------------
 status_le() { # status_le VALUE LIMIT UNIT

@@ -18,4 +18,5 @@ pub mod parquet_export;
 pub mod postgres;
 pub mod queries;
 pub mod report;
+pub mod tuning;
 pub mod warehouse;

