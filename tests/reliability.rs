@@ -487,3 +487,51 @@ fn fill_the_disk(mount: &Path) -> TestResult {
     assert!(leftovers(mount).is_empty(), "{:?}", leftovers(mount));
     Ok(())
 }
+
+#[test]
+fn a_reader_holding_the_file_keeps_a_consistent_snapshot_while_a_run_replaces_it() -> TestResult {
+    let dir = temp_dir();
+    let path = dir.path().join("w.duckdb");
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "run",
+            "--users",
+            "700",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    // An analyst's client with the warehouse open read-only.
+    let reader = open(&path);
+    let count = |conn: &duckdb::Connection| -> Result<(i64, i64), duckdb::Error> {
+        conn.query_row(
+            "select (select count(*) from raw.users), (select sum(users) from analytics.funnel_stages where stage_order = 2)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    };
+    let before = count(&reader)?;
+    let output = run_in(
+        dir.path(),
+        &[
+            "--quiet",
+            "run",
+            "--users",
+            "1200",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The open client still sees the old warehouse, whole: never a mix.
+    assert_eq!(count(&reader)?, before);
+    assert_eq!(before.0, 700);
+    drop(reader);
+    let after = count(&open(&path))?;
+    assert_eq!(after.0, 1200);
+    assert_ne!(after.1, before.1);
+    Ok(())
+}
