@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
+use crate::warehouse::sql_path;
+
 /// One column of a raw table as ingest reads it.
 struct ColumnSpec {
     name: &'static str,
@@ -204,16 +206,8 @@ fn sql_error(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Ingest
     let context = context.into();
     move |source| IngestError::Sql {
         context,
-        message: source
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        message: crate::one_line(&source.to_string()),
     }
-}
-
-fn quote_path(path: &Path) -> String {
-    path.to_string_lossy().replace('\'', "''")
 }
 
 fn expected_name(sql_type: &str) -> &'static str {
@@ -247,9 +241,9 @@ fn stage_file(
     let reader = match extension.as_str() {
         "csv" => format!(
             "read_csv('{}', header = true, all_varchar = true, auto_detect = true)",
-            quote_path(path)
+            sql_path(path)
         ),
-        "parquet" | "pq" => format!("read_parquet('{}')", quote_path(path)),
+        "parquet" | "pq" => format!("read_parquet('{}')", sql_path(path)),
         _ => {
             return Err(IngestError::NotTabular {
                 flag: spec.flag,
@@ -260,11 +254,7 @@ fn stage_file(
     let unreadable = |err: duckdb::Error| IngestError::Unreadable {
         flag: spec.flag,
         path: path.to_path_buf(),
-        message: err
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        message: crate::one_line(&err.to_string()),
     };
     let staged = format!("src_{}", spec.table);
     let load = |reader: &str| {

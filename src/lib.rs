@@ -20,3 +20,9 @@ pub mod queries;
 pub mod report;
 pub mod tuning;
 pub mod warehouse;
+
+/// Collapses a multi-line message (DuckDB's carets, a driver's chain) into
+/// one line, so every error is the single line the CLI promises.
+pub(crate) fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::warehouse::{self, WarehouseError};
+use crate::warehouse::{self, sql_path, WarehouseError};
 
 /// Errors of the Parquet export.
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +27,6 @@ pub enum ParquetExportError {
 pub struct ParquetSummary {
     pub tables: usize,
     pub rows: i64,
-}
-
-fn sql_path(path: &Path) -> String {
-    path.to_string_lossy().replace('\'', "''")
 }
 
 /// Exports every table of `warehouse` into `out`.
@@ -59,11 +55,7 @@ pub fn export_parquet(warehouse: &Path, out: &Path) -> Result<ParquetSummary, Pa
         let table = table.to_string();
         move |err: duckdb::Error| ParquetExportError::Copy {
             table,
-            message: err
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
+            message: crate::one_line(&err.to_string()),
         }
     };
     let mut statement = conn

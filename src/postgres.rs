@@ -267,7 +267,7 @@ fn error_text(err: &postgres::Error) -> String {
         text.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::one_line(&text)
 }
 
 fn scrub(message: &str, secret: Option<&str>) -> String {

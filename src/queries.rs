@@ -394,10 +394,6 @@ fn error_line(message: &str) -> usize {
         .unwrap_or(1)
 }
 
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Outcome of a runner pass.
 #[derive(Debug, Default, Clone)]
 pub struct RunSummary {
@@ -438,7 +434,7 @@ pub fn run(
                 path: file.path.clone(),
                 name: file.name.clone(),
                 line: error_line(&message),
-                message: one_line(&message),
+                message: crate::one_line(&message),
             }
         };
         match file.kind {

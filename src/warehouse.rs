@@ -223,23 +223,26 @@ fn ensure_replaceable(warehouse: &Path, force: bool) -> Result<(), WarehouseErro
     if force || !warehouse.exists() {
         return Ok(());
     }
-    let foreign = |reason: String| WarehouseError::Foreign {
-        path: warehouse.to_path_buf(),
-        reason,
-    };
-    let conn = match open_read_only(warehouse) {
-        Ok(conn) => conn,
-        Err(WarehouseError::Open { message, .. }) => {
-            return Err(foreign(format!("DuckDB cannot open it: {message}")))
-        }
-        Err(other) => return Err(other),
-    };
+    open_northstar(warehouse).map(drop)
+}
+
+/// Opens `warehouse` read-only and checks it is a northstar warehouse: a
+/// file DuckDB cannot open, or one without our schemas, is `Foreign`.
+fn open_northstar(warehouse: &Path) -> Result<Connection, WarehouseError> {
+    let conn = open_read_only(warehouse).map_err(|err| match err {
+        WarehouseError::Open { path, message } => WarehouseError::Foreign {
+            path,
+            reason: format!("DuckDB cannot open it: {message}"),
+        },
+        other => other,
+    })?;
     if !is_northstar(&conn) {
-        return Err(foreign(
-            "a DuckDB database without northstar's raw and meta schemas".into(),
-        ));
+        return Err(WarehouseError::Foreign {
+            path: warehouse.to_path_buf(),
+            reason: "a DuckDB database without northstar's raw and meta schemas".into(),
+        });
     }
-    Ok(())
+    Ok(conn)
 }
 
 /// True when the attached warehouse has northstar's raw and meta tables.
@@ -264,19 +267,7 @@ pub fn open_current(
     warehouse: &Path,
     files: &[(String, u32)],
 ) -> Result<Connection, WarehouseError> {
-    let conn = open_read_only(warehouse).map_err(|err| match err {
-        WarehouseError::Open { path, message } => WarehouseError::Foreign {
-            path,
-            reason: format!("DuckDB cannot open it: {message}"),
-        },
-        other => other,
-    })?;
-    if !is_northstar(&conn) {
-        return Err(WarehouseError::Foreign {
-            path: warehouse.to_path_buf(),
-            reason: "a DuckDB database without northstar's raw and meta schemas".into(),
-        });
-    }
+    let conn = open_northstar(warehouse)?;
     let mut statement = conn
         .prepare("select query_name, query_version from meta.query_runs")
         .map_err(sql_error("reading meta.query_runs"))?;
@@ -342,7 +333,8 @@ pub fn open_read_only(warehouse: &Path) -> Result<Connection, WarehouseError> {
     Ok(conn)
 }
 
-fn sql_path(path: &Path) -> String {
+/// `path` as the body of a single-quoted SQL string literal.
+pub fn sql_path(path: &Path) -> String {
     path.to_string_lossy().replace('\'', "''")
 }
 

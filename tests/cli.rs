@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{file_digest, run_in, stderr, temp_dir, TestResult};
+use crate::common::{file_digest, run_in, run_ok, stderr, temp_dir, TestResult};
 
 /// A directory with a small existing warehouse `w.duckdb`.
 fn existing() -> (tempfile::TempDir, String) {
@@ -254,11 +254,10 @@ fn failing_query_names_file_and_line_and_keeps_the_warehouse() -> TestResult {
 #[test]
 fn generate_prints_a_one_line_summary() {
     let dir = temp_dir();
-    let output = run_in(
+    let output = run_ok(
         dir.path(),
         &["generate", "--users", "200", "--warehouse", "s.duckdb"],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let message = stderr(&output);
     let last = message.lines().last().unwrap_or_default();
     assert!(last.starts_with("generated 200 users, "), "{message}");
@@ -335,7 +334,7 @@ fn a_failed_check_is_printed_recorded_and_fails_the_command() -> TestResult {
 #[test]
 fn only_runs_the_match_and_its_dependencies_and_duplicates_are_refused() -> TestResult {
     let (dir, digest) = existing();
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -346,7 +345,6 @@ fn only_runs_the_match_and_its_dependencies_and_duplicates_are_refused() -> Test
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let conn = crate::common::open(&dir.path().join("w.duckdb"));
     let mut statement =
         conn.prepare("select query_name from meta.query_runs order by query_name")?;

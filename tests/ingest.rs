@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::common::{file_digest, open, run_in, stderr, temp_dir, TestResult};
+use crate::common::{file_digest, open, run_in, run_ok, stderr, temp_dir, TestResult};
 
 const USERS_OK: &str = "user_id,signup_at,segment,acquisition_channel\n1,2024-01-01 09:00:00,individual,referral\n2,2024-01-02 10:00:00,small_team,paid_ads\n";
 const EVENTS_OK: &str = "user_id,event_type,occurred_at\n1,page_create,2024-01-01 09:30:00\n2,page_view,2024-01-03 11:00:00\n";
@@ -230,7 +230,7 @@ fn analytics_checksums(path: &Path) -> Vec<(String, i64, String)> {
 #[test]
 fn csv_and_parquet_round_trips_give_identical_analytics() -> TestResult {
     let dir = temp_dir();
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -243,7 +243,6 @@ fn csv_and_parquet_round_trips_give_identical_analytics() -> TestResult {
             "orig.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let original = analytics_checksums(&dir.path().join("orig.duckdb"));
     assert!(original.len() >= 20);
     for format in ["csv", "parquet"] {
@@ -294,7 +293,7 @@ fn csv_and_parquet_round_trips_give_identical_analytics() -> TestResult {
 #[test]
 fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestResult {
     let dir = temp_dir();
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -307,13 +306,12 @@ fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestRe
             "orig.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     export_raw(
         &dir.path().join("orig.duckdb"),
         &dir.path().join("csv"),
         "csv",
     )?;
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -326,8 +324,7 @@ fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestRe
             "min.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -337,7 +334,6 @@ fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestRe
             "min.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let conn = open(&dir.path().join("min.duckdb"));
     let awareness: Option<i64> = conn.query_row(
         "select users from analytics.funnel_stages where stage_name = 'awareness'",
@@ -375,7 +371,7 @@ fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestRe
 #[test]
 fn parquet_export_holds_every_table_with_events_by_month() -> TestResult {
     let dir = temp_dir();
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -386,8 +382,7 @@ fn parquet_export_holds_every_table_with_events_by_month() -> TestResult {
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -399,7 +394,6 @@ fn parquet_export_holds_every_table_with_events_by_month() -> TestResult {
             "pq",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let conn = open(&dir.path().join("w.duckdb"));
     let (events, months): (i64, i64) = conn.query_row(
         &format!(

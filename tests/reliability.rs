@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 
 use crate::common::{
-    file_digest, northstar, open, run_in, stderr, table_checksums, temp_dir, TestResult,
+    file_digest, northstar, open, run_in, run_ok, stderr, table_checksums, temp_dir, TestResult,
 };
 
 fn trials() -> u64 {
@@ -61,7 +61,7 @@ fn signal(pid: u32, name: &str) {
 fn interrupted_commands_leave_the_previous_warehouse_intact() -> TestResult {
     let dir = temp_dir();
     let path = dir.path().join("w.duckdb");
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -72,7 +72,6 @@ fn interrupted_commands_leave_the_previous_warehouse_intact() -> TestResult {
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let commands: [&[&str]; 3] = [
         &["generate", "--users", "60000", "--warehouse", "w.duckdb"],
         &["run", "--users", "60000", "--warehouse", "w.duckdb"],
@@ -136,8 +135,7 @@ fn interrupted_commands_leave_the_previous_warehouse_intact() -> TestResult {
                 );
             } else {
                 // SIGKILL cannot clean up; the next run removes what is left.
-                let output = run_in(dir.path(), &["--quiet", "query", "--warehouse", "w.duckdb"]);
-                assert!(output.status.success(), "{}", stderr(&output));
+                run_ok(dir.path(), &["--quiet", "query", "--warehouse", "w.duckdb"]);
                 assert!(
                     leftovers(dir.path()).is_empty(),
                     "next run left {:?}",
@@ -187,7 +185,7 @@ fn two_runs_at_once_one_wins_the_other_is_told_why() -> TestResult {
 #[test]
 fn corrupt_and_foreign_files_are_not_overwritten_without_force() -> TestResult {
     let dir = temp_dir();
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -198,7 +196,6 @@ fn corrupt_and_foreign_files_are_not_overwritten_without_force() -> TestResult {
             "real.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let real = std::fs::read(dir.path().join("real.duckdb"))?;
     std::fs::write(
         dir.path().join("truncated.duckdb"),
@@ -260,7 +257,7 @@ fn corrupt_and_foreign_files_are_not_overwritten_without_force() -> TestResult {
 #[test]
 fn a_warehouse_from_older_query_versions_asks_for_a_query_run() -> TestResult {
     let dir = temp_dir();
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -271,7 +268,6 @@ fn a_warehouse_from_older_query_versions_asks_for_a_query_run() -> TestResult {
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     {
         // What an older northstar leaves: analytics built by version 0 of a query.
         let conn = duckdb::Connection::open(dir.path().join("w.duckdb"))?;
@@ -288,13 +284,11 @@ fn a_warehouse_from_older_query_versions_asks_for_a_query_run() -> TestResult {
         message.contains("run `northstar query --warehouse w.duckdb`"),
         "{message}"
     );
-    let output = run_in(dir.path(), &["--quiet", "query", "--warehouse", "w.duckdb"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = run_in(
+    run_ok(dir.path(), &["--quiet", "query", "--warehouse", "w.duckdb"]);
+    run_ok(
         dir.path(),
         &["--quiet", "report", "--warehouse", "w.duckdb"],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     Ok(())
 }
 
@@ -307,7 +301,7 @@ fn same_seed_same_tables_at_scale() -> TestResult {
     let mut sums = Vec::new();
     for threads in ["1", "2"] {
         let name = format!("t{threads}.duckdb");
-        let output = run_in(
+        run_ok(
             dir.path(),
             &[
                 "--quiet",
@@ -320,7 +314,6 @@ fn same_seed_same_tables_at_scale() -> TestResult {
                 &name,
             ],
         );
-        assert!(output.status.success(), "{}", stderr(&output));
         sums.push(table_checksums(
             &open(&dir.path().join(&name)),
             &["raw", "config"],
@@ -381,7 +374,7 @@ proptest! {
 fn read_only_warehouse_and_unwritable_reports_are_clear_errors() -> TestResult {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir();
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -392,7 +385,6 @@ fn read_only_warehouse_and_unwritable_reports_are_clear_errors() -> TestResult {
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let path = dir.path().join("w.duckdb");
     let before = file_digest(&path);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444))?;
@@ -458,7 +450,7 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_warehouse() -> TestResult {
 
 /// On a 6 MB filesystem: a small warehouse fits, a 200,000-user run does not.
 fn fill_the_disk(mount: &Path) -> TestResult {
-    let output = run_in(
+    run_ok(
         mount,
         &[
             "--quiet",
@@ -469,7 +461,6 @@ fn fill_the_disk(mount: &Path) -> TestResult {
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let before = file_digest(&mount.join("w.duckdb"));
     let output = run_in(
         mount,
@@ -492,7 +483,7 @@ fn fill_the_disk(mount: &Path) -> TestResult {
 fn a_reader_holding_the_file_keeps_a_consistent_snapshot_while_a_run_replaces_it() -> TestResult {
     let dir = temp_dir();
     let path = dir.path().join("w.duckdb");
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -503,7 +494,6 @@ fn a_reader_holding_the_file_keeps_a_consistent_snapshot_while_a_run_replaces_it
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     // An analyst's client with the warehouse open read-only.
     let reader = open(&path);
     let count = |conn: &duckdb::Connection| -> Result<(i64, i64), duckdb::Error> {
@@ -514,7 +504,7 @@ fn a_reader_holding_the_file_keeps_a_consistent_snapshot_while_a_run_replaces_it
         )
     };
     let before = count(&reader)?;
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -525,7 +515,6 @@ fn a_reader_holding_the_file_keeps_a_consistent_snapshot_while_a_run_replaces_it
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     // The open client still sees the old warehouse, whole: never a mix.
     assert_eq!(count(&reader)?, before);
     assert_eq!(before.0, 700);

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use duckdb::Connection;
 
-use crate::common::{open, run_in, stderr, temp_dir, TestResult};
+use crate::common::{open, run_in, run_ok, stderr, temp_dir, TestResult};
 
 /// `northstar run --users 2000 --seed 7` in a temp dir, built once per test
 /// process: (dir, stderr of the run).
@@ -449,7 +449,7 @@ fn templates_override_by_name_and_fall_back_to_the_built_in_ones() -> TestResult
 #[test]
 fn a_warehouse_without_analytics_is_refused() {
     let dir = temp_dir();
-    let output = run_in(
+    run_ok(
         dir.path(),
         &[
             "--quiet",
@@ -460,7 +460,6 @@ fn a_warehouse_without_analytics_is_refused() {
             "w.duckdb",
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
     let output = run_in(dir.path(), &["report", "--warehouse", "w.duckdb"]);
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");

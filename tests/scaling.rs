@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::common::{run_in, stderr, temp_dir, TestResult};
+use crate::common::{run_ok, temp_dir, TestResult};
 
 const SMALL: &str = "20000";
 const LARGE: &str = "80000";
@@ -15,20 +15,17 @@ const RUNS: usize = 3;
 const MAX_RATIO: f64 = 8.0;
 
 fn generate(dir: &Path, users: &str, name: &str) {
-    let output = run_in(
+    run_ok(
         dir,
         &["--quiet", "generate", "--users", users, "--warehouse", name],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
 }
 
 /// Wall seconds of `northstar query` on `name`.
 fn time_query(dir: &Path, name: &str) -> f64 {
     let started = Instant::now();
-    let output = run_in(dir, &["--quiet", "query", "--warehouse", name]);
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(output.status.success(), "{}", stderr(&output));
-    seconds
+    run_ok(dir, &["--quiet", "query", "--warehouse", name]);
+    started.elapsed().as_secs_f64()
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -149,7 +149,7 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
     let last = (first + BATCH_USERS).min(config.users);
     let behaviour = &config.behaviour;
     let mut rows = BatchRows::default();
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::new(behaviour);
 
     // Profiles first: team formation needs the whole batch.
     let mut rngs: Vec<ChaCha8Rng> = Vec::with_capacity((last - first) as usize);
@@ -358,11 +358,11 @@ impl<'conn> Writer<'conn> {
                 Field::new("use_case", DataType::Utf8, false),
             ],
             vec![
-                Arc::new(Int64Array::from(rows.user_id.clone())),
+                Arc::new(Int64Array::from(rows.user_id)),
                 timestamps(&rows.signup_at),
                 strings(&rows.full_name),
                 strings(&rows.email),
-                Arc::new(StringArray::from(rows.company_name.clone())),
+                Arc::new(StringArray::from(rows.company_name)),
                 strings(&rows.segment),
                 strings(&rows.channel),
                 strings(&rows.device),
@@ -370,8 +370,8 @@ impl<'conn> Writer<'conn> {
                 strings(&rows.use_case),
             ],
         )?;
+        self.summary.users += users.num_rows() as u64;
         self.append(0, users)?;
-        self.summary.users += rows.user_id.len() as u64;
 
         let workspaces = record_batch(
             "workspaces",
@@ -383,15 +383,15 @@ impl<'conn> Writer<'conn> {
                 ts_field("created_at", false),
             ],
             vec![
-                Arc::new(Int64Array::from(rows.workspace_id.clone())),
-                Arc::new(Int64Array::from(rows.workspace_owner.clone())),
+                Arc::new(Int64Array::from(rows.workspace_id)),
+                Arc::new(Int64Array::from(rows.workspace_owner)),
                 strings(&rows.workspace_name),
                 strings(&rows.workspace_type),
                 timestamps(&rows.workspace_created),
             ],
         )?;
+        self.summary.workspaces += workspaces.num_rows() as u64;
         self.append(1, workspaces)?;
-        self.summary.workspaces += rows.workspace_id.len() as u64;
 
         let members = record_batch(
             "workspace_members",
@@ -402,8 +402,8 @@ impl<'conn> Writer<'conn> {
                 ts_field("joined_at", false),
             ],
             vec![
-                Arc::new(Int64Array::from(rows.member_workspace.clone())),
-                Arc::new(Int64Array::from(rows.member_user.clone())),
+                Arc::new(Int64Array::from(rows.member_workspace)),
+                Arc::new(Int64Array::from(rows.member_user)),
                 strings(&rows.member_role),
                 timestamps(&rows.member_joined),
             ],

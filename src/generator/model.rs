@@ -279,13 +279,50 @@ fn normalized(multipliers: &[f64], shares: &[f64]) -> Vec<f64> {
     multipliers.iter().map(|m| m / mean).collect()
 }
 
-/// Reusable per-thread scratch space for [`simulate_journey`].
-#[derive(Default)]
+/// Multiplier tables derived from the behaviour once, not per user.
+struct BehaviourTables {
+    channel_activation: Vec<f64>,
+    segment_activation: Vec<f64>,
+    channel_paid: Vec<f64>,
+    /// Channel weights of anonymous visits (channel share / its conversion).
+    visit_weights: Vec<f64>,
+}
+
+impl BehaviourTables {
+    fn new(behaviour: &Behaviour) -> Self {
+        Self {
+            channel_activation: normalized(&CHANNEL_ACTIVATION, &behaviour.channel_shares),
+            segment_activation: normalized(&SEGMENT_ACTIVATION, &behaviour.segment_shares),
+            channel_paid: normalized(&CHANNEL_PAID, &behaviour.channel_shares),
+            visit_weights: behaviour
+                .channel_shares
+                .iter()
+                .zip(CHANNEL_VISIT_CONVERSION)
+                .map(|(share, conversion)| share / conversion)
+                .collect(),
+        }
+    }
+}
+
+/// Reusable per-thread state for [`simulate_journey`]: buffers, and the
+/// tables derived from the behaviour it was made for.
 pub struct Scratch {
     /// Active-day flags by signup-relative day.
     active: Vec<bool>,
     /// Events per active day, built day by day.
     day_events: Vec<SimEvent>,
+    tables: BehaviourTables,
+}
+
+impl Scratch {
+    /// Scratch space for simulating users of `behaviour`.
+    pub fn new(behaviour: &Behaviour) -> Self {
+        Self {
+            active: Vec::new(),
+            day_events: Vec::new(),
+            tables: BehaviourTables::new(behaviour),
+        }
+    }
 }
 
 /// Simulates one user's visits, events and subscription.
@@ -312,8 +349,9 @@ pub fn simulate_journey<R: Rng>(
     let cohort_position = signup_day as f64 / period.days().max(1) as f64;
 
     // Activation: a first page within the activation window.
-    let channel_activation = normalized(&CHANNEL_ACTIVATION, &behaviour.channel_shares);
-    let segment_activation = normalized(&SEGMENT_ACTIVATION, &behaviour.segment_shares);
+    let tables = &scratch.tables;
+    let channel_activation = &tables.channel_activation;
+    let segment_activation = &tables.segment_activation;
     let activation_probability = (behaviour.activation_rate
         * channel_activation[profile.channel]
         * segment_activation[profile.segment])
@@ -363,15 +401,27 @@ pub fn simulate_journey<R: Rng>(
     let day_weight = |day: usize| WEEKDAY_WEIGHTS[(weekday_at_signup + day) % 7];
     let pick_days = |rng: &mut R, active: &mut Vec<bool>, from: usize, to: usize, count: usize| {
         // Weighted choice of `count` distinct inactive days in [from, to].
+        // (The same draw as `weighted_index` over the candidates, without
+        // collecting them: this runs for every user-week.)
+        let last = to.min(planned_days - 1);
         for _ in 0..count {
-            let candidates: Vec<usize> = (from..=to.min(planned_days - 1))
+            let total: f64 = (from..=last)
                 .filter(|day| !active[*day])
-                .collect();
-            if candidates.is_empty() {
+                .map(day_weight)
+                .sum();
+            if total <= 0.0 {
                 return;
             }
-            let weights: Vec<f64> = candidates.iter().map(|day| day_weight(*day)).collect();
-            let chosen = candidates[weighted_index(rng, &weights)];
+            let mut draw = rng.gen::<f64>() * total;
+            let mut chosen = from;
+            for day in (from..=last).filter(|day| !active[*day]) {
+                chosen = day;
+                let weight = day_weight(day);
+                if draw < weight {
+                    break;
+                }
+                draw -= weight;
+            }
             active[chosen] = true;
         }
     };
@@ -599,7 +649,7 @@ pub fn simulate_journey<R: Rng>(
     journey.events.sort_by_key(|event| event.at_us);
 
     // Monetization.
-    let channel_paid = normalized(&CHANNEL_PAID, &behaviour.channel_shares);
+    let channel_paid = &tables.channel_paid;
     let paid_probability = (behaviour.paid_base_rate
         * behaviour.paid_segment_multiplier[profile.segment]
         * channel_paid[profile.channel]
@@ -658,12 +708,7 @@ pub fn simulate_journey<R: Rng>(
         converted: true,
     });
     let anonymous = poisson(rng, behaviour.anonymous_visits_per_signup);
-    let visit_weights: Vec<f64> = behaviour
-        .channel_shares
-        .iter()
-        .zip(CHANNEL_VISIT_CONVERSION)
-        .map(|(share, conversion)| share / conversion)
-        .collect();
+    let visit_weights = &tables.visit_weights;
     for _ in 0..anonymous {
         let offset: f64 = StandardNormal.sample(rng);
         let mut at = profile.signup_us + (offset * 20.0 * DAY_US as f64) as i64;
@@ -677,7 +722,7 @@ pub fn simulate_journey<R: Rng>(
         let at = at.clamp(period.start_us, period.end_us - 1);
         journey.visits.push(SimVisit {
             at_us: at,
-            channel: weighted_index(rng, &visit_weights),
+            channel: weighted_index(rng, visit_weights),
             landing_page: weighted_index(rng, &LANDING_SHARES),
             converted: false,
         });
@@ -716,7 +761,7 @@ mod tests {
     #[test]
     fn journeys_stay_inside_the_period_and_after_signup() {
         let behaviour = Behaviour::default();
-        let mut scratch = Scratch::default();
+        let mut scratch = Scratch::new(&behaviour);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for index in 0..2_000u64 {
             let profile = sample_profile(&mut rng, &behaviour, period(), index, 2_000);

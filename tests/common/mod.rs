@@ -25,6 +25,13 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .expect("the northstar binary runs")
 }
 
+/// Runs `northstar` with `args` in `dir` and asserts it succeeded.
+pub fn run_ok(dir: &Path, args: &[&str]) -> Output {
+    let output = run_in(dir, args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    output
+}
+
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
