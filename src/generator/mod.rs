@@ -290,62 +290,27 @@ fn strings<S: AsRef<str>>(values: &[S]) -> ArrayRef {
     ))
 }
 
-fn timestamps(values: &[i64]) -> ArrayRef {
-    Arc::new(TimestampMicrosecondArray::from(values.to_vec()))
+fn timestamps(values: Vec<i64>) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::from(values))
 }
 
-fn record_batch(
-    table: &'static str,
-    fields: Vec<Field>,
-    columns: Vec<ArrayRef>,
-) -> Result<RecordBatch, GenerateError> {
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|err| {
-        GenerateError::Arrow {
-            table,
-            message: err.to_string(),
-        }
-    })
+/// The Arrow schemas of the raw tables, in column order. Tables whose id is
+/// a running number (events, visits, subscriptions) get it prepended by the
+/// writer, which alone knows how many rows came before.
+struct Schemas {
+    users: Arc<Schema>,
+    workspaces: Arc<Schema>,
+    members: Arc<Schema>,
+    events: Arc<Schema>,
+    visits: Arc<Schema>,
+    subscriptions: Arc<Schema>,
 }
 
-/// Appends batches to the raw tables, assigning sequential ids.
-struct Writer<'conn> {
-    appenders: Vec<(&'static str, duckdb::Appender<'conn>)>,
-    summary: GenerateSummary,
-}
-
-impl<'conn> Writer<'conn> {
-    fn new(conn: &'conn Connection, catalog: &str) -> Result<Self, GenerateError> {
-        let mut appenders = Vec::new();
-        for table in [
-            "users",
-            "workspaces",
-            "workspace_members",
-            "events",
-            "visits",
-            "subscriptions",
-        ] {
-            let appender = conn
-                .appender_to_catalog_and_db(table, catalog, "raw")
-                .map_err(|source| GenerateError::Append { table, source })?;
-            appenders.push((table, appender));
-        }
-        Ok(Self {
-            appenders,
-            summary: GenerateSummary::default(),
-        })
-    }
-
-    fn append(&mut self, index: usize, batch: RecordBatch) -> Result<(), GenerateError> {
-        let (table, appender) = &mut self.appenders[index];
-        appender
-            .append_record_batch(batch)
-            .map_err(|source| GenerateError::Append { table, source })
-    }
-
-    fn write(&mut self, rows: BatchRows) -> Result<(), GenerateError> {
-        let users = record_batch(
-            "users",
-            vec![
+impl Schemas {
+    fn new() -> Self {
+        let schema = |fields: Vec<Field>| Arc::new(Schema::new(fields));
+        Self {
+            users: schema(vec![
                 Field::new("user_id", DataType::Int64, false),
                 ts_field("signup_at", false),
                 Field::new("full_name", DataType::Utf8, false),
@@ -356,103 +321,35 @@ impl<'conn> Writer<'conn> {
                 Field::new("device", DataType::Utf8, false),
                 Field::new("region", DataType::Utf8, false),
                 Field::new("use_case", DataType::Utf8, false),
-            ],
-            vec![
-                Arc::new(Int64Array::from(rows.user_id)),
-                timestamps(&rows.signup_at),
-                strings(&rows.full_name),
-                strings(&rows.email),
-                Arc::new(StringArray::from(rows.company_name)),
-                strings(&rows.segment),
-                strings(&rows.channel),
-                strings(&rows.device),
-                strings(&rows.region),
-                strings(&rows.use_case),
-            ],
-        )?;
-        self.summary.users += users.num_rows() as u64;
-        self.append(0, users)?;
-
-        let workspaces = record_batch(
-            "workspaces",
-            vec![
+            ]),
+            workspaces: schema(vec![
                 Field::new("workspace_id", DataType::Int64, false),
                 Field::new("owner_user_id", DataType::Int64, false),
                 Field::new("workspace_name", DataType::Utf8, false),
                 Field::new("workspace_type", DataType::Utf8, false),
                 ts_field("created_at", false),
-            ],
-            vec![
-                Arc::new(Int64Array::from(rows.workspace_id)),
-                Arc::new(Int64Array::from(rows.workspace_owner)),
-                strings(&rows.workspace_name),
-                strings(&rows.workspace_type),
-                timestamps(&rows.workspace_created),
-            ],
-        )?;
-        self.summary.workspaces += workspaces.num_rows() as u64;
-        self.append(1, workspaces)?;
-
-        let members = record_batch(
-            "workspace_members",
-            vec![
+            ]),
+            members: schema(vec![
                 Field::new("workspace_id", DataType::Int64, false),
                 Field::new("user_id", DataType::Int64, false),
                 Field::new("member_role", DataType::Utf8, false),
                 ts_field("joined_at", false),
-            ],
-            vec![
-                Arc::new(Int64Array::from(rows.member_workspace)),
-                Arc::new(Int64Array::from(rows.member_user)),
-                strings(&rows.member_role),
-                timestamps(&rows.member_joined),
-            ],
-        )?;
-        self.append(2, members)?;
-
-        let events = record_batch(
-            "events",
-            vec![
+            ]),
+            events: schema(vec![
                 Field::new("event_id", DataType::Int64, false),
                 Field::new("user_id", DataType::Int64, false),
                 Field::new("workspace_id", DataType::Int64, false),
                 Field::new("event_type", DataType::Utf8, false),
                 ts_field("occurred_at", false),
-            ],
-            vec![
-                ids(self.summary.events, rows.event_user.len()),
-                Arc::new(Int64Array::from(rows.event_user)),
-                Arc::new(Int64Array::from(rows.event_workspace)),
-                strings(&rows.event_type),
-                timestamps(&rows.event_at),
-            ],
-        )?;
-        self.summary.events += events.num_rows() as u64;
-        self.append(3, events)?;
-
-        let visits = record_batch(
-            "visits",
-            vec![
+            ]),
+            visits: schema(vec![
                 Field::new("visit_id", DataType::Int64, false),
                 ts_field("visited_at", false),
                 Field::new("channel", DataType::Utf8, false),
                 Field::new("landing_page", DataType::Utf8, false),
                 Field::new("user_id", DataType::Int64, true),
-            ],
-            vec![
-                ids(self.summary.visits, rows.visit_at.len()),
-                timestamps(&rows.visit_at),
-                strings(&rows.visit_channel),
-                strings(&rows.visit_landing),
-                Arc::new(Int64Array::from(rows.visit_user)),
-            ],
-        )?;
-        self.summary.visits += visits.num_rows() as u64;
-        self.append(4, visits)?;
-
-        let subscriptions = record_batch(
-            "subscriptions",
-            vec![
+            ]),
+            subscriptions: schema(vec![
                 Field::new("subscription_id", DataType::Int64, false),
                 Field::new("user_id", DataType::Int64, false),
                 Field::new("workspace_id", DataType::Int64, false),
@@ -461,34 +358,207 @@ impl<'conn> Writer<'conn> {
                 ts_field("started_at", false),
                 ts_field("ended_at", true),
                 Field::new("monthly_revenue", DataType::Float64, false),
-            ],
-            vec![
-                ids(self.summary.subscriptions, rows.subscription_user.len()),
+            ]),
+        }
+    }
+}
+
+fn record_batch(
+    table: &'static str,
+    schema: &Arc<Schema>,
+    columns: Vec<ArrayRef>,
+) -> Result<RecordBatch, GenerateError> {
+    RecordBatch::try_new(Arc::clone(schema), columns).map_err(|err| GenerateError::Arrow {
+        table,
+        message: err.to_string(),
+    })
+}
+
+/// A table's columns for one batch, without the running id if it has one.
+struct Columns {
+    rows: usize,
+    columns: Vec<ArrayRef>,
+}
+
+impl Columns {
+    fn new(columns: Vec<ArrayRef>) -> Self {
+        Self {
+            rows: columns.first().map_or(0, |column| column.len()),
+            columns,
+        }
+    }
+}
+
+/// One batch as Arrow columns, built on the worker thread so the writers
+/// only number rows and append.
+struct ArrowBatch {
+    users: Columns,
+    workspaces: Columns,
+    members: Columns,
+    events: Columns,
+    visits: Columns,
+    subscriptions: Columns,
+}
+
+impl ArrowBatch {
+    fn from_rows(rows: BatchRows) -> Self {
+        Self {
+            users: Columns::new(vec![
+                Arc::new(Int64Array::from(rows.user_id)),
+                timestamps(rows.signup_at),
+                strings(&rows.full_name),
+                strings(&rows.email),
+                Arc::new(StringArray::from(rows.company_name)),
+                strings(&rows.segment),
+                strings(&rows.channel),
+                strings(&rows.device),
+                strings(&rows.region),
+                strings(&rows.use_case),
+            ]),
+            workspaces: Columns::new(vec![
+                Arc::new(Int64Array::from(rows.workspace_id)),
+                Arc::new(Int64Array::from(rows.workspace_owner)),
+                strings(&rows.workspace_name),
+                strings(&rows.workspace_type),
+                timestamps(rows.workspace_created),
+            ]),
+            members: Columns::new(vec![
+                Arc::new(Int64Array::from(rows.member_workspace)),
+                Arc::new(Int64Array::from(rows.member_user)),
+                strings(&rows.member_role),
+                timestamps(rows.member_joined),
+            ]),
+            events: Columns::new(vec![
+                Arc::new(Int64Array::from(rows.event_user)),
+                Arc::new(Int64Array::from(rows.event_workspace)),
+                strings(&rows.event_type),
+                timestamps(rows.event_at),
+            ]),
+            visits: Columns::new(vec![
+                timestamps(rows.visit_at),
+                strings(&rows.visit_channel),
+                strings(&rows.visit_landing),
+                Arc::new(Int64Array::from(rows.visit_user)),
+            ]),
+            subscriptions: Columns::new(vec![
                 Arc::new(Int64Array::from(rows.subscription_user)),
                 Arc::new(Int64Array::from(rows.subscription_workspace)),
                 strings(&rows.subscription_plan),
                 Arc::new(Int32Array::from(rows.subscription_seats)),
-                timestamps(&rows.subscription_started),
+                timestamps(rows.subscription_started),
                 Arc::new(TimestampMicrosecondArray::from(rows.subscription_ended)),
                 Arc::new(Float64Array::from(rows.subscription_revenue)),
-            ],
-        )?;
-        self.summary.subscriptions += subscriptions.num_rows() as u64;
-        self.append(5, subscriptions)?;
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<GenerateSummary, GenerateError> {
-        for (table, appender) in &mut self.appenders {
-            appender
-                .flush()
-                .map_err(|source| GenerateError::Append { table, source })?;
+            ]),
         }
-        Ok(self.summary)
     }
 }
 
+/// An appender on one raw table, counting the rows it appended.
+struct TableAppender<'conn> {
+    table: &'static str,
+    schema: Arc<Schema>,
+    appender: duckdb::Appender<'conn>,
+    rows: u64,
+}
+
+impl<'conn> TableAppender<'conn> {
+    fn new(
+        conn: &'conn Connection,
+        catalog: &str,
+        table: &'static str,
+        schema: &Arc<Schema>,
+    ) -> Result<Self, GenerateError> {
+        let appender = conn
+            .appender_to_catalog_and_db(table, catalog, "raw")
+            .map_err(|source| GenerateError::Append { table, source })?;
+        Ok(Self {
+            table,
+            schema: Arc::clone(schema),
+            appender,
+            rows: 0,
+        })
+    }
+
+    /// Appends `columns`, prepending a running id (1, 2, ... over the whole
+    /// table) when `numbered`.
+    fn append(&mut self, columns: Columns, numbered: bool) -> Result<(), GenerateError> {
+        let Columns { rows, mut columns } = columns;
+        if rows == 0 {
+            return Ok(());
+        }
+        if numbered {
+            columns.insert(0, ids(self.rows, rows));
+        }
+        let batch = record_batch(self.table, &self.schema, columns)?;
+        self.appender
+            .append_record_batch(batch)
+            .map_err(|source| GenerateError::Append {
+                table: self.table,
+                source,
+            })?;
+        self.rows += rows as u64;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64, GenerateError> {
+        self.appender
+            .flush()
+            .map_err(|source| GenerateError::Append {
+                table: self.table,
+                source,
+            })?;
+        Ok(self.rows)
+    }
+}
+
+/// Everything but the events, appended on a second connection and thread so
+/// that DuckDB's append and compression work for it runs beside the events'.
+struct OtherTables {
+    users: Columns,
+    workspaces: Columns,
+    members: Columns,
+    visits: Columns,
+    subscriptions: Columns,
+}
+
+/// Appends [`OtherTables`] batches in the order received; returns the row
+/// counts (users, workspaces, visits, subscriptions).
+fn append_other_tables(
+    conn: &Connection,
+    catalog: &str,
+    schemas: &Schemas,
+    receiver: &mpsc::Receiver<OtherTables>,
+) -> Result<GenerateSummary, GenerateError> {
+    let mut users = TableAppender::new(conn, catalog, "users", &schemas.users)?;
+    let mut workspaces = TableAppender::new(conn, catalog, "workspaces", &schemas.workspaces)?;
+    let mut members = TableAppender::new(conn, catalog, "workspace_members", &schemas.members)?;
+    let mut visits = TableAppender::new(conn, catalog, "visits", &schemas.visits)?;
+    let mut subscriptions =
+        TableAppender::new(conn, catalog, "subscriptions", &schemas.subscriptions)?;
+    for batch in receiver {
+        users.append(batch.users, false)?;
+        workspaces.append(batch.workspaces, false)?;
+        members.append(batch.members, false)?;
+        visits.append(batch.visits, true)?;
+        subscriptions.append(batch.subscriptions, true)?;
+    }
+    members.finish()?;
+    Ok(GenerateSummary {
+        users: users.finish()?,
+        workspaces: workspaces.finish()?,
+        events: 0,
+        visits: visits.finish()?,
+        subscriptions: subscriptions.finish()?,
+    })
+}
+
 /// Generates the raw tables of `config` into the open warehouse `catalog`.
+///
+/// Worker threads simulate batches and build their Arrow columns; the
+/// calling thread puts batches back in order, appends the events and hands
+/// the other tables to a second appending thread with its own connection.
+/// Each table is appended in batch order, so its rows and ids do not depend
+/// on the thread count.
 ///
 /// # Errors
 /// An append failure, an interrupt (Ctrl-C), a worker panic, or a row count
@@ -509,10 +579,15 @@ pub fn generate(
     .max(1);
     progress.set_length(config.users);
     let next_batch = AtomicU64::new(0);
-    let mut writer = Writer::new(conn, catalog)?;
+    let schemas = Schemas::new();
+    let other_conn = conn.try_clone().map_err(|source| GenerateError::Append {
+        table: "users",
+        source,
+    })?;
+    let mut events = TableAppender::new(conn, catalog, "events", &schemas.events)?;
 
-    std::thread::scope(|scope| -> Result<(), GenerateError> {
-        let (sender, receiver) = mpsc::sync_channel::<(u64, BatchRows)>(threads * 2);
+    let others = std::thread::scope(|scope| -> Result<GenerateSummary, GenerateError> {
+        let (sender, receiver) = mpsc::sync_channel::<(u64, ArrowBatch)>(threads * 2);
         for _ in 0..threads {
             let sender = sender.clone();
             let next_batch = &next_batch;
@@ -524,39 +599,66 @@ pub fn generate(
                 if batch >= batches {
                     return;
                 }
-                let rows = simulate_batch(config, period, batch);
+                let rows = ArrowBatch::from_rows(simulate_batch(config, period, batch));
                 if sender.send((batch, rows)).is_err() {
                     return;
                 }
             });
         }
         drop(sender);
-        // Append in batch order; hold early arrivals until their turn.
-        let mut pending: BTreeMap<u64, BatchRows> = BTreeMap::new();
-        let mut expected = 0u64;
-        while expected < batches {
-            if interrupt::requested() {
-                return Err(GenerateError::Interrupted);
+        let (other_sender, other_receiver) = mpsc::sync_channel::<OtherTables>(2);
+        let schemas = &schemas;
+        let other_writer = scope
+            .spawn(move || append_other_tables(&other_conn, catalog, schemas, &other_receiver));
+        let appended = (|| -> Result<(), GenerateError> {
+            // Append in batch order; hold early arrivals until their turn.
+            let mut pending: BTreeMap<u64, ArrowBatch> = BTreeMap::new();
+            let mut expected = 0u64;
+            while expected < batches {
+                if interrupt::requested() {
+                    return Err(GenerateError::Interrupted);
+                }
+                let Ok((batch, rows)) = receiver.recv() else {
+                    return Err(if interrupt::requested() {
+                        GenerateError::Interrupted
+                    } else {
+                        GenerateError::Worker("a worker stopped before finishing its batch".into())
+                    });
+                };
+                pending.insert(batch, rows);
+                while let Some(batch) = pending.remove(&expected) {
+                    let users = batch.users.rows as u64;
+                    let others = OtherTables {
+                        users: batch.users,
+                        workspaces: batch.workspaces,
+                        members: batch.members,
+                        visits: batch.visits,
+                        subscriptions: batch.subscriptions,
+                    };
+                    if other_sender.send(others).is_err() {
+                        // The other writer stopped: its error is reported below.
+                        return Ok(());
+                    }
+                    events.append(batch.events, true)?;
+                    progress.inc(users);
+                    progress.set_message(format!("{} events", events.rows));
+                    expected += 1;
+                }
             }
-            let Ok((batch, rows)) = receiver.recv() else {
-                return Err(if interrupt::requested() {
-                    GenerateError::Interrupted
-                } else {
-                    GenerateError::Worker("a worker stopped before finishing its batch".into())
-                });
-            };
-            pending.insert(batch, rows);
-            while let Some(rows) = pending.remove(&expected) {
-                let users = rows.user_id.len() as u64;
-                writer.write(rows)?;
-                progress.inc(users);
-                progress.set_message(format!("{} events", writer.summary.events));
-                expected += 1;
-            }
-        }
-        Ok(())
+            Ok(())
+        })();
+        drop(other_sender);
+        drop(receiver);
+        let others = other_writer
+            .join()
+            .map_err(|_| GenerateError::Worker("the appending thread panicked".into()))?;
+        appended?;
+        others
     })?;
-    let summary = writer.finish()?;
+    let summary = GenerateSummary {
+        events: events.finish()?,
+        ..others
+    };
     verify_counts(conn, catalog, &summary)?;
     Ok(summary)
 }
