@@ -238,7 +238,7 @@ MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
     echo "the final checkpoint): $EPS M events/s at $GEN_LABEL users."
     if [ -n "$STAGES" ]; then
         IFS=, read -r g q c <<<"$STAGES"
-        echo "Stages of the last \`run\` at $BIG users (meta.pipeline_runs): generate $g ms, queries $q ms, checks $c ms."
+        echo "Stages of the last \`run\` at $BIG users (meta.pipeline_runs): generate $g ms, query stage $q ms wall (query files and checks side by side; the checks alone summed to $c ms)."
     fi
     echo
     echo "## Targets"

@@ -400,129 +400,290 @@ pub struct RunSummary {
     pub analyses: usize,
     pub checks: usize,
     pub failed_checks: Vec<(String, i64, Vec<String>)>,
+    /// Wall-clock milliseconds of the whole stage (query files and checks,
+    /// which run side by side).
     pub query_ms: i64,
+    /// Milliseconds the checks took, summed (they overlap the query files).
     pub check_ms: i64,
+}
+
+/// How many query files run at once: DuckDB already runs each query on all
+/// cores, but most of ours are small and spend their time in single-threaded
+/// phases (planning, the final merge, writing the table), so two at a time
+/// fill the cores better (TARGETS.md P1). Results do not depend on it.
+pub const PARALLEL_QUERIES: usize = 2;
+
+/// What one file produced.
+enum Outcome {
+    Analysis { rows: i64 },
+    Check { offending: i64, sample: Vec<String> },
+}
+
+/// Materializes one analysis (table, row count, table comment) or runs one
+/// check (offending count and up to five sample rows) on `conn`.
+fn execute(conn: &Connection, file: &QueryFile) -> Result<Outcome, QueryError> {
+    let execute_error = |err: duckdb::Error| {
+        let message = err.to_string();
+        QueryError::Execute {
+            path: file.path.clone(),
+            name: file.name.clone(),
+            line: error_line(&message),
+            message: crate::one_line(&message),
+        }
+    };
+    match file.kind {
+        QueryKind::Analysis => {
+            conn.execute_batch(&format!(
+                "create or replace table analytics.{} as {}",
+                file.name, file.text
+            ))
+            .map_err(execute_error)?;
+            let rows: i64 = conn
+                .query_row(
+                    &format!("select count(*) from analytics.{}", file.name),
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(execute_error)?;
+            conn.execute_batch(&format!(
+                "comment on table analytics.{} is '{}'",
+                file.name,
+                file.table_comment().replace('\'', "''")
+            ))
+            .map_err(execute_error)?;
+            Ok(Outcome::Analysis { rows })
+        }
+        QueryKind::Check => {
+            let offending: i64 = conn
+                .query_row(
+                    &format!("select count(*) from ({}\n) as offending", file.text),
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(execute_error)?;
+            let mut sample = Vec::new();
+            if offending > 0 {
+                let mut statement = conn
+                    .prepare(&format!(
+                        "select * from ({}\n) as offending limit 5",
+                        file.text
+                    ))
+                    .map_err(execute_error)?;
+                let mut rows = statement.query([]).map_err(execute_error)?;
+                let columns = rows
+                    .as_ref()
+                    .map_or(0, |statement| statement.column_count());
+                while let Some(row) = rows.next().map_err(execute_error)? {
+                    let values: Vec<String> = (0..columns)
+                        .map(|index| match row.get_ref(index) {
+                            Ok(value) => format_value(value),
+                            Err(_) => "?".into(),
+                        })
+                        .collect();
+                    sample.push(values.join(", "));
+                }
+            }
+            Ok(Outcome::Check { offending, sample })
+        }
+    }
+}
+
+/// Records a finished file in `meta.query_runs` or `meta.check_results`.
+fn record(
+    conn: &Connection,
+    file: &QueryFile,
+    outcome: &Outcome,
+    elapsed: i64,
+) -> Result<(), QueryError> {
+    let record_error = |source| QueryError::Record {
+        name: file.name.clone(),
+        source,
+    };
+    match outcome {
+        Outcome::Analysis { rows } => {
+            conn.execute(
+                "delete from meta.query_runs where query_name = ?",
+                params![file.name],
+            )
+            .map_err(record_error)?;
+            conn.execute(
+                "insert into meta.query_runs values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
+                params![file.name, file.version, file.checksum, file.path, rows, elapsed],
+            )
+            .map_err(record_error)?;
+        }
+        Outcome::Check { offending, sample } => {
+            conn.execute(
+                "delete from meta.check_results where check_name = ?",
+                params![file.name],
+            )
+            .map_err(record_error)?;
+            conn.execute(
+                "insert into meta.check_results values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
+                params![file.name, file.version, file.description, *offending == 0, offending, sample.join("\n")],
+            )
+            .map_err(record_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// A second connection to `conn`'s database, using the same catalog and schema.
+fn worker_connection(conn: &Connection) -> duckdb::Result<Connection> {
+    let (catalog, schema): (String, String) =
+        conn.query_row("select current_database(), current_schema()", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    let worker = conn.try_clone()?;
+    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    worker.execute_batch(&format!("use {}.{}", quote(&catalog), quote(&schema)))?;
+    Ok(worker)
 }
 
 /// Materializes the analyses and runs the checks among `files` (already
 /// ordered) on `conn`, recording `meta.query_runs` and `meta.check_results`.
-/// Failed checks are recorded and reported in the summary; the caller
-/// decides what a failure means.
+/// Up to [`PARALLEL_QUERIES`] files run at once, each on its own connection,
+/// a file as soon as the files it depends on are done; dependencies outside
+/// `files` must already be in the warehouse. Failed checks are recorded and
+/// reported in the summary (in file order); the caller decides what a
+/// failure means.
 ///
 /// # Errors
-/// A query that DuckDB rejects (file and line named), or an interrupt.
+/// A query that DuckDB rejects (file and line named; after it, no new file
+/// starts and the running ones finish), or an interrupt.
 pub fn run(
     conn: &Connection,
     files: &[QueryFile],
     progress: &ProgressBar,
 ) -> Result<RunSummary, QueryError> {
+    let stage = Instant::now();
     let mut summary = RunSummary::default();
     progress.set_length(files.len() as u64);
-    let record_error = |name: &str| {
-        let name = name.to_string();
-        move |source| QueryError::Record { name, source }
-    };
-    for file in files {
-        if interrupt::requested() {
-            return Err(QueryError::Interrupted);
+    let index_of: BTreeMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(index, file)| (file.name.as_str(), index))
+        .collect();
+    let mut missing = vec![0usize; files.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
+    for (index, file) in files.iter().enumerate() {
+        for dependency in &file.depends {
+            if let Some(&before) = index_of.get(dependency.as_str()) {
+                missing[index] += 1;
+                dependents[before].push(index);
+            }
         }
-        progress.set_message(file.name.clone());
-        let started = Instant::now();
-        let execute_error = |err: duckdb::Error| {
-            let message = err.to_string();
-            QueryError::Execute {
-                path: file.path.clone(),
-                name: file.name.clone(),
-                line: error_line(&message),
-                message: crate::one_line(&message),
-            }
-        };
-        match file.kind {
-            QueryKind::Analysis => {
-                conn.execute_batch(&format!(
-                    "create or replace table analytics.{} as {}",
-                    file.name, file.text
-                ))
-                .map_err(execute_error)?;
-                let rows: i64 = conn
-                    .query_row(
-                        &format!("select count(*) from analytics.{}", file.name),
-                        [],
-                        |row| row.get(0),
-                    )
-                    .map_err(execute_error)?;
+    }
+    // Lowest index first: the given order breaks ties.
+    let mut ready: BTreeSet<usize> = (0..files.len()).filter(|&i| missing[i] == 0).collect();
+    let worker_count = PARALLEL_QUERIES.min(files.len()).max(1);
+    let workers = (0..worker_count)
+        .map(|_| worker_connection(conn))
+        .collect::<duckdb::Result<Vec<_>>>()
+        .map_err(|source| QueryError::Record {
+            name: "runner".into(),
+            source,
+        })?;
+    let mut failed: Vec<(usize, i64, Vec<String>)> = Vec::new();
+    let mut first_error: Option<QueryError> = None;
+
+    let (job_sender, job_receiver) = std::sync::mpsc::channel::<usize>();
+    let job_receiver = std::sync::Mutex::new(job_receiver);
+    let (done_sender, done_receiver) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        for worker in workers {
+            let job_receiver = &job_receiver;
+            let done_sender = done_sender.clone();
+            scope.spawn(move || loop {
+                let next = job_receiver.lock().map(|receiver| receiver.recv());
+                let Ok(Ok(index)) = next else {
+                    return;
+                };
+                let file: &QueryFile = &files[index];
+                let started = Instant::now();
+                // A panic must not leave the coordinator waiting for this file.
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    execute(&worker, file)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(QueryError::Execute {
+                        path: file.path.clone(),
+                        name: file.name.clone(),
+                        line: 1,
+                        message: "the query runner panicked".into(),
+                    })
+                });
                 let elapsed = started.elapsed().as_millis() as i64;
-                summary.query_ms += elapsed;
-                summary.analyses += 1;
-                conn.execute(
-                    "delete from meta.query_runs where query_name = ?",
-                    params![file.name],
-                )
-                .map_err(record_error(&file.name))?;
-                conn.execute(
-                    "insert into meta.query_runs values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
-                    params![file.name, file.version, file.checksum, file.path, rows, elapsed],
-                )
-                .map_err(record_error(&file.name))?;
-                conn.execute_batch(&format!(
-                    "comment on table analytics.{} is '{}'",
-                    file.name,
-                    file.table_comment().replace('\'', "''")
-                ))
-                .map_err(execute_error)?;
+                if done_sender.send((index, outcome, elapsed)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_sender);
+        let mut running = 0usize;
+        loop {
+            while running < worker_count && first_error.is_none() {
+                if interrupt::requested() {
+                    first_error = Some(QueryError::Interrupted);
+                    break;
+                }
+                let Some(index) = ready.pop_first() else {
+                    break;
+                };
+                progress.set_message(files[index].name.clone());
+                if job_sender.send(index).is_err() {
+                    break;
+                }
+                running += 1;
             }
-            QueryKind::Check => {
-                let offending: i64 = conn
-                    .query_row(
-                        &format!("select count(*) from ({}\n) as offending", file.text),
-                        [],
-                        |row| row.get(0),
-                    )
-                    .map_err(execute_error)?;
-                let mut sample = Vec::new();
-                if offending > 0 {
-                    let mut statement = conn
-                        .prepare(&format!(
-                            "select * from ({}\n) as offending limit 5",
-                            file.text
-                        ))
-                        .map_err(execute_error)?;
-                    let mut rows = statement.query([]).map_err(execute_error)?;
-                    let columns = rows
-                        .as_ref()
-                        .map_or(0, |statement| statement.column_count());
-                    while let Some(row) = rows.next().map_err(execute_error)? {
-                        let values: Vec<String> = (0..columns)
-                            .map(|index| match row.get_ref(index) {
-                                Ok(value) => format_value(value),
-                                Err(_) => "?".into(),
-                            })
-                            .collect();
-                        sample.push(values.join(", "));
+            if running == 0 {
+                break;
+            }
+            let Ok((index, outcome, elapsed)) = done_receiver.recv() else {
+                break;
+            };
+            running -= 1;
+            let file = &files[index];
+            let outcome = match outcome
+                .and_then(|outcome| record(conn, file, &outcome, elapsed).map(|()| outcome))
+            {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                    continue;
+                }
+            };
+            match outcome {
+                Outcome::Analysis { .. } => {
+                    summary.analyses += 1;
+                }
+                Outcome::Check { offending, sample } => {
+                    summary.check_ms += elapsed;
+                    summary.checks += 1;
+                    if offending > 0 {
+                        failed.push((index, offending, sample));
                     }
                 }
-                let elapsed = started.elapsed().as_millis() as i64;
-                summary.check_ms += elapsed;
-                summary.checks += 1;
-                conn.execute(
-                    "delete from meta.check_results where check_name = ?",
-                    params![file.name],
-                )
-                .map_err(record_error(&file.name))?;
-                conn.execute(
-                    "insert into meta.check_results values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
-                    params![file.name, file.version, file.description, offending == 0, offending, sample.join("\n")],
-                )
-                .map_err(record_error(&file.name))?;
-                if offending > 0 {
-                    summary
-                        .failed_checks
-                        .push((file.name.clone(), offending, sample));
+            }
+            for &dependent in &dependents[index] {
+                missing[dependent] -= 1;
+                if missing[dependent] == 0 {
+                    ready.insert(dependent);
                 }
             }
+            progress.inc(1);
         }
-        progress.inc(1);
+        drop(job_sender);
+    });
+    if let Some(err) = first_error {
+        return Err(err);
     }
+    summary.query_ms = stage.elapsed().as_millis() as i64;
+    failed.sort_by_key(|(index, _, _)| *index);
+    summary.failed_checks = failed
+        .into_iter()
+        .map(|(index, offending, sample)| (files[index].name.clone(), offending, sample))
+        .collect();
     Ok(summary)
 }
 

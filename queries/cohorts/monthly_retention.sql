@@ -1,5 +1,5 @@
 -- name: monthly_retention
--- version: 1
+-- version: 2
 -- depends: user_milestones, user_months
 -- grain: one row per signup-relative month N (0 .. the last month observable for anyone)
 -- description: pooled month-N retention over all cohorts: users active in day_n [30N, 30N + 29] / users for whom that window is observable
@@ -7,18 +7,21 @@ with params as (
     select as_of_date from config.params
 ),
 
+-- month N of a user is observable when signup_date + 30N + 29 <= as_of_date, i.e. for
+-- N <= last_observable_month (censored users are excluded, never counted as 0)
 users as (
     select
         user_milestones.user_id,
-        user_milestones.signup_date,
-        params.as_of_date
+        cast(
+            floor(cast(params.as_of_date - user_milestones.signup_date - 29 as double precision) / 30)
+            as integer
+        ) as last_observable_month
     from analytics.user_milestones as user_milestones
     cross join params
 ),
 
 bounds as (
-    select
-        cast(floor(cast(max(as_of_date - signup_date) - 29 as double precision) / 30) as integer) as max_month_n
+    select max(last_observable_month) as max_month_n
     from users
 ),
 
@@ -28,27 +31,48 @@ months as (
     cross join generate_series(0, bounds.max_month_n) as month_series (g)
 ),
 
--- observable: signup_date + 30N + 29 <= as_of_date (censored users are excluded, never counted as 0)
+-- users per last observable month; month N is observable for all users whose last
+-- observable month is N or later (one row per user, not per user and month)
+users_by_last_month as (
+    select
+        last_observable_month,
+        count(*) as users
+    from users
+    where last_observable_month >= 0
+    group by last_observable_month
+),
+
 observable as (
     select
         months.month_n,
-        users.user_id
+        sum(users_by_last_month.users) as observable_users
     from months
+    inner join users_by_last_month
+        on users_by_last_month.last_observable_month >= months.month_n
+    group by months.month_n
+),
+
+retained as (
+    select
+        user_months.month_n,
+        count(*) as retained_users
+    from analytics.user_months as user_months
     inner join users
-        on users.signup_date + 30 * months.month_n + 29 <= users.as_of_date
+        on users.user_id = user_months.user_id
+    where user_months.month_n <= users.last_observable_month
+    group by user_months.month_n
 ),
 
 final as (
     select
         observable.month_n as months_since_signup,
-        cast(count(*) as bigint) as observable_users,
-        cast(count(user_months.user_id) as bigint) as retained_users,
-        cast(count(user_months.user_id) as double precision) / count(*) as retention_rate
+        cast(observable.observable_users as bigint) as observable_users,
+        cast(coalesce(retained.retained_users, 0) as bigint) as retained_users,
+        cast(coalesce(retained.retained_users, 0) as double precision) / observable.observable_users
+            as retention_rate
     from observable
-    left join analytics.user_months as user_months
-        on user_months.user_id = observable.user_id
-        and user_months.month_n = observable.month_n
-    group by observable.month_n
+    left join retained
+        on retained.month_n = observable.month_n
 )
 
 select * from final

@@ -1,8 +1,8 @@
 -- name: dau_mau
--- version: 1
+-- version: 2
 -- depends: user_days
 -- grain: one row per calendar day from period_start to as_of_date
--- description: DAU, WAU (distinct users active in [d - 6, d]), MAU (distinct users active in [d - 29, d]), stickiness = DAU / MAU, dau_wau = DAU / WAU; computed linearly from islands of activity and running sums
+-- description: DAU, WAU (distinct users active in [d - 6, d]), MAU (distinct users active in [d - 29, d]), stickiness = DAU / MAU, dau_wau = DAU / WAU; computed linearly from each active day's new window coverage and running sums
 with params as (
     select period_start, as_of_date from config.params
 ),
@@ -15,68 +15,46 @@ calendar as (
     ) as day_series (g)
 ),
 
-daily as (
-    select
-        activity_date,
-        cast(count(*) as bigint) as dau
-    from analytics.user_days
-    group by activity_date
-),
-
 active_days as (
     select
-        user_id,
         activity_date,
         lag(activity_date) over (partition by user_id order by activity_date) as previous_date
     from analytics.user_days
 ),
 
--- an active day a keeps the user in the rolling window on days a .. a + (w - 1); consecutive
--- active days less than w + 1 days apart join one island whose coverage ends at last day + w - 1
-island_starts as (
-    select
-        user_id,
-        activity_date,
-        sum(case when previous_date is null or activity_date - previous_date > 7 then 1 else 0 end)
-            over (partition by user_id order by activity_date rows between unbounded preceding and current row)
-            as week_island,
-        sum(case when previous_date is null or activity_date - previous_date > 30 then 1 else 0 end)
-            over (partition by user_id order by activity_date rows between unbounded preceding and current row)
-            as month_island
-    from active_days
-),
-
-week_islands as (
-    select
-        min(activity_date) as entry_date,
-        max(activity_date) + 7 as exit_date
-    from island_starts
-    group by user_id, week_island
-),
-
-month_islands as (
-    select
-        min(activity_date) as entry_date,
-        max(activity_date) + 30 as exit_date
-    from island_starts
-    group by user_id, month_island
-),
-
--- +1 on the day a user enters the window, -1 on the day after coverage ends;
--- changes before period_start are folded into period_start
+-- an active day a keeps its user in a w-day window on days a .. a + w - 1; the user's
+-- previous active day p already covers days up to p + w - 1, so a adds the days
+-- greatest(a, p + w) .. a + w - 1 and nothing else does: these spans of one user are
+-- disjoint and together cover exactly the days the user counts in the window.
+-- Each span is +1 on its first day and -1 on the day after its last; one row per
+-- active day carries the DAU count and both windows' changes.
 changes as (
-    select entry_date as change_date, 1 as wau_change, 0 as mau_change from week_islands
-    union all
-    select exit_date, -1, 0 from week_islands
-    union all
-    select entry_date, 0, 1 from month_islands
-    union all
-    select exit_date, 0, -1 from month_islands
+    select
+        case kinds.kind
+            when 1 then active_days.activity_date
+            when 2 then greatest(
+                active_days.activity_date, coalesce(active_days.previous_date + 7, active_days.activity_date)
+            )
+            when 3 then active_days.activity_date + 7
+            when 4 then greatest(
+                active_days.activity_date, coalesce(active_days.previous_date + 30, active_days.activity_date)
+            )
+            else active_days.activity_date + 30
+        end as change_date,
+        case when kinds.kind = 1 then 1 else 0 end as dau_change,
+        case kinds.kind when 2 then 1 when 3 then -1 else 0 end as wau_change,
+        case kinds.kind when 4 then 1 when 5 then -1 else 0 end as mau_change
+    from active_days
+    cross join (values (1), (2), (3), (4), (5)) as kinds (kind)
 ),
 
+-- changes before period_start are folded into period_start
 daily_changes as (
     select
         greatest(changes.change_date, params.period_start) as change_date,
+        -- DAU counts only the day itself (an active day before period_start is not folded in)
+        sum(case when changes.change_date >= params.period_start then changes.dau_change else 0 end)
+            as dau_change,
         sum(changes.wau_change) as wau_change,
         sum(changes.mau_change) as mau_change
     from changes
@@ -87,7 +65,7 @@ daily_changes as (
 rolling as (
     select
         calendar.activity_date,
-        coalesce(daily.dau, cast(0 as bigint)) as dau,
+        cast(coalesce(daily_changes.dau_change, 0) as bigint) as dau,
         cast(
             sum(coalesce(daily_changes.wau_change, 0)) over (
                 order by calendar.activity_date rows between unbounded preceding and current row
@@ -99,8 +77,6 @@ rolling as (
             ) as bigint
         ) as mau
     from calendar
-    left join daily
-        on daily.activity_date = calendar.activity_date
     left join daily_changes
         on daily_changes.change_date = calendar.activity_date
 ),

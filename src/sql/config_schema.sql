@@ -114,8 +114,8 @@ comment on column meta.pipeline_runs.config_toml is 'The effective configuration
 comment on column meta.pipeline_runs.started_at is 'UTC wall-clock start of the run.';
 comment on column meta.pipeline_runs.finished_at is 'UTC wall-clock end of the run.';
 comment on column meta.pipeline_runs.generate_ms is 'Milliseconds spent generating or ingesting raw data.';
-comment on column meta.pipeline_runs.query_ms is 'Milliseconds spent running query files.';
-comment on column meta.pipeline_runs.check_ms is 'Milliseconds spent running checks.';
+comment on column meta.pipeline_runs.query_ms is 'Wall-clock milliseconds of the query stage: query files and checks, run side by side.';
+comment on column meta.pipeline_runs.check_ms is 'Milliseconds the checks took, summed (they overlap the query files).';
 
 create table meta.query_runs (
     query_name varchar not null,
