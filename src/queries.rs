@@ -540,6 +540,20 @@ fn worker_connection(conn: &Connection) -> duckdb::Result<Connection> {
     Ok(worker)
 }
 
+/// How many files depend on file `index`, directly or through others.
+fn transitive_dependents(dependents: &[Vec<usize>], index: usize) -> usize {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![index];
+    while let Some(next) = stack.pop() {
+        for &dependent in &dependents[next] {
+            if seen.insert(dependent) {
+                stack.push(dependent);
+            }
+        }
+    }
+    seen.len()
+}
+
 /// Materializes the analyses and runs the checks among `files` (already
 /// ordered) on `conn`, recording `meta.query_runs` and `meta.check_results`.
 /// Up to [`PARALLEL_QUERIES`] files run at once, each on its own connection,
@@ -574,8 +588,16 @@ pub fn run(
             }
         }
     }
-    // Lowest index first: the given order breaks ties.
-    let mut ready: BTreeSet<usize> = (0..files.len()).filter(|&i| missing[i] == 0).collect();
+    // Files that more files wait on start first (the staging tables before
+    // the checks, which nothing waits on); the given order breaks ties.
+    let waiting_on: Vec<usize> = (0..files.len())
+        .map(|index| transitive_dependents(&dependents, index))
+        .collect();
+    let priority = |index: usize| (std::cmp::Reverse(waiting_on[index]), index);
+    let mut ready: BTreeSet<(std::cmp::Reverse<usize>, usize)> = (0..files.len())
+        .filter(|&i| missing[i] == 0)
+        .map(priority)
+        .collect();
     let worker_count = PARALLEL_QUERIES.min(files.len()).max(1);
     let workers = (0..worker_count)
         .map(|_| worker_connection(conn))
@@ -627,7 +649,7 @@ pub fn run(
                     first_error = Some(QueryError::Interrupted);
                     break;
                 }
-                let Some(index) = ready.pop_first() else {
+                let Some((_, index)) = ready.pop_first() else {
                     break;
                 };
                 progress.set_message(files[index].name.clone());
@@ -668,7 +690,7 @@ pub fn run(
             for &dependent in &dependents[index] {
                 missing[dependent] -= 1;
                 if missing[dependent] == 0 {
-                    ready.insert(dependent);
+                    ready.insert(priority(dependent));
                 }
             }
             progress.inc(1);
@@ -779,6 +801,61 @@ mod tests {
 
     fn file(name: &str, depends: &str) -> String {
         format!("-- name: {name}\n-- version: 1\n-- depends: {depends}\n-- grain: one row\n-- description: test\nselect 1 as one\n")
+    }
+
+    #[test]
+    fn transitive_dependents_counts_every_file_downstream() {
+        // 0 <- 1 <- 2, 0 <- 3, 4 alone
+        let dependents = vec![vec![1, 3], vec![2], vec![], vec![], vec![]];
+        assert_eq!(transitive_dependents(&dependents, 0), 3);
+        assert_eq!(transitive_dependents(&dependents, 1), 1);
+        assert_eq!(transitive_dependents(&dependents, 4), 0);
+    }
+
+    #[test]
+    fn parallel_run_follows_dependencies_and_reports_the_failure() {
+        // c reads b, which reads a: run two at a time, c must still see b's rows.
+        let texts = [
+            ("a", "", "select 1 as x union all select 2"),
+            ("b", "a", "select x * 10 as x from analytics.a"),
+            ("c", "b", "select sum(x) as total from analytics.b"),
+            ("d", "", "select 4 as x"),
+        ];
+        let files: Vec<QueryFile> = texts
+            .iter()
+            .map(|(name, depends, body)| {
+                let text = format!(
+                    "-- name: {name}\n-- version: 1\n-- depends: {depends}\n-- grain: one row\n-- description: test\n{body}\n"
+                );
+                parse(&format!("x/{name}.sql"), &text).expect("valid header")
+            })
+            .collect();
+        let files = order(&files).expect("acyclic");
+        let conn = Connection::open_in_memory().expect("duckdb");
+        crate::warehouse::create_schema(&conn).expect("schema");
+        let summary = run(&conn, &files, &ProgressBar::hidden()).expect("runs");
+        assert_eq!(summary.analyses, 4);
+        let total: i64 = conn
+            .query_row("select total from analytics.c", [], |row| row.get(0))
+            .expect("c");
+        assert_eq!(total, 30);
+        let recorded: i64 = conn
+            .query_row("select count(*) from meta.query_runs", [], |row| row.get(0))
+            .expect("meta");
+        assert_eq!(recorded, 4);
+
+        // a failing file is named, and nothing that depends on it runs
+        let mut broken = files.clone();
+        broken[0].text = broken[0]
+            .text
+            .replace("select 1 as x", "select no_such_column as x");
+        conn.execute_batch("drop table analytics.c").expect("drop");
+        let err = run(&conn, &broken, &ProgressBar::hidden()).expect_err("a fails");
+        assert!(err.to_string().contains("x/a.sql"), "{err}");
+        assert!(conn
+            .query_row("select count(*) from analytics.c", [], |row| row
+                .get::<_, i64>(0))
+            .is_err());
     }
 
     #[test]
