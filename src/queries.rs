@@ -60,6 +60,8 @@ pub enum QueryError {
     ChecksFailed { count: usize, names: String },
     #[error("unable to record the run of '{name}': {source}")]
     Record { name: String, source: duckdb::Error },
+    #[error("unable to open a connection for the query runner: {0}")]
+    Connect(duckdb::Error),
     #[error("interrupted")]
     Interrupted,
     #[error("{0}")]
@@ -433,25 +435,33 @@ fn execute(conn: &Connection, file: &QueryFile) -> Result<Outcome, QueryError> {
     };
     match file.kind {
         QueryKind::Analysis => {
-            conn.execute_batch(&format!(
-                "create or replace table analytics.{} as {}",
-                file.name, file.text
-            ))
-            .map_err(execute_error)?;
-            let rows: i64 = conn
-                .query_row(
+            // Table, row count and comment in one transaction: one commit.
+            conn.execute_batch("begin transaction")
+                .map_err(execute_error)?;
+            let materialized = (|| {
+                conn.execute_batch(&format!(
+                    "create or replace table analytics.{} as {}",
+                    file.name, file.text
+                ))?;
+                let rows: i64 = conn.query_row(
                     &format!("select count(*) from analytics.{}", file.name),
                     [],
                     |row| row.get(0),
-                )
-                .map_err(execute_error)?;
-            conn.execute_batch(&format!(
-                "comment on table analytics.{} is '{}'",
-                file.name,
-                file.table_comment().replace('\'', "''")
-            ))
-            .map_err(execute_error)?;
-            Ok(Outcome::Analysis { rows })
+                )?;
+                conn.execute_batch(&format!(
+                    "comment on table analytics.{} is '{}'; commit",
+                    file.name,
+                    file.table_comment().replace('\'', "''")
+                ))?;
+                Ok(rows)
+            })();
+            match materialized {
+                Ok(rows) => Ok(Outcome::Analysis { rows }),
+                Err(err) => {
+                    let _ = conn.execute_batch("rollback");
+                    Err(execute_error(err))
+                }
+            }
         }
         QueryKind::Check => {
             let offending: i64 = conn
@@ -490,6 +500,31 @@ fn execute(conn: &Connection, file: &QueryFile) -> Result<Outcome, QueryError> {
 
 /// Records a finished file in `meta.query_runs` or `meta.check_results`.
 fn record(
+    conn: &Connection,
+    file: &QueryFile,
+    outcome: &Outcome,
+    elapsed: i64,
+) -> Result<(), QueryError> {
+    let record_error = |source| QueryError::Record {
+        name: file.name.clone(),
+        source,
+    };
+    conn.execute_batch("begin transaction")
+        .map_err(record_error)?;
+    let recorded = record_rows(conn, file, outcome, elapsed).and_then(|()| {
+        conn.execute_batch("commit")
+            .map_err(|source| QueryError::Record {
+                name: file.name.clone(),
+                source,
+            })
+    });
+    if recorded.is_err() {
+        let _ = conn.execute_batch("rollback");
+    }
+    recorded
+}
+
+fn record_rows(
     conn: &Connection,
     file: &QueryFile,
     outcome: &Outcome,
@@ -602,10 +637,7 @@ pub fn run(
     let workers = (0..worker_count)
         .map(|_| worker_connection(conn))
         .collect::<duckdb::Result<Vec<_>>>()
-        .map_err(|source| QueryError::Record {
-            name: "runner".into(),
-            source,
-        })?;
+        .map_err(QueryError::Connect)?;
     let mut failed: Vec<(usize, i64, Vec<String>)> = Vec::new();
     let mut first_error: Option<QueryError> = None;
 
