@@ -297,7 +297,8 @@ fn stage_file(
                 flag: spec.flag,
                 path: path.to_path_buf(),
                 column: column.name,
-                found: found.join(", "),
+                // a mis-sniffed header can hold line breaks: keep the error one line
+                found: crate::one_line(&found.join(", ")),
             });
         }
     }
@@ -387,7 +388,18 @@ fn validate(
             })
             .map_err(sql_error("checking value types"))?;
         if let Some((line, value)) = bad {
-            let value: String = value.chars().take(80).collect();
+            // a quoted value may span lines: escape it so the error stays one line
+            let value: String = value
+                .chars()
+                .take(80)
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
             return Err(IngestError::BadValue {
                 flag: spec.flag,
                 path: path.to_path_buf(),

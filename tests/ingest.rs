@@ -77,6 +77,25 @@ fn unparseable_value_names_line_column_and_value() -> TestResult {
 }
 
 #[test]
+fn a_value_spanning_lines_is_shown_escaped_on_one_line() -> TestResult {
+    let (dir, _) = existing();
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "user_id,signup_at\n1,2024-01-01\n2,\"next\nweek\"\n",
+    )?;
+    std::fs::write(dir.path().join("events.csv"), EVENTS_OK)?;
+    let output = ingest(dir.path(), "users.csv", "events.csv", &[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("column 'signup_at': 'next\\nweek' is not a valid timestamp"),
+        "{message}"
+    );
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    Ok(())
+}
+
+#[test]
 fn duplicate_ids_are_rejected() -> TestResult {
     assert_rejected(
         "user_id,signup_at\n1,2024-01-01\n2,2024-01-02\n1,2024-01-03\n",
