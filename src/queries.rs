@@ -638,6 +638,9 @@ pub fn run(
         .map(|_| worker_connection(conn))
         .collect::<duckdb::Result<Vec<_>>>()
         .map_err(QueryError::Connect)?;
+    // Ctrl-C cancels the running statements rather than waiting for them
+    // (at 10M users one file can take over a minute).
+    let cancel: Vec<_> = workers.iter().map(Connection::interrupt_handle).collect();
     let mut failed: Vec<(usize, i64, Vec<String>)> = Vec::new();
     let mut first_error: Option<QueryError> = None;
 
@@ -693,9 +696,20 @@ pub fn run(
             if running == 0 {
                 break;
             }
-            let Ok((index, outcome, elapsed)) = done_receiver.recv() else {
-                break;
-            };
+            let (index, outcome, elapsed) =
+                match done_receiver.recv_timeout(std::time::Duration::from_millis(100)) {
+                    Ok(done) => done,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        if interrupt::requested() {
+                            // repeated until the files stop: a file that had
+                            // not started its statement yet is caught next time
+                            first_error.get_or_insert(QueryError::Interrupted);
+                            cancel.iter().for_each(|handle| handle.interrupt());
+                        }
+                        continue;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                };
             running -= 1;
             let file = &files[index];
             let outcome = match outcome
