@@ -1,6 +1,7 @@
-//! Ctrl-C handling: the first SIGINT/SIGTERM sets a flag that long stages poll
-//! between batches and queries; they stop with an `Interrupted` error, and the
-//! temporary warehouse is removed by its guard on the way out.
+//! Ctrl-C handling: the first SIGINT/SIGTERM sets a flag that long stages poll:
+//! the generator between batches, the query runner every 100 ms (it then
+//! cancels the running DuckDB statements). They stop with an `Interrupted`
+//! error, and the temporary warehouse is removed by its guard on the way out.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
