@@ -395,41 +395,38 @@ fn export_command(args: &ExportArgs, output: &Output) -> Result<ExitCode> {
 /// Where `northstar run` writes the report (`northstar report --out` changes it).
 const DEFAULT_REPORT_DIR: &str = "reports";
 
-/// Renders the report of `warehouse` into `out_dir` (see [`report::write_report`]).
-fn write_report(
-    warehouse: &Path,
-    out_dir: &Path,
-    templates: Option<&Path>,
-) -> Result<report::ReportFiles> {
-    // Opened here so a missing warehouse keeps its own error (and exit code 2).
-    let conn = warehouse::open_read_only(warehouse)?;
-    let files = report::write_report_from(
-        &conn,
-        &report::ReportOptions {
-            warehouse,
-            out_dir,
-            templates,
-            generated_at: chrono::Utc::now(),
-        },
-    )?;
-    Ok(files)
+/// What the report is rendered from and to.
+fn report_options<'a>(
+    warehouse: &'a Path,
+    out_dir: &'a Path,
+    templates: Option<&'a Path>,
+) -> report::ReportOptions<'a> {
+    report::ReportOptions {
+        warehouse,
+        out_dir,
+        templates,
+        generated_at: chrono::Utc::now(),
+    }
 }
 
-/// Fails with a way forward when `warehouse` is not a northstar warehouse or
-/// was built by older query versions than this binary's.
-fn ensure_current(warehouse: &Path) -> Result<()> {
-    let versions: Vec<(String, u32)> = load_ordered(None)?
+/// Opens `warehouse` read-only for the report or the charts; fails with a
+/// way forward when it is not a northstar warehouse or was built by older
+/// query versions than this binary's.
+fn open_current(warehouse: &Path) -> Result<duckdb::Connection> {
+    let versions: Vec<(String, u32)> = queries::load(None)?
         .into_iter()
         .filter(|file| file.kind == queries::QueryKind::Analysis)
         .map(|file| (file.name, file.version))
         .collect();
-    warehouse::open_current(warehouse, &versions)?;
-    Ok(())
+    Ok(warehouse::open_current(warehouse, &versions)?)
 }
 
 fn report_command(args: &crate::cli::ReportArgs, output: &Output) -> Result<ExitCode> {
-    ensure_current(&args.warehouse)?;
-    let files = write_report(&args.warehouse, &args.out, args.templates.as_deref())?;
+    let conn = open_current(&args.warehouse)?;
+    let files = report::write_report_from(
+        &conn,
+        &report_options(&args.warehouse, &args.out, args.templates.as_deref()),
+    )?;
     output.info(&format!(
         "report: {} (headline figures: {})",
         files.report.display(),
@@ -438,13 +435,16 @@ fn report_command(args: &crate::cli::ReportArgs, output: &Output) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the dashboard and charts of `warehouse` under `out`; prints where.
-fn write_charts(warehouse: &Path, out: &Path, output: &Output) -> Result<()> {
+/// Writes the dashboard and charts of `warehouse` (open on `conn`) under
+/// `out`; returns the summary and the seconds it took.
+fn write_charts(
+    conn: &duckdb::Connection,
+    warehouse: &Path,
+    out: &Path,
+) -> Result<(charts::ChartsSummary, f64), charts::ChartError> {
     let started = Instant::now();
-    let conn = warehouse::open_read_only(warehouse)?;
-    let summary = charts::write_reports(&conn, warehouse, out)?;
-    output.info(&charts_line(&summary, started.elapsed().as_secs_f64(), out));
-    Ok(())
+    charts::write_reports(conn, warehouse, out)
+        .map(|summary| (summary, started.elapsed().as_secs_f64()))
 }
 
 fn charts_line(summary: &charts::ChartsSummary, seconds: f64, out: &Path) -> String {
@@ -470,20 +470,8 @@ fn write_report_and_charts(
     let charts_conn = conn.try_clone()?;
     charts_conn.execute_batch(&format!("use {}", warehouse::CATALOG))?;
     let (report_files, charts) = std::thread::scope(|scope| {
-        let charts = scope.spawn(move || {
-            let started = Instant::now();
-            charts::write_reports(&charts_conn, warehouse, out)
-                .map(|summary| (summary, started.elapsed().as_secs_f64()))
-        });
-        let report_files = report::write_report_from(
-            &conn,
-            &report::ReportOptions {
-                warehouse,
-                out_dir: out,
-                templates: None,
-                generated_at: chrono::Utc::now(),
-            },
-        );
+        let charts = scope.spawn(move || write_charts(&charts_conn, warehouse, out));
+        let report_files = report::write_report_from(&conn, &report_options(warehouse, out, None));
         let charts = charts
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -493,8 +481,9 @@ fn write_report_and_charts(
 }
 
 fn charts_command(args: &ChartsArgs, output: &Output) -> Result<ExitCode> {
-    ensure_current(&args.warehouse)?;
-    write_charts(&args.warehouse, &args.out, output)?;
+    let conn = open_current(&args.warehouse)?;
+    let (summary, seconds) = write_charts(&conn, &args.warehouse, &args.out)?;
+    output.info(&charts_line(&summary, seconds, &args.out));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -654,6 +643,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             Some(
                 ExportError::Warehouse(WarehouseError::Missing { .. }) | ExportError::NotABundle(_)
             )
+        ) || matches!(
+            cause.downcast_ref::<parquet_export::ParquetExportError>(),
+            Some(parquet_export::ParquetExportError::NotAnExport(_))
         )
     }) {
         return EXIT_USAGE;

@@ -169,7 +169,7 @@ pub enum ExportTarget {
 
 #[derive(Debug, Args)]
 pub struct ExportParquetArgs {
-    /// Directory to write (replaced atomically when the export succeeds).
+    /// Directory to write (replaced atomically when the export succeeds; an existing one must be empty or an earlier export).
     #[arg(long)]
     pub out: PathBuf,
     /// Warehouse to export.

@@ -347,13 +347,21 @@ impl Config {
                 return invalid(key, format!("{value} must be between 1 and 3650"));
             }
         }
-        if a.population_users < 1
-            || !(a.north_star_target_per_1000_users.is_finite()
-                && a.north_star_target_per_1000_users >= 0.0)
-        {
+        if a.population_users < 1 {
             return invalid(
                 "analysis.population_users",
-                "population and target must be positive".into(),
+                format!("{} must be at least 1", a.population_users),
+            );
+        }
+        if !(a.north_star_target_per_1000_users.is_finite()
+            && a.north_star_target_per_1000_users >= 0.0)
+        {
+            return invalid(
+                "analysis.north_star_target_per_1000_users",
+                format!(
+                    "{} must be a number of at least 0",
+                    a.north_star_target_per_1000_users
+                ),
             );
         }
         if !(a.arpu_monthly.is_finite() && a.arpu_monthly >= 0.0) {
@@ -469,5 +477,20 @@ mod tests {
         };
         let err = Config::load(None, &overrides).expect_err("must fail");
         assert!(err.to_string().contains("before start"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_own_key() {
+        let mut config = Config::default();
+        config.analysis.north_star_target_per_1000_users = -1.0;
+        let err = config.validate().expect_err("negative target").to_string();
+        assert!(
+            err.contains("analysis.north_star_target_per_1000_users"),
+            "{err}"
+        );
+        let mut config = Config::default();
+        config.analysis.population_users = 0;
+        let err = config.validate().expect_err("no population").to_string();
+        assert!(err.contains("analysis.population_users"), "{err}");
     }
 }

@@ -28,7 +28,7 @@ pub const DATA_SCHEMAS: [&str; 2] = ["raw", "config"];
 
 /// A file that marks a directory as a bundle this command wrote, so a second
 /// export may replace it (and nothing else).
-const MARKER: &str = ".northstar-export";
+pub(crate) const MARKER: &str = ".northstar-export";
 
 /// Errors of the export; each names the file, table or column.
 #[derive(Debug, thiserror::Error)]
@@ -419,8 +419,9 @@ pub fn export_postgres(
     })
 }
 
-/// An empty directory or a previous bundle may be replaced.
-fn is_replaceable(out: &Path) -> bool {
+/// An empty directory or a previous northstar export (it holds [`MARKER`])
+/// may be replaced; anything else is the user's and is refused.
+pub(crate) fn is_replaceable(out: &Path) -> bool {
     if !out.is_dir() {
         return false;
     }

@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
+use duckdb::OptionalExt;
 
 use crate::warehouse::sql_path;
 
@@ -381,11 +382,7 @@ fn validate(
                 [],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
-            .map(Some)
-            .or_else(|err| match err {
-                duckdb::Error::QueryReturnedNoRows => Ok(None),
-                other => Err(other),
-            })
+            .optional()
             .map_err(sql_error("checking value types"))?;
         if let Some((line, value)) = bad {
             // a quoted value may span lines: escape it so the error stays one line
@@ -421,11 +418,7 @@ fn validate(
                 [],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
-            .map(Some)
-            .or_else(|err| match err {
-                duckdb::Error::QueryReturnedNoRows => Ok(None),
-                other => Err(other),
-            })
+            .optional()
             .map_err(sql_error("checking duplicate ids"))?;
         if let Some((value, first, second)) = duplicate {
             return Err(IngestError::Duplicate {

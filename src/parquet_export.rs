@@ -20,6 +20,8 @@ pub enum ParquetExportError {
     },
     #[error("unable to export '{table}' to Parquet: {message}")]
     Copy { table: String, message: String },
+    #[error("'{0}' exists and is not a northstar export; choose another --out or remove it")]
+    NotAnExport(PathBuf),
 }
 
 /// What was exported.
@@ -35,6 +37,10 @@ pub struct ParquetSummary {
 /// The warehouse cannot be opened, a table cannot be written, or `out`
 /// cannot be replaced.
 pub fn export_parquet(warehouse: &Path, out: &Path) -> Result<ParquetSummary, ParquetExportError> {
+    // `out` is replaced whole: only an empty directory or an earlier export.
+    if out.exists() && !crate::export::is_replaceable(out) {
+        return Err(ParquetExportError::NotAnExport(out.to_path_buf()));
+    }
     let conn = warehouse::open_read_only(warehouse)?;
     let parent = match out.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -98,6 +104,8 @@ pub fn export_parquet(warehouse: &Path, out: &Path) -> Result<ParquetSummary, Pa
             summary.rows += rows;
             summary.tables += 1;
         }
+        let marker = temp.join(crate::export::MARKER);
+        std::fs::write(&marker, "written by northstar export parquet\n").map_err(io(&marker))?;
         Ok(summary)
     })();
     match result {

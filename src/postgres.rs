@@ -277,31 +277,41 @@ fn scrub(message: &str, secret: Option<&str>) -> String {
     }
 }
 
-/// The password of a `scheme://user:password@host` URL or a
-/// `password=...` key, if any.
-fn url_password(url: &str) -> Option<String> {
-    if let Some((_, rest)) = url.split_once("://") {
+/// Where the password of a `scheme://user:password@host` URL or of a
+/// `password=...` key sits in `url`, if it has one.
+fn password_range(url: &str) -> Option<std::ops::Range<usize>> {
+    if let Some(scheme_end) = url.find("://") {
+        let rest_start = scheme_end + "://".len();
+        let rest = &url[rest_start..];
         let authority = rest.split(['/', '?']).next().unwrap_or("");
         let userinfo = authority.rsplit_once('@')?.0;
-        return userinfo
-            .split_once(':')
-            .map(|(_, password)| password.to_string());
+        let colon = userinfo.find(':')?;
+        return Some(rest_start + colon + 1..rest_start + userinfo.len());
     }
-    let start = url.find("password=")? + "password=".len();
+    let mut start = url.find("password=")? + "password=".len();
     let value = &url[start..];
-    let value = value.strip_prefix('\'').map_or_else(
-        || value.split_whitespace().next().unwrap_or(""),
-        |quoted| quoted.split('\'').next().unwrap_or(""),
-    );
-    Some(value.to_string())
+    let len = match value.strip_prefix('\'') {
+        Some(quoted) => {
+            start += 1;
+            quoted.find('\'').unwrap_or(quoted.len())
+        }
+        None => value.find(char::is_whitespace).unwrap_or(value.len()),
+    };
+    Some(start..start + len)
 }
 
-/// `url` with its password replaced by `***` (URL or key=value form).
+/// The password of `url` (see [`password_range`]), if any.
+fn url_password(url: &str) -> Option<String> {
+    password_range(url).map(|range| url[range].to_string())
+}
+
+/// `url` with its password replaced by `***` (URL or key=value form), at the
+/// password's own position (a user name equal to the password stays).
 pub fn redact_url(url: &str) -> String {
-    let mut redacted = match url_password(url) {
-        Some(password) if !password.is_empty() => url.replacen(&password, "***", 1),
-        _ => url.to_string(),
-    };
+    let mut redacted = url.to_string();
+    if let Some(range) = password_range(url).filter(|range| !range.is_empty()) {
+        redacted.replace_range(range, "***");
+    }
     // Passwords can also ride in a URL's query string: ?password=...
     if !url.contains("://") {
         return redacted;
@@ -718,6 +728,19 @@ mod tests {
         assert_eq!(
             redact_url("postgres://db/wh?password=x1&user=a"),
             "postgres://db/wh?password=***&user=a"
+        );
+        // the password where it stands, even when the same text comes earlier
+        assert_eq!(
+            redact_url("postgres://postgres:postgres@db/wh"),
+            "postgres://postgres:***@db/wh"
+        );
+        assert_eq!(
+            redact_url("postgres://pg:pg@db/wh"),
+            "postgres://pg:***@db/wh"
+        );
+        assert_eq!(
+            redact_url("host=pw user=pw password=pw dbname=wh"),
+            "host=pw user=pw password=*** dbname=wh"
         );
     }
 

@@ -436,32 +436,28 @@ fn execute(conn: &Connection, file: &QueryFile) -> Result<Outcome, QueryError> {
     match file.kind {
         QueryKind::Analysis => {
             // Table, row count and comment in one transaction: one commit.
-            conn.execute_batch("begin transaction")
-                .map_err(execute_error)?;
-            let materialized = (|| {
+            let rows = crate::warehouse::in_transaction(conn, execute_error, || {
                 conn.execute_batch(&format!(
                     "create or replace table analytics.{} as {}",
                     file.name, file.text
-                ))?;
-                let rows: i64 = conn.query_row(
-                    &format!("select count(*) from analytics.{}", file.name),
-                    [],
-                    |row| row.get(0),
-                )?;
+                ))
+                .map_err(execute_error)?;
+                let rows: i64 = conn
+                    .query_row(
+                        &format!("select count(*) from analytics.{}", file.name),
+                        [],
+                        |row| row.get(0),
+                    )
+                    .map_err(execute_error)?;
                 conn.execute_batch(&format!(
-                    "comment on table analytics.{} is '{}'; commit",
+                    "comment on table analytics.{} is '{}'",
                     file.name,
                     file.table_comment().replace('\'', "''")
-                ))?;
+                ))
+                .map_err(execute_error)?;
                 Ok(rows)
-            })();
-            match materialized {
-                Ok(rows) => Ok(Outcome::Analysis { rows }),
-                Err(err) => {
-                    let _ = conn.execute_batch("rollback");
-                    Err(execute_error(err))
-                }
-            }
+            })?;
+            Ok(Outcome::Analysis { rows })
         }
         QueryKind::Check => {
             let offending: i64 = conn
@@ -509,19 +505,9 @@ fn record(
         name: file.name.clone(),
         source,
     };
-    conn.execute_batch("begin transaction")
-        .map_err(record_error)?;
-    let recorded = record_rows(conn, file, outcome, elapsed).and_then(|()| {
-        conn.execute_batch("commit")
-            .map_err(|source| QueryError::Record {
-                name: file.name.clone(),
-                source,
-            })
-    });
-    if recorded.is_err() {
-        let _ = conn.execute_batch("rollback");
-    }
-    recorded
+    crate::warehouse::in_transaction(conn, record_error, || {
+        record_rows(conn, file, outcome, elapsed)
+    })
 }
 
 fn record_rows(

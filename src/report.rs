@@ -24,8 +24,6 @@ use duckdb::Connection;
 use minijinja::{Environment, Error as TemplateError, ErrorKind, UndefinedBehavior, Value};
 use serde_json::{json, Map, Value as Json};
 
-use crate::warehouse::{self, WarehouseError};
-
 /// The template rendered into `report.txt`.
 pub const REPORT_TEMPLATE: &str = "report.txt";
 /// File name of the rendered report inside the output directory.
@@ -52,8 +50,6 @@ const TREND_WEEKS: usize = 12;
 /// Errors of the report stage.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error(transparent)]
-    Warehouse(#[from] WarehouseError),
     #[error("warehouse has no analytics tables; run `northstar run` or `northstar query` first")]
     NoAnalytics,
     #[error("unable to read {table} for the report: {source}")]
@@ -114,23 +110,13 @@ pub struct ReportOptions<'a> {
     pub generated_at: DateTime<Utc>,
 }
 
-/// Opens `options.warehouse` read-only and writes `report.txt` and
-/// `summary.json` into `options.out_dir`.
+/// Writes `report.txt` and `summary.json` into `options.out_dir` from the
+/// warehouse open on `conn` (attached and in use, e.g. by
+/// [`crate::warehouse::open_read_only`]).
 ///
 /// # Errors
-/// The warehouse is missing or held open ([`ReportError::Warehouse`]), a
-/// table cannot be read, a template fails to load or render, or a file
+/// A table cannot be read, a template fails to load or render, or a file
 /// cannot be written.
-pub fn write_report(options: &ReportOptions<'_>) -> Result<ReportFiles, ReportError> {
-    let conn = warehouse::open_read_only(options.warehouse)?;
-    write_report_from(&conn, options)
-}
-
-/// Like [`write_report`] on an already open connection (the warehouse attached
-/// and in use).
-///
-/// # Errors
-/// See [`write_report`].
 pub fn write_report_from(
     conn: &Connection,
     options: &ReportOptions<'_>,
@@ -153,19 +139,9 @@ pub fn write_report_from(
     Ok(files)
 }
 
-/// Writes `bytes` to a temporary file beside `path` and renames it into place,
-/// so a reader never sees half a report.
+/// [`crate::write_atomically`], naming `path` in the error.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(|source| ReportError::Write {
+    crate::write_atomically(path, bytes).map_err(|source| ReportError::Write {
         path: path.to_path_buf(),
         source,
     })
@@ -861,7 +837,7 @@ fn enclosing_tag(source: &str, range: std::ops::Range<usize>) -> Option<String> 
         rest.get(..end)
     });
     let text = tag.filter(|tag| tag.len() <= 200).unwrap_or(bare);
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let collapsed = crate::one_line(text);
     (!collapsed.is_empty()).then_some(collapsed)
 }
 
@@ -964,7 +940,7 @@ fn filter_wrap(
     Ok(
         match separator.filter(|separator| !separator.trim().is_empty()) {
             Some(separator) => {
-                let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let collapsed = crate::one_line(&text);
                 let kept = separator.trim_end();
                 let parts: Vec<&str> = collapsed.split(separator.as_str()).collect();
                 let items: Vec<String> = parts
@@ -1146,10 +1122,7 @@ mod tests {
             wrapped.lines().skip(1).all(|line| line.starts_with("  ")),
             "{wrapped}"
         );
-        assert_eq!(
-            wrapped.split_whitespace().collect::<Vec<_>>().join(" "),
-            text
-        );
+        assert_eq!(crate::one_line(&wrapped), text);
     }
 
     #[test]

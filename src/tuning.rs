@@ -32,9 +32,9 @@ pub const DEFAULT_MEMORY_LIMIT_MIB: u64 = 1536;
 
 /// The settings [`apply`] runs, as SQL (shown by `--verbose` if wanted).
 ///
-/// `threads`: 0 keeps DuckDB's default (one per core); the output does not
-/// depend on it. `memory_limit`: DuckDB syntax, `None` for the default.
-pub fn settings_sql(threads: usize, memory_limit: Option<&str>) -> String {
+/// `memory_limit`: DuckDB syntax, `None` for the default. DuckDB keeps its
+/// default of one worker thread per core.
+fn settings_sql(memory_limit: Option<&str>) -> String {
     let limit = memory_limit
         .map(str::trim)
         .filter(|limit| !limit.is_empty())
@@ -42,22 +42,17 @@ pub fn settings_sql(threads: usize, memory_limit: Option<&str>) -> String {
             || format!("{DEFAULT_MEMORY_LIMIT_MIB}MiB"),
             |limit| limit.replace('\'', ""),
         );
-    let mut sql = format!("set memory_limit = '{limit}';");
-    sql.push_str(" set checkpoint_threshold = '1TB';");
-    if threads > 0 {
-        sql.push_str(&format!(" set threads = {threads};"));
-    }
-    sql
+    format!("set memory_limit = '{limit}'; set checkpoint_threshold = '1TB';")
 }
 
-/// Applies [`settings_sql`] with `threads` and the memory limit from
+/// Applies [`settings_sql`] with the memory limit from
 /// [`MEMORY_LIMIT_ENV`] (or [`DEFAULT_MEMORY_LIMIT_MIB`]).
 ///
 /// # Errors
 /// DuckDB rejects a setting (an unparsable `NORTHSTAR_MEMORY_LIMIT`).
-pub fn apply(conn: &Connection, threads: usize) -> duckdb::Result<()> {
+pub fn apply(conn: &Connection) -> duckdb::Result<()> {
     let limit = std::env::var(MEMORY_LIMIT_ENV).ok();
-    conn.execute_batch(&settings_sql(threads, limit.as_deref()))
+    conn.execute_batch(&settings_sql(limit.as_deref()))
 }
 
 #[cfg(test)]
@@ -65,22 +60,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_limit_and_threads() {
+    fn default_and_given_limit() {
         assert_eq!(
-            settings_sql(0, None),
+            settings_sql(None),
             "set memory_limit = '1536MiB'; set checkpoint_threshold = '1TB';"
         );
         assert_eq!(
-            settings_sql(3, Some(" 6GB ")),
-            "set memory_limit = '6GB'; set checkpoint_threshold = '1TB'; set threads = 3;"
+            settings_sql(Some(" 6GB ")),
+            "set memory_limit = '6GB'; set checkpoint_threshold = '1TB';"
         );
-        assert!(settings_sql(0, Some("")).starts_with("set memory_limit = '1536MiB';"));
+        assert!(settings_sql(Some("")).starts_with("set memory_limit = '1536MiB';"));
     }
 
     #[test]
     fn settings_are_accepted_by_duckdb() {
         let conn = Connection::open_in_memory().expect("in-memory duckdb");
-        conn.execute_batch(&settings_sql(2, Some("1GB")))
+        conn.execute_batch(&settings_sql(Some("1GB")))
             .expect("settings apply");
         let limit: String = conn
             .query_row("select current_setting('memory_limit')", [], |row| {
@@ -88,7 +83,7 @@ mod tests {
             })
             .expect("memory_limit");
         assert!(limit.contains("953") || limit.contains("1.0"), "{limit}");
-        assert!(settings_sql(0, Some("bogus'")).contains("'bogus'"));
-        assert!(conn.execute_batch(&settings_sql(0, Some("bogus"))).is_err());
+        assert!(settings_sql(Some("bogus'")).contains("'bogus'"));
+        assert!(conn.execute_batch(&settings_sql(Some("bogus"))).is_err());
     }
 }

@@ -74,9 +74,12 @@ pub enum WarehouseError {
     },
 }
 
-fn sql_error(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> WarehouseError {
+fn sql_error(context: impl Into<String>) -> impl Fn(duckdb::Error) -> WarehouseError {
     let context = context.into();
-    move |source| WarehouseError::Sql { context, source }
+    move |source| WarehouseError::Sql {
+        context: context.clone(),
+        source,
+    }
 }
 
 /// Creates the raw, config, analytics and meta schemas and their tables
@@ -85,7 +88,7 @@ fn sql_error(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Wareho
 /// # Errors
 /// DuckDB failures.
 pub fn create_schema(conn: &Connection) -> Result<(), WarehouseError> {
-    in_transaction(conn, "creating the schemas", || {
+    in_transaction(conn, sql_error("creating the schemas"), || {
         conn.execute_batch(SCHEMA_SQL)
             .map_err(sql_error("creating raw schema"))?;
         conn.execute_batch(CONFIG_SCHEMA_SQL)
@@ -99,19 +102,20 @@ pub fn create_schema(conn: &Connection) -> Result<(), WarehouseError> {
 /// about 200 statements with their comments.
 ///
 /// # Errors
-/// `work`'s error, or DuckDB refusing to begin or commit (`what` says when).
-pub fn in_transaction<T, E: From<WarehouseError>>(
+/// `work`'s error, or DuckDB refusing to begin or commit (through `sql_error`).
+pub fn in_transaction<T, E>(
     conn: &Connection,
-    what: &'static str,
+    sql_error: impl Fn(duckdb::Error) -> E,
     work: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, E> {
     conn.execute_batch("begin transaction")
-        .map_err(sql_error(what))?;
-    match work() {
-        Ok(value) => {
-            conn.execute_batch("commit").map_err(sql_error(what))?;
-            Ok(value)
-        }
+        .map_err(&sql_error)?;
+    match work().and_then(|value| {
+        conn.execute_batch("commit")
+            .map(|()| value)
+            .map_err(&sql_error)
+    }) {
+        Ok(value) => Ok(value),
         Err(err) => {
             let _ = conn.execute_batch("rollback");
             Err(err)
@@ -460,7 +464,7 @@ impl Staging {
         })?;
         // A bounded memory limit makes DuckDB spill instead of growing past
         // the machine (10M users: 2 GiB instead of 19 GiB); see src/tuning.rs.
-        crate::tuning::apply(&conn, 0).map_err(|err| WarehouseError::Open {
+        crate::tuning::apply(&conn).map_err(|err| WarehouseError::Open {
             path: self.temp.clone(),
             message: format!("invalid DuckDB setting: {err}"),
         })?;
@@ -486,11 +490,6 @@ impl Staging {
         self.conn
             .as_ref()
             .expect("staging connection lives until commit")
-    }
-
-    /// The final path the warehouse will have.
-    pub fn target(&self) -> &Path {
-        &self.target
     }
 
     /// Checkpoints, closes and atomically renames the staged file onto the target.
@@ -721,7 +720,7 @@ pub fn write_config_tables(
     config: &Config,
     seed: Option<u64>,
 ) -> Result<(), WarehouseError> {
-    in_transaction(conn, "writing the config tables", || {
+    in_transaction(conn, sql_error("writing the config tables"), || {
         write_config_rows(conn, config, seed)
     })
 }

@@ -144,6 +144,12 @@ fn fixture_checks_pass() -> Result<(), Box<dyn std::error::Error>> {
         .map(|f| f.name.as_str())
         .collect();
     assert!(!checks.is_empty(), "there are checks");
+    // every check is listed, so a new one cannot skip the fixture
+    let mut listed = must_pass.clone();
+    listed.sort_unstable();
+    let mut all = checks.clone();
+    all.sort_unstable();
+    assert_eq!(listed, all, "expected/checks.txt must list every check");
     for name in must_pass {
         assert!(
             checks.contains(&name),

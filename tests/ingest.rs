@@ -401,18 +401,22 @@ fn parquet_export_holds_every_table_with_events_by_month() -> TestResult {
             "w.duckdb",
         ],
     );
-    run_ok(
-        dir.path(),
-        &[
-            "--quiet",
-            "export",
-            "parquet",
-            "--warehouse",
-            "w.duckdb",
-            "--out",
-            "pq",
-        ],
-    );
+    let export_to = |out: &str| {
+        run_in(
+            dir.path(),
+            &[
+                "--quiet",
+                "export",
+                "parquet",
+                "--warehouse",
+                "w.duckdb",
+                "--out",
+                out,
+            ],
+        )
+    };
+    let output = export_to("pq");
+    assert!(output.status.success(), "{}", stderr(&output));
     let conn = open(&dir.path().join("w.duckdb"));
     let (events, months): (i64, i64) = conn.query_row(
         &format!(
@@ -449,5 +453,17 @@ fn parquet_export_holds_every_table_with_events_by_month() -> TestResult {
         )?;
         assert_eq!(rows, original, "{schema}.{table}");
     }
+    // an earlier export is replaced; a directory of the user's is not
+    assert!(export_to("pq").status.success());
+    std::fs::create_dir(dir.path().join("mine"))?;
+    std::fs::write(dir.path().join("mine/notes.txt"), "keep me")?;
+    let output = export_to("mine");
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("is not a northstar export"), "{message}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mine/notes.txt"))?,
+        "keep me"
+    );
     Ok(())
 }

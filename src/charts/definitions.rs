@@ -890,16 +890,24 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
         conn,
         NAME,
         "analytics.activation_summary",
-        "select activation_rate, cast(observable_users as double) from analytics.activation_summary \
-         where dimension = 'all'",
-        |row| Ok((row.get::<_, Option<f64>>(0)?, row.get::<_, Option<f64>>(1)?)),
+        "select activation_rate, cast(observable_users as double), \
+         (select activation_window_days from config.params) \
+         from analytics.activation_summary where dimension = 'all'",
+        |row| {
+            Ok((
+                row.get::<_, Option<f64>>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
+        },
     )?);
-    let (rate, observable) = activation.unwrap_or((None, None));
+    let (rate, observable, window) = activation.unwrap_or((None, None, None));
     tiles.push(KpiTile {
         label: "Activation",
         value: or_na(rate, Unit::Percent),
         detail: format!(
-            "first page within 7 days; {} users",
+            "first page within {} days; {} users",
+            window.map_or_else(|| "n/a".to_string(), |days| days.to_string()),
             exact_count(observable)
         ),
         status: "neutral",

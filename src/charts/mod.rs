@@ -123,22 +123,11 @@ fn check_inlinable(name: &'static str, script: &str) -> Result<(), ChartError> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so a
-/// reader never sees a half-written file.
+/// [`crate::write_atomically`], naming `path` in the error.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ChartError> {
-    let error = |source| ChartError::Write {
+    crate::write_atomically(path, bytes).map_err(|source| ChartError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let file_name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    std::fs::write(&temp, bytes).map_err(error)?;
-    std::fs::rename(&temp, path).map_err(|source| {
-        let _ = std::fs::remove_file(&temp);
-        error(source)
     })
 }
 

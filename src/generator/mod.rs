@@ -392,63 +392,61 @@ impl Columns {
 /// One batch as Arrow columns, built on the worker thread so the writers
 /// only number rows and append.
 struct ArrowBatch {
-    users: Columns,
-    workspaces: Columns,
-    members: Columns,
     events: Columns,
-    visits: Columns,
-    subscriptions: Columns,
+    others: OtherTables,
 }
 
 impl ArrowBatch {
     fn from_rows(rows: BatchRows) -> Self {
         Self {
-            users: Columns::new(vec![
-                Arc::new(Int64Array::from(rows.user_id)),
-                timestamps(rows.signup_at),
-                strings(&rows.full_name),
-                strings(&rows.email),
-                Arc::new(StringArray::from(rows.company_name)),
-                strings(&rows.segment),
-                strings(&rows.channel),
-                strings(&rows.device),
-                strings(&rows.region),
-                strings(&rows.use_case),
-            ]),
-            workspaces: Columns::new(vec![
-                Arc::new(Int64Array::from(rows.workspace_id)),
-                Arc::new(Int64Array::from(rows.workspace_owner)),
-                strings(&rows.workspace_name),
-                strings(&rows.workspace_type),
-                timestamps(rows.workspace_created),
-            ]),
-            members: Columns::new(vec![
-                Arc::new(Int64Array::from(rows.member_workspace)),
-                Arc::new(Int64Array::from(rows.member_user)),
-                strings(&rows.member_role),
-                timestamps(rows.member_joined),
-            ]),
             events: Columns::new(vec![
                 Arc::new(Int64Array::from(rows.event_user)),
                 Arc::new(Int64Array::from(rows.event_workspace)),
                 strings(&rows.event_type),
                 timestamps(rows.event_at),
             ]),
-            visits: Columns::new(vec![
-                timestamps(rows.visit_at),
-                strings(&rows.visit_channel),
-                strings(&rows.visit_landing),
-                Arc::new(Int64Array::from(rows.visit_user)),
-            ]),
-            subscriptions: Columns::new(vec![
-                Arc::new(Int64Array::from(rows.subscription_user)),
-                Arc::new(Int64Array::from(rows.subscription_workspace)),
-                strings(&rows.subscription_plan),
-                Arc::new(Int32Array::from(rows.subscription_seats)),
-                timestamps(rows.subscription_started),
-                Arc::new(TimestampMicrosecondArray::from(rows.subscription_ended)),
-                Arc::new(Float64Array::from(rows.subscription_revenue)),
-            ]),
+            others: OtherTables {
+                users: Columns::new(vec![
+                    Arc::new(Int64Array::from(rows.user_id)),
+                    timestamps(rows.signup_at),
+                    strings(&rows.full_name),
+                    strings(&rows.email),
+                    Arc::new(StringArray::from(rows.company_name)),
+                    strings(&rows.segment),
+                    strings(&rows.channel),
+                    strings(&rows.device),
+                    strings(&rows.region),
+                    strings(&rows.use_case),
+                ]),
+                workspaces: Columns::new(vec![
+                    Arc::new(Int64Array::from(rows.workspace_id)),
+                    Arc::new(Int64Array::from(rows.workspace_owner)),
+                    strings(&rows.workspace_name),
+                    strings(&rows.workspace_type),
+                    timestamps(rows.workspace_created),
+                ]),
+                members: Columns::new(vec![
+                    Arc::new(Int64Array::from(rows.member_workspace)),
+                    Arc::new(Int64Array::from(rows.member_user)),
+                    strings(&rows.member_role),
+                    timestamps(rows.member_joined),
+                ]),
+                visits: Columns::new(vec![
+                    timestamps(rows.visit_at),
+                    strings(&rows.visit_channel),
+                    strings(&rows.visit_landing),
+                    Arc::new(Int64Array::from(rows.visit_user)),
+                ]),
+                subscriptions: Columns::new(vec![
+                    Arc::new(Int64Array::from(rows.subscription_user)),
+                    Arc::new(Int64Array::from(rows.subscription_workspace)),
+                    strings(&rows.subscription_plan),
+                    Arc::new(Int32Array::from(rows.subscription_seats)),
+                    timestamps(rows.subscription_started),
+                    Arc::new(TimestampMicrosecondArray::from(rows.subscription_ended)),
+                    Arc::new(Float64Array::from(rows.subscription_revenue)),
+                ]),
+            },
         }
     }
 }
@@ -627,15 +625,8 @@ pub fn generate(
                 };
                 pending.insert(batch, rows);
                 while let Some(batch) = pending.remove(&expected) {
-                    let users = batch.users.rows as u64;
-                    let others = OtherTables {
-                        users: batch.users,
-                        workspaces: batch.workspaces,
-                        members: batch.members,
-                        visits: batch.visits,
-                        subscriptions: batch.subscriptions,
-                    };
-                    if other_sender.send(others).is_err() {
+                    let users = batch.others.users.rows as u64;
+                    if other_sender.send(batch.others).is_err() {
                         // The other writer stopped: its error is reported below.
                         return Ok(());
                     }
