@@ -233,12 +233,18 @@ fn load_ordered(dir: Option<&Path>) -> Result<Vec<queries::QueryFile>> {
 fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
+    if args.from_ingest {
+        refuse_generator_flags(&args.generate)?;
+    }
     let config = load_config(&args.generate)?;
     // Read and order the queries first: a broken query file fails before any work.
     let files = load_ordered(args.queries.as_deref())?;
     let (staging, summary, generate_ms, seed) = if args.from_ingest {
         // Analyse what `northstar ingest` loaded: no generation, same queries.
         let staging = Staging::copy_existing(&config.warehouse)?;
+        if let Some(ingested) = ingested_config(&args.generate, &staging)? {
+            warehouse::write_config_tables(staging.conn(), &ingested, None)?;
+        }
         let count = |table: &str| -> Result<u64> {
             let rows: i64 = staging.conn().query_row(
                 &format!("select count(*) from raw.{table}"),
@@ -515,9 +521,17 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
         visits: args.visits.clone(),
         subscriptions: args.subscriptions.clone(),
     };
+    let options = ingest::IngestOptions {
+        start: args.start,
+        end: args.end,
+        dedupe: !args.no_dedupe,
+        today: started_at.date_naive(),
+    };
     let staging = Staging::create(&args.warehouse, args.force)?;
-    let summary = ingest::ingest(staging.conn(), &files)?;
-    // The period and as-of date come from the data; analysis parameters are the defaults.
+    let summary = ingest::ingest(staging.conn(), &files, &options)?;
+    // The period and as-of date come from the data; analysis parameters are
+    // the defaults, with the population equal to the data (scale 1):
+    // `run --from-ingest --config FILE` applies a file's [analysis] section.
     let defaults = Config::default();
     let users = summary
         .tables
@@ -526,12 +540,13 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
         .map_or(0, |t| t.1);
     let config = Config {
         users: users as u64,
-        start: args
-            .start
-            .or(summary.period_start)
-            .unwrap_or(defaults.start),
-        end: args.end.or(summary.period_end).unwrap_or(defaults.end),
+        start: summary.period_start.unwrap_or(defaults.start),
+        end: summary.as_of_date.unwrap_or(defaults.end),
         warehouse: args.warehouse.clone(),
+        analysis: crate::config::AnalysisParams {
+            population_users: users.max(1),
+            ..defaults.analysis.clone()
+        },
         ..defaults
     };
     if config.end < config.start {
@@ -560,11 +575,24 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
     staging.commit()?;
     for (table, loaded, quarantined) in &summary.tables {
         if *quarantined > 0 {
+            let reasons: Vec<String> = summary
+                .quarantined
+                .iter()
+                .filter(|(source, _, _)| source == table)
+                .map(|(_, reason, rows)| format!("{reason}: {rows}"))
+                .collect();
             output.info(&format!(
-                "raw.{table}: {quarantined} row(s) quarantined in meta.rejected_rows (see the reason column)"
+                "raw.{table}: {quarantined} row(s) quarantined in meta.rejected_rows ({})",
+                reasons.join("; ")
             ));
         }
         output.detail(&format!("raw.{table}: {loaded} rows loaded"));
+    }
+    if summary.rows_after_as_of > 0 {
+        output.info(&format!(
+            "{} row(s) dated after the as-of date {} (taken as a partial last day) are kept in raw, outside every metric; pass --end to include that day",
+            summary.rows_after_as_of, config.end
+        ));
     }
     let loaded: Vec<String> = summary
         .tables
@@ -572,15 +600,88 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
         .map(|(table, loaded, _)| format!("{loaded} {table}"))
         .collect();
     output.info(&format!(
-        "ingested {} (period {}..{}) in {:.2}s: {}; next: northstar run --from-ingest --warehouse {}",
+        "ingested {} (period {}..{}, as of {}) in {:.2}s: {}; next: northstar run --from-ingest --warehouse {}",
         loaded.join(", "),
         config.start,
+        config.end,
         config.end,
         started.elapsed().as_secs_f64(),
         args.warehouse.display(),
         args.warehouse.display()
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `run --from-ingest` analyses the data as ingested: generator flags and
+/// config keys do not apply and are refused; a config file's `[analysis]`
+/// section is applied, with the population equal to the data unless the file
+/// sets `population_users`.
+fn refuse_generator_flags(args: &GenerateArgs) -> Result<(), ConfigError> {
+    let flags = [
+        ("--users", args.users.is_some()),
+        ("--seed", args.seed.is_some()),
+        ("--start", args.start.is_some()),
+        ("--end", args.end.is_some()),
+        ("--threads", args.threads.is_some()),
+        ("--force", args.force),
+    ];
+    if let Some((flag, _)) = flags.iter().find(|(_, given)| *given) {
+        return Err(ConfigError::NotForIngested {
+            what: format!("flag {flag}"),
+        });
+    }
+    Ok(())
+}
+
+fn ingested_config(args: &GenerateArgs, staging: &Staging) -> Result<Option<Config>> {
+    let Some(path) = &args.config else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let file = Config::from_toml(&text).map_err(|message| ConfigError::Parse {
+        path: path.clone(),
+        message,
+    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|err: toml::de::Error| ConfigError::Parse {
+            path: path.clone(),
+            message: crate::one_line(err.message()),
+        })?;
+    if let Some(key) = table
+        .keys()
+        .find(|key| !matches!(key.as_str(), "analysis" | "warehouse"))
+    {
+        return Err(ConfigError::NotForIngested {
+            what: format!("key '{key}' of config file '{}'", path.display()),
+        }
+        .into());
+    }
+    let sets_population = table
+        .get("analysis")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|analysis| analysis.contains_key("population_users"));
+    let (start, end, sample_users): (chrono::NaiveDate, chrono::NaiveDate, i64) =
+        staging.conn().query_row(
+            "select period_start, as_of_date, sample_users from config.params",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?;
+    let mut analysis = file.analysis;
+    if !sets_population {
+        analysis.population_users = sample_users.max(1);
+    }
+    let config = Config {
+        users: sample_users.max(0) as u64,
+        start,
+        end,
+        analysis,
+        ..Config::default()
+    };
+    Ok(Some(config))
 }
 
 fn lock_command(args: &LockArgs, output: &Output) -> Result<ExitCode> {

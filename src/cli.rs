@@ -111,12 +111,18 @@ pub struct IngestArgs {
     /// Visits file (awareness): visited_at, channel, [visit_id, landing_page, user_id].
     #[arg(long)]
     pub visits: Option<PathBuf>,
-    /// First day of the analysed period, YYYY-MM-DD [default: the earliest signup or event].
+    /// First day of the analysed period, YYYY-MM-DD; earlier rows are quarantined [default: the earliest dated row].
     #[arg(long, value_parser = parse_date)]
     pub start: Option<NaiveDate>,
-    /// Last day (as-of date), YYYY-MM-DD [default: the latest signup or event].
+    /// Last complete day (the as-of date), YYYY-MM-DD; later rows are quarantined [default: the day before the latest event's date, whose rows stay in raw outside every metric].
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
+    /// Quarantine exact duplicate events (same user_id, event_type, occurred_at, workspace_id) as 'duplicate event' [default: on].
+    #[arg(long, overrides_with = "no_dedupe")]
+    pub dedupe: bool,
+    /// Keep exact duplicate events (turns --dedupe off).
+    #[arg(long, overrides_with = "dedupe")]
+    pub no_dedupe: bool,
     /// Warehouse file to build.
     #[arg(long, default_value = "warehouse/northstar.duckdb")]
     pub warehouse: PathBuf,

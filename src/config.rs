@@ -25,6 +25,9 @@ pub enum ConfigError {
     /// A value is out of its accepted range.
     #[error("invalid value for '{key}': {message}")]
     Invalid { key: &'static str, message: String },
+    /// A generator flag or config key given to `run --from-ingest`.
+    #[error("{what} does not apply to `run --from-ingest`: ingested data is analysed as loaded (set its period with `northstar ingest --start/--end`; a config file may hold [analysis] and warehouse only)")]
+    NotForIngested { what: String },
 }
 
 /// Everything a run needs. Keys match the TOML file and the CLI flags.

@@ -298,9 +298,23 @@ fn csv_and_parquet_round_trips_give_identical_analytics() -> TestResult {
             ],
         );
         assert!(output.status.success(), "{format}: {}", stderr(&output));
+        // the generated sample stands for 30 million users; ingested data is
+        // its own population unless the config says so
+        std::fs::write(
+            dir.path().join("population.toml"),
+            "[analysis]\npopulation_users = 30000000\n",
+        )?;
         let output = run_in(
             dir.path(),
-            &["--quiet", "run", "--from-ingest", "--warehouse", &target],
+            &[
+                "--quiet",
+                "run",
+                "--from-ingest",
+                "--config",
+                "population.toml",
+                "--warehouse",
+                &target,
+            ],
         );
         assert!(output.status.success(), "{format}: {}", stderr(&output));
         let round_trip = analytics_checksums(&dir.path().join(&target));

@@ -9,6 +9,7 @@ mod compat;
 mod determinism;
 mod golden;
 mod ingest;
+mod ingest_rules;
 mod lock;
 mod postgres;
 mod reliability;

@@ -362,7 +362,13 @@ proptest! {
             events: dir.path().join("events.csv"),
             ..Default::default()
         };
-        if let Err(err) = northstar::ingest::ingest(&conn, &files) {
+        let options = northstar::ingest::IngestOptions {
+            start: None,
+            end: None,
+            dedupe: true,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"),
+        };
+        if let Err(err) = northstar::ingest::ingest(&conn, &files, &options) {
             let message = err.to_string();
             prop_assert!(message.contains(".csv") || message.contains("ingest SQL failed"), "{}", message);
             prop_assert!(!message.contains('\n'), "{}", message);
