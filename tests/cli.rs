@@ -370,6 +370,10 @@ fn only_runs_the_match_and_its_dependencies_and_duplicates_are_refused() -> Test
         names,
         vec![
             "funnel_stages",
+            "stg_events",
+            "stg_subscriptions",
+            "stg_users",
+            "stg_visits",
             "user_days",
             "user_funnel",
             "user_milestones"
