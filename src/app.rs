@@ -164,6 +164,14 @@ fn run_queries(
 }
 
 fn report_checks(summary: &queries::RunSummary, output: &Output) -> Result<()> {
+    for (name, count, sample) in &summary.warnings {
+        output.info(&format!(
+            "warning: check '{name}' found {count} row(s) (warning level: recorded in meta.check_results, not failing)"
+        ));
+        for row in sample {
+            output.detail(&format!("    {row}"));
+        }
+    }
     if summary.failed_checks.is_empty() {
         output.detail(&format!("all {} checks passed", summary.checks));
         return Ok(());

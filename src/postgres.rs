@@ -27,7 +27,7 @@ use postgres::{Client, NoTls, SimpleQueryMessage, Transaction};
 
 use crate::export::{self, ExportError};
 use crate::interrupt;
-use crate::queries::{QueryFile, QueryKind, RunSummary};
+use crate::queries::{QueryFile, QueryKind, RunSummary, Severity};
 
 /// Errors of the PostgreSQL engine; each names the server (never the
 /// password) and the object concerned.
@@ -415,6 +415,9 @@ pub fn run(
         tx.batch_execute(&export::table_ddl(&table, true)?)
             .map_err(sql_error(&format!("creating {}", table.qualified())))?;
     }
+    // A database set up before checks had a severity gains the column.
+    tx.batch_execute(crate::queries::MIGRATE_CHECK_RESULTS)
+        .map_err(sql_error("adding meta.check_results.severity"))?;
 
     let mut summary = RunSummary::default();
     progress.set_length(files.len() as u64);
@@ -495,7 +498,8 @@ pub fn run(
                 )
                 .map_err(&record)?;
                 tx.execute(
-                    "insert into meta.check_results values ($1, $2, $3, $4, $5, $6, localtimestamp)",
+                    "insert into meta.check_results (check_name, check_version, description, passed, offending_rows, sample, ran_at, severity) \
+                     values ($1, $2, $3, $4, $5, $6, localtimestamp, $7)",
                     &[
                         &file.name,
                         &(file.version as i32),
@@ -503,13 +507,16 @@ pub fn run(
                         &(offending == 0),
                         &offending,
                         &sample.join("\n"),
+                        &file.severity.as_str(),
                     ],
                 )
                 .map_err(&record)?;
                 if offending > 0 {
-                    summary
-                        .failed_checks
-                        .push((file.name.clone(), offending, sample));
+                    let entry = (file.name.clone(), offending, sample);
+                    match file.severity {
+                        Severity::Error => summary.failed_checks.push(entry),
+                        Severity::Warning => summary.warnings.push(entry),
+                    }
                 }
             }
         }

@@ -75,6 +75,24 @@ pub enum QueryKind {
     Check,
 }
 
+/// What a check's offending rows mean: an error fails the run, a warning
+/// is recorded and printed only (header line `-- severity: warning`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    /// The word stored in `meta.check_results.severity`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        }
+    }
+}
+
 /// One parsed query file.
 #[derive(Debug, Clone)]
 pub struct QueryFile {
@@ -91,6 +109,8 @@ pub struct QueryFile {
     /// SHA-256 of the body below the header.
     pub checksum: String,
     pub kind: QueryKind,
+    /// Checks only: `error` (default) fails the run, `warning` is reported.
+    pub severity: Severity,
     depends_line: usize,
 }
 
@@ -179,6 +199,8 @@ fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Resu
 }
 
 const HEADER_FIELDS: [&str; 5] = ["name", "version", "depends", "grain", "description"];
+/// Header fields a file may leave out.
+const OPTIONAL_HEADER_FIELDS: [&str; 1] = ["severity"];
 
 /// Parses a query file's header (`-- key: value` lines at the top).
 ///
@@ -201,7 +223,7 @@ pub fn parse(path: &str, text: &str) -> Result<QueryFile, QueryError> {
             break;
         };
         let key = key.trim();
-        if !HEADER_FIELDS.contains(&key) {
+        if !HEADER_FIELDS.contains(&key) && !OPTIONAL_HEADER_FIELDS.contains(&key) {
             break;
         }
         if fields
@@ -270,6 +292,25 @@ pub fn parse(path: &str, text: &str) -> Result<QueryFile, QueryError> {
     } else {
         QueryKind::Analysis
     };
+    let severity = match fields.get("severity") {
+        None => Severity::Error,
+        Some((line, value)) => match (value.as_str(), kind) {
+            (_, QueryKind::Analysis) => {
+                return Err(header_error(
+                    *line,
+                    "'-- severity:' applies to checks (queries/checks/) only".into(),
+                ))
+            }
+            ("error", QueryKind::Check) => Severity::Error,
+            ("warning", QueryKind::Check) => Severity::Warning,
+            (other, QueryKind::Check) => {
+                return Err(header_error(
+                    *line,
+                    format!("severity '{other}' must be 'error' or 'warning'"),
+                ))
+            }
+        },
+    };
     Ok(QueryFile {
         name,
         version,
@@ -280,6 +321,7 @@ pub fn parse(path: &str, text: &str) -> Result<QueryFile, QueryError> {
         text: text.trim_end().trim_end_matches(';').to_string(),
         checksum,
         kind,
+        severity,
         depends_line,
     })
 }
@@ -401,7 +443,10 @@ fn error_line(message: &str) -> usize {
 pub struct RunSummary {
     pub analyses: usize,
     pub checks: usize,
+    /// Error-level checks that found offending rows: (name, rows, sample).
     pub failed_checks: Vec<(String, i64, Vec<String>)>,
+    /// Warning-level checks that found offending rows (recorded, not failing).
+    pub warnings: Vec<(String, i64, Vec<String>)>,
     /// Wall-clock milliseconds of the whole stage (query files and checks,
     /// which run side by side).
     pub query_ms: i64,
@@ -540,14 +585,20 @@ fn record_rows(
             )
             .map_err(record_error)?;
             conn.execute(
-                "insert into meta.check_results values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp)",
-                params![file.name, file.version, file.description, *offending == 0, offending, sample.join("\n")],
+                "insert into meta.check_results (check_name, check_version, description, passed, offending_rows, sample, ran_at, severity) \
+                 values (?, ?, ?, ?, ?, ?, current_timestamp::timestamp, ?)",
+                params![file.name, file.version, file.description, *offending == 0, offending, sample.join("\n"), file.severity.as_str()],
             )
             .map_err(record_error)?;
         }
     }
     Ok(())
 }
+
+/// Adds `meta.check_results.severity` to a warehouse written before checks
+/// had one (its rows were all error-level).
+pub const MIGRATE_CHECK_RESULTS: &str =
+    "alter table meta.check_results add column if not exists severity varchar default 'error'";
 
 /// A second connection to `conn`'s database, using the same catalog and schema.
 fn worker_connection(conn: &Connection) -> duckdb::Result<Connection> {
@@ -594,6 +645,12 @@ pub fn run(
     let stage = Instant::now();
     let mut summary = RunSummary::default();
     progress.set_length(files.len() as u64);
+    // A warehouse written before checks had a severity gains the column.
+    conn.execute_batch(MIGRATE_CHECK_RESULTS)
+        .map_err(|source| QueryError::Record {
+            name: "meta.check_results".into(),
+            source,
+        })?;
     let index_of: BTreeMap<&str, usize> = files
         .iter()
         .enumerate()
@@ -628,6 +685,7 @@ pub fn run(
     // (at 10M users one file can take over a minute).
     let cancel: Vec<_> = workers.iter().map(Connection::interrupt_handle).collect();
     let mut failed: Vec<(usize, i64, Vec<String>)> = Vec::new();
+    let mut warned: Vec<(usize, i64, Vec<String>)> = Vec::new();
     let mut first_error: Option<QueryError> = None;
 
     let (job_sender, job_receiver) = std::sync::mpsc::channel::<usize>();
@@ -715,7 +773,10 @@ pub fn run(
                     summary.check_ms += elapsed;
                     summary.checks += 1;
                     if offending > 0 {
-                        failed.push((index, offending, sample));
+                        match file.severity {
+                            Severity::Error => failed.push((index, offending, sample)),
+                            Severity::Warning => warned.push((index, offending, sample)),
+                        }
                     }
                 }
             }
@@ -733,11 +794,14 @@ pub fn run(
         return Err(err);
     }
     summary.query_ms = stage.elapsed().as_millis() as i64;
-    failed.sort_by_key(|(index, _, _)| *index);
-    summary.failed_checks = failed
-        .into_iter()
-        .map(|(index, offending, sample)| (files[index].name.clone(), offending, sample))
-        .collect();
+    let named = |mut list: Vec<(usize, i64, Vec<String>)>| {
+        list.sort_by_key(|(index, _, _)| *index);
+        list.into_iter()
+            .map(|(index, offending, sample)| (files[index].name.clone(), offending, sample))
+            .collect::<Vec<_>>()
+    };
+    summary.failed_checks = named(failed);
+    summary.warnings = named(warned);
     Ok(summary)
 }
 
@@ -896,6 +960,32 @@ mod tests {
         assert_eq!(parsed.name, "x");
         assert_eq!(parsed.version, 1);
         assert_eq!(parsed.depends, vec!["y", "z"]);
+        Ok(())
+    }
+
+    #[test]
+    fn severity_is_an_optional_header_of_checks() -> Result<(), QueryError> {
+        let check = |severity: &str| {
+            format!("-- name: c\n-- version: 1\n-- depends:\n{severity}-- grain: one row\n-- description: d\nselect 1 as one\n")
+        };
+        assert_eq!(parse("checks/c.sql", &check(""))?.severity, Severity::Error);
+        let warning = parse("checks/c.sql", &check("-- severity: warning\n"))?;
+        assert_eq!(warning.severity, Severity::Warning);
+        assert_eq!(
+            warning.grain, "one row",
+            "fields after severity are still read"
+        );
+        let err =
+            parse("checks/c.sql", &check("-- severity: fatal\n")).expect_err("unknown severity");
+        assert!(
+            err.to_string().contains("checks/c.sql:4: severity 'fatal'"),
+            "{err}"
+        );
+        let err = parse("x/c.sql", &check("-- severity: warning\n")).expect_err("analysis");
+        assert!(
+            err.to_string().contains("checks (queries/checks/) only"),
+            "{err}"
+        );
         Ok(())
     }
 

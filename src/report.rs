@@ -482,9 +482,11 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         "select
              count(*) as total,
              count(*) filter (where passed) as passed,
-             count(*) filter (where not passed) as failed
+             count(*) filter (where not passed and severity = 'error') as failed,
+             count(*) filter (where not passed and severity = 'warning') as warnings
          from meta.check_results",
     )?;
+    let trials = read_one(conn, "analytics.trials", "select * from analytics.trials")?;
     let calibration = read_rows(
         conn,
         "analytics.calibration",
@@ -529,9 +531,21 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
             .collect();
         index_rows(&selected, "dimension_value")
     };
+    // Warning-level checks that found rows are reported, not failures.
     let failed_checks: Vec<Json> = checks
         .iter()
-        .filter(|row| row.get("passed") == Some(&Json::Bool(false)))
+        .filter(|row| {
+            row.get("passed") == Some(&Json::Bool(false))
+                && row.get("severity").and_then(Json::as_str) != Some("warning")
+        })
+        .map(|row| row.get("check_name").cloned().unwrap_or(Json::Null))
+        .collect();
+    let warning_checks: Vec<Json> = checks
+        .iter()
+        .filter(|row| {
+            row.get("passed") == Some(&Json::Bool(false))
+                && row.get("severity").and_then(Json::as_str) == Some("warning")
+        })
         .map(|row| row.get("check_name").cloned().unwrap_or(Json::Null))
         .collect();
     let failed_calibration: Vec<Json> = calibration
@@ -562,6 +576,7 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ("north_star", north_star.into()),
         ("north_star_weeks", north_star_weeks.into()),
         ("mrr", mrr),
+        ("trials", trials.into()),
         ("paid_all", paid_all),
         ("paid_by_segment", by_dimension(&paid, "segment").into()),
         ("paid_by_channel", by_dimension(&paid, "channel").into()),
@@ -626,6 +641,7 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ("checks", checks.into()),
         ("checks_summary", checks_summary.into()),
         ("failed_checks", failed_checks.into()),
+        ("warning_checks", warning_checks.into()),
         ("calibration", calibration.clone().into()),
         (
             "calibration_by_id",
@@ -714,7 +730,9 @@ pub fn summary_json(context: &Json) -> Json {
             "total": context["checks_summary"]["total"],
             "passed": context["checks_summary"]["passed"],
             "failed": context["failed_checks"],
+            "warnings": context["warning_checks"],
         },
+        "trials": context["trials"],
         "calibration": {
             "total": context["calibration_summary"]["total"],
             "passed": context["calibration_summary"]["passed"],

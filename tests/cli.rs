@@ -301,6 +301,10 @@ fn a_failed_check_is_printed_recorded_and_fails_the_command() -> TestResult {
         queries.join("checks/check_no_users.sql"),
         "-- name: check_no_users\n-- version: 1\n-- depends:\n-- grain: one row per user\n-- description: fails on purpose: every user is offending\nselect user_id from raw.users\n",
     )?;
+    std::fs::write(
+        queries.join("checks/check_users_warn.sql"),
+        "-- name: check_users_warn\n-- version: 1\n-- depends:\n-- severity: warning\n-- grain: one row per user\n-- description: a warning on purpose\nselect user_id from raw.users\n",
+    )?;
     std::fs::create_dir_all(queries.join("staging"))?;
     std::fs::write(
         queries.join("staging/user_count.sql"),
@@ -320,6 +324,11 @@ fn a_failed_check_is_printed_recorded_and_fails_the_command() -> TestResult {
         message.contains("1 data-quality check(s) failed: check_no_users"),
         "{message}"
     );
+    // the warning-level check is printed, recorded, and not a failure
+    assert!(
+        message.contains("warning: check 'check_users_warn' found 300 row(s)"),
+        "{message}"
+    );
     let conn = crate::common::open(&dir.path().join("w.duckdb"));
     let (passed, rows): (bool, i64) = conn.query_row(
         "select passed, offending_rows from meta.check_results where check_name = 'check_no_users'",
@@ -328,6 +337,12 @@ fn a_failed_check_is_printed_recorded_and_fails_the_command() -> TestResult {
     )?;
     assert!(!passed);
     assert_eq!(rows, 300);
+    let severity: String = conn.query_row(
+        "select severity from meta.check_results where check_name = 'check_users_warn'",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(severity, "warning");
     Ok(())
 }
 
@@ -355,6 +370,10 @@ fn only_runs_the_match_and_its_dependencies_and_duplicates_are_refused() -> Test
         names,
         vec![
             "funnel_stages",
+            "stg_events",
+            "stg_subscriptions",
+            "stg_users",
+            "stg_visits",
             "user_days",
             "user_funnel",
             "user_milestones"

@@ -131,38 +131,134 @@ fn every_query_matches_the_hand_computed_fixture() -> Result<(), Box<dyn std::er
 
 #[test]
 fn fixture_checks_pass() -> Result<(), Box<dyn std::error::Error>> {
-    let (_, files, summary) = load_fixture()?;
-    let expected = std::fs::read_to_string(fixture_dir().join("expected/checks.txt"))?;
-    let must_pass: Vec<&str> = expected
+    let (conn, files, summary) = load_fixture()?;
+    let expected_text = std::fs::read_to_string(fixture_dir().join("expected/checks.txt"))?;
+    // `name` (zero offending rows) or `name N` (exactly N rows: a warning-level
+    // check that fires on purpose)
+    let mut expected: Vec<(String, i64)> = Vec::new();
+    for line in expected_text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    let checks: Vec<&str> = files
+    {
+        let mut parts = line.split_whitespace();
+        let name = parts.next().unwrap_or_default().to_string();
+        let rows = parts.next().map_or(Ok(0), str::parse::<i64>)?;
+        expected.push((name, rows));
+    }
+    let checks: Vec<&queries::QueryFile> = files
         .iter()
         .filter(|f| f.kind == QueryKind::Check)
-        .map(|f| f.name.as_str())
         .collect();
     assert!(!checks.is_empty(), "there are checks");
     // every check is listed, so a new one cannot skip the fixture
-    let mut listed = must_pass.clone();
+    let mut listed: Vec<&str> = expected.iter().map(|(name, _)| name.as_str()).collect();
     listed.sort_unstable();
-    let mut all = checks.clone();
+    let mut all: Vec<&str> = checks.iter().map(|f| f.name.as_str()).collect();
     all.sort_unstable();
     assert_eq!(listed, all, "expected/checks.txt must list every check");
-    for name in must_pass {
-        assert!(
-            checks.contains(&name),
-            "checks.txt names unknown check {name}"
+    for (name, rows) in &expected {
+        let (offending, severity): (i64, String) = conn.query_row(
+            "select offending_rows, severity from meta.check_results where check_name = ?",
+            [name],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        assert_eq!(
+            offending, *rows,
+            "check {name}: offending rows on the fixture"
         );
-        assert!(
-            !summary
-                .failed_checks
-                .iter()
-                .any(|(failed, _, _)| failed == name),
-            "check {name} failed on the fixture: {:?}",
-            summary.failed_checks
+        let failed = summary
+            .failed_checks
+            .iter()
+            .any(|(failed, _, _)| failed == name);
+        let warned = summary.warnings.iter().any(|(warned, _, _)| warned == name);
+        assert_eq!(
+            failed,
+            *rows > 0 && severity == "error",
+            "check {name}: only an error-level check with rows fails the run"
+        );
+        assert_eq!(
+            warned,
+            *rows > 0 && severity == "warning",
+            "check {name}: a warning-level check with rows is a warning"
         );
     }
+    // the fixture must not fail the run
+    assert!(
+        summary.failed_checks.is_empty(),
+        "{:?}",
+        summary.failed_checks
+    );
+    Ok(())
+}
+
+/// Broken rows added to the fixture, one per defect class, are each found by
+/// their check: error-level checks fail the run, warning-level ones are
+/// reported only; rows after period_end fail check_within_period only for
+/// generated data (seed <> 0).
+#[test]
+fn broken_rows_are_caught_by_their_checks() -> Result<(), Box<dyn std::error::Error>> {
+    let conn = Connection::open_in_memory()?;
+    northstar::warehouse::create_schema(&conn)?;
+    conn.execute_batch(&std::fs::read_to_string(fixture_dir().join("data.sql"))?)?;
+    conn.execute_batch(
+        "insert into raw.events values
+             (100, 1, 1, 'share', timestamp '2024-01-31 10:00:00'),     -- exact duplicate of event 9
+             (101, 6, 1, 'page_view', timestamp '2024-03-01 10:00:00'), -- u6 in u1's workspace: not a member
+             (102, 2, 2, 'page_view', timestamp '2024-07-02 10:00:00'); -- after period_end
+         insert into raw.subscriptions values
+             (100, 99, 1, 'plus', 1, timestamp '2024-03-01 10:00:00', null, 10.0),  -- unknown user; overlaps 1
+             (101, 1, 99, 'plus', 1, timestamp '2024-03-01 10:00:00', null, 10.0),  -- unknown workspace (0 members)
+             (102, 3, 2, 'plus', 1, timestamp '2024-03-05 10:00:00', timestamp '2024-03-20 10:00:00', -5.0); -- negative; overlaps 2",
+    )?;
+    let files = queries::order(&queries::load(None)?)?;
+    let summary = queries::run(&conn, &files, &ProgressBar::hidden())?;
+    let rows = |name: &str| -> Result<i64, duckdb::Error> {
+        conn.query_row(
+            "select offending_rows from meta.check_results where check_name = ?",
+            [name],
+            |row| row.get(0),
+        )
+    };
+    let failed: Vec<(&str, i64)> = summary
+        .failed_checks
+        .iter()
+        .map(|(name, rows, _)| (name.as_str(), *rows))
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            ("check_event_membership", 1),
+            ("check_subscription_references", 2),
+            ("check_subscription_revenue", 1),
+        ]
+    );
+    let warned: Vec<(&str, i64)> = summary
+        .warnings
+        .iter()
+        .map(|(name, rows, _)| (name.as_str(), *rows))
+        .collect();
+    assert_eq!(
+        warned,
+        vec![
+            ("check_duplicate_events", 1),
+            ("check_subscription_overlap", 2),
+            ("check_subscription_seats", 3),
+        ]
+    );
+    // ingested data (seed 0): the row after period_end is counted, not a failure
+    assert_eq!(rows("check_within_period")?, 0);
+    let after: i64 = conn.query_row(
+        "select events_after_as_of from analytics.data_availability",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(after, 3, "events 63, 64 (2024-07-01) and 102 (2024-07-02)");
+    // generated data (seed <> 0): the same row fails the check
+    conn.execute_batch("update config.params set seed = 42")?;
+    let only = queries::select(&files, "check_within_period")?;
+    let summary = queries::run(&conn, &only, &ProgressBar::hidden())?;
+    assert_eq!(rows("check_within_period")?, 1);
+    assert_eq!(summary.failed_checks.len(), 1);
     Ok(())
 }

@@ -1,6 +1,6 @@
 -- name: calibration
--- version: 1
--- depends: user_milestones, funnel_stages, activation_summary, paid_conversion, activation_speed_retention, monthly_retention, cohort_early_late, power_users
+-- version: 2
+-- depends: stg_events, stg_visits, user_milestones, funnel_stages, activation_summary, paid_conversion, activation_speed_retention, monthly_retention, cohort_early_late, power_users
 -- grain: one row per calibration id of METRICS.md (25 rows)
 -- description: calibration targets (config.calibration_targets) against the value measured on the warehouse; passed = measured within [lower_bound, upper_bound] (C15: measured > lower_bound)
 with user_counts as (
@@ -42,7 +42,7 @@ paid as (
 measurements as (
     select 'C1' as target_id, users as measured from user_counts
     union all
-    select 'C2', cast(count(*) as double precision) from raw.events
+    select 'C2', cast(count(*) as double precision) from analytics.stg_events
     union all
     select target_id, measured from segment_shares
     union all
@@ -52,8 +52,9 @@ measurements as (
     union all
     select 'C6', activation_rate from analytics.activation_summary where dimension = 'all'
     union all
-    -- visits that led to a signup / all visits
-    select 'C7', cast(count(user_id) as double precision) / nullif(count(*), 0) from raw.visits
+    -- attributed visits (by a user who signed up) / all visits, the unit of the awareness -> signup step
+    select 'C7', cast(count(*) filter (where is_attributed) as double precision) / nullif(count(*), 0)
+    from analytics.stg_visits
     union all
     select 'C8', step_conversion from analytics.funnel_stages where stage_name = 'engagement'
     union all

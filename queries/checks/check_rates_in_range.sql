@@ -1,8 +1,8 @@
 -- name: check_rates_in_range
--- version: 1
--- depends: funnel_stages, funnel_by_segment, funnel_by_channel, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_projection
+-- version: 2
+-- depends: funnel_stages, funnel_by_segment, funnel_by_channel, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_projection, trials
 -- grain: one row per rate value outside [0, 1]
--- description: every rate (conversions, retention, stickiness, activation, adoption, lifted rates) lies in [0, 1]
+-- description: every rate (conversions, retention, stickiness, activation, adoption, trial conversion, lifted rates) lies in [0, 1]
 with rates as (
     select
         'funnel_stages.step_conversion' as rate_name,
@@ -61,6 +61,9 @@ with rates as (
     union all
     select 'growth_projection.combined_overall_conversion', cast(month_number as varchar), combined_overall_conversion
     from analytics.growth_projection
+    union all
+    select 'trials.trial_conversion', 'all', trial_conversion
+    from analytics.trials
 ),
 
 final as (

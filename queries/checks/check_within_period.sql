@@ -1,10 +1,10 @@
 -- name: check_within_period
--- version: 1
+-- version: 2
 -- depends:
--- grain: one row per event, visit or signup dated outside [period_start, period_end]
--- description: every event, visit and signup falls within the configured period
+-- grain: one row per event, visit or signup dated before period_start, or (generated data, seed <> 0) after period_end
+-- description: every event, visit and signup falls within the configured period; in ingested data (seed 0) rows after period_end are the partial last day after as_of_date: counted in data_availability, outside every metric, not a failure
 with params as (
-    select period_start, period_end from config.params
+    select period_start, period_end, seed from config.params
 ),
 
 dated as (
@@ -23,7 +23,7 @@ final as (
     from dated
     cross join params
     where dated.row_date < params.period_start
-        or dated.row_date > params.period_end
+        or (params.seed <> 0 and dated.row_date > params.period_end)
 )
 
 select * from final

@@ -1,6 +1,6 @@
 -- name: cohort_ltv
--- version: 1
--- depends: cohort_retention, user_milestones
+-- version: 2
+-- depends: cohort_retention, stg_subscriptions, user_milestones
 -- grain: one row per signup-month cohort and signup-relative month N (the grid of cohort_retention)
 -- description: cumulative subscription revenue per cohort user up to the end of signup-relative month N (day_n 30N + 29); NULL when the cell is censored
 with params as (
@@ -19,14 +19,15 @@ grid as (
 subscriptions as (
     select
         subscriptions.user_id,
-        cast(subscriptions.started_at as date) as start_date,
-        cast(subscriptions.ended_at as date) as end_date,
+        subscriptions.start_date,
+        subscriptions.end_date,
         subscriptions.monthly_revenue,
         user_milestones.signup_date,
         cast(date_trunc('month', user_milestones.signup_at) as date) as cohort_month
-    from raw.subscriptions as subscriptions
+    from analytics.stg_subscriptions as subscriptions
     inner join analytics.user_milestones as user_milestones
         on user_milestones.user_id = subscriptions.user_id
+    where subscriptions.is_paid
 ),
 
 -- a subscription bills monthly_revenue on start_date + 30k (k = 0, 1, ...) while it is

@@ -1,13 +1,9 @@
 -- name: feature_adoption
--- version: 1
--- depends: user_milestones
+-- version: 2
+-- depends: stg_events, user_milestones
 -- grain: one row per feature event type and segment, plus segment 'all'
 -- description: feature adoption: users with at least one event of the feature (adopters) among all users of the segment, uses, uses per adopter
-with params as (
-    select as_of_date from config.params
-),
-
-features as (
+with features as (
     select cast(feature_list.feature as varchar) as feature
     from (
         values ('template_use'), ('database_create'), ('search'), ('integration_connect'), ('export')
@@ -30,15 +26,13 @@ segment_users as (
 
 feature_events as (
     select
-        raw_events.user_id,
-        raw_events.event_type as feature,
+        stg_events.user_id,
+        stg_events.event_type as feature,
         cast(count(*) as bigint) as uses
-    from raw.events as raw_events
+    from analytics.stg_events as stg_events
     inner join features
-        on features.feature = raw_events.event_type
-    cross join params
-    where cast(raw_events.occurred_at as date) <= params.as_of_date
-    group by raw_events.user_id, raw_events.event_type
+        on features.feature = stg_events.event_type
+    group by stg_events.user_id, stg_events.event_type
 ),
 
 usage as (

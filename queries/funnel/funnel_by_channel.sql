@@ -1,8 +1,8 @@
 -- name: funnel_by_channel
--- version: 1
--- depends: user_funnel
+-- version: 2
+-- depends: stg_visits, user_funnel
 -- grain: one row per channel value and funnel stage (7)
--- description: strict seven-stage funnel of the funnel cohort by channel: users, step and overall conversion, drop-off
+-- description: strict seven-stage funnel of the funnel cohort by channel: users (visits for awareness), converted (attributed visits of the channel for signup, users otherwise), step and overall conversion, drop-off
 with params as (
     select * from config.params
 ),
@@ -11,16 +11,18 @@ stages as (
     select stage_order, stage_name from config.funnel_stages
 ),
 
--- awareness: visits of the channel dated within the funnel cohort's signup span
+-- awareness: visits of the channel dated within the funnel cohort's signup span; the
+-- awareness -> signup step counts the attributed ones (visits by a user who signed up)
 awareness as (
     select
-        visits.channel as dimension_value,
-        cast(count(*) as bigint) as users
-    from raw.visits as visits
+        stg_visits.channel as dimension_value,
+        cast(count(*) as bigint) as users,
+        cast(count(*) filter (where stg_visits.is_attributed) as bigint) as attributed_visits
+    from analytics.stg_visits as stg_visits
     cross join params
-    where cast(visits.visited_at as date) <= params.as_of_date - params.monetization_window_days + 1
-        and cast(visits.visited_at as date) >= params.period_start
-    group by visits.channel
+    where stg_visits.visit_date <= params.as_of_date - params.monetization_window_days + 1
+        and stg_visits.visit_date >= params.period_start
+    group by stg_visits.channel
 ),
 
 
@@ -60,7 +62,12 @@ counts as (
         case
             when stages.stage_order = 1 then awareness.users
             else coalesce(stage_users.users, cast(0 as bigint))
-        end as users
+        end as users,
+        case
+            when stages.stage_order = 1 then cast(null as bigint)
+            when stages.stage_order = 2 then awareness.attributed_visits
+            else coalesce(stage_users.users, cast(0 as bigint))
+        end as converted
     from dimension_values
     cross join stages
     left join awareness
@@ -76,7 +83,8 @@ rates as (
         stage_order,
         stage_name,
         users,
-        cast(users as double precision) / nullif(
+        converted,
+        cast(converted as double precision) / nullif(
             lag(users) over (partition by dimension_value order by stage_order), 0
         ) as step_conversion,
         case
@@ -95,6 +103,7 @@ final as (
         stage_order,
         stage_name,
         users,
+        converted,
         step_conversion,
         overall_conversion,
         1 - step_conversion as drop_off

@@ -1,8 +1,8 @@
 -- name: funnel_stages
--- version: 2
--- depends: user_funnel
+-- version: 3
+-- depends: stg_visits, user_funnel
 -- grain: one row per funnel stage (7)
--- description: strict seven-stage funnel of the funnel cohort: users, step and overall conversion, drop-off, median hours from the previous stage, largest drop-off
+-- description: strict seven-stage funnel of the funnel cohort: users (visits for awareness), converted (attributed visits for signup, users otherwise), step and overall conversion, signups without a tracked visit, drop-off, median hours from the previous stage, largest drop-off
 with params as (
     select * from config.params
 ),
@@ -12,16 +12,45 @@ stages as (
 ),
 
 -- awareness: visits dated within the cohort's signup span (visits are anonymous, so they are counted, not users);
--- NULL (unknown) when the warehouse holds no visits at all, e.g. ingested data without a visits file
+-- the awareness -> signup step counts attributed visits among them (visits by a user who signed up), one unit
+-- on both sides (as C7). NULL (unknown) when the warehouse holds no visits at all, e.g. ingested data without a visits file
+has_visits as (
+    select exists (select 1 from analytics.stg_visits) as has_visits
+),
+
 awareness as (
     select
+        case when has_visits.has_visits then cast(count(stg_visits.visit_id) as bigint) end as users,
         case
-            when exists (select 1 from raw.visits) then cast(count(*) as bigint)
-        end as users
-    from raw.visits as visits
+            when has_visits.has_visits
+                then cast(count(stg_visits.visit_id) filter (where stg_visits.is_attributed) as bigint)
+        end as attributed_visits
+    from has_visits
     cross join params
-    where cast(visits.visited_at as date) <= params.as_of_date - params.monetization_window_days + 1
-        and cast(visits.visited_at as date) >= params.period_start
+    left join analytics.stg_visits as stg_visits
+        on stg_visits.visit_date <= params.as_of_date - params.monetization_window_days + 1
+        and stg_visits.visit_date >= params.period_start
+    group by has_visits.has_visits
+),
+
+-- funnel cohort signups with no tracked visit (no visit carries their user_id): they count
+-- as signups but not in the awareness -> signup step
+tracked_users as (
+    select distinct user_id from analytics.stg_visits where user_id is not null
+),
+
+untracked as (
+    select
+        case
+            when has_visits.has_visits then (
+                select cast(count(*) as bigint)
+                from analytics.user_funnel as user_funnel
+                left join tracked_users
+                    on tracked_users.user_id = user_funnel.user_id
+                where tracked_users.user_id is null
+            )
+        end as signups_without_visit
+    from has_visits
 ),
 
 -- one row per user and reached stage 2..7, with the time of the previous stage
@@ -69,9 +98,17 @@ counts as (
             when stages.stage_order = 1 then awareness.users
             else coalesce(stage_users.users, cast(0 as bigint))
         end as users,
+        -- units of the previous stage that reached this one: attributed visits for signup
+        case
+            when stages.stage_order = 1 then cast(null as bigint)
+            when stages.stage_order = 2 then awareness.attributed_visits
+            else coalesce(stage_users.users, cast(0 as bigint))
+        end as converted,
+        case when stages.stage_order = 2 then untracked.signups_without_visit end as signups_without_visit,
         stage_users.median_hours_from_previous_stage
     from stages
     cross join awareness
+    cross join untracked
     left join stage_users
         on stage_users.stage_order = stages.stage_order
 ),
@@ -81,13 +118,16 @@ rates as (
         stage_order,
         stage_name,
         users,
-        cast(users as double precision)
+        converted,
+        lag(users) over (order by stage_order) as previous_users,
+        cast(converted as double precision)
             / nullif(lag(users) over (order by stage_order), 0) as step_conversion,
         case
             when stage_order >= 2
                 then cast(users as double precision)
                     / nullif(max(case when stage_order = 2 then users end) over (), 0)
         end as overall_conversion,
+        signups_without_visit,
         median_hours_from_previous_stage
     from counts
 ),
@@ -109,9 +149,12 @@ final as (
         stage_order,
         stage_name,
         users,
+        converted,
+        previous_users,
         step_conversion,
         overall_conversion,
         drop_off,
+        signups_without_visit,
         median_hours_from_previous_stage,
         (drop_off_rank = 1 and drop_off is not null) as is_largest_drop_off
     from ranked

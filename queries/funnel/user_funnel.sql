@@ -1,8 +1,8 @@
 -- name: user_funnel
--- version: 1
--- depends: user_days, user_milestones
+-- version: 2
+-- depends: stg_events, user_days, user_milestones
 -- grain: one row per user of the funnel cohort (signup_date + monetization_window_days - 1 <= as_of_date)
--- description: strict ordered funnel per user: time each of stages 3..7 (activation, engagement, habit, collaboration, monetization) is reached, NULL if not
+-- description: strict ordered funnel per user: time each of stages 3..7 (activation, engagement, habit, collaboration, monetization = the first paid subscription when it comes at or after the collaboration) is reached, NULL if not
 with params as (
     select * from config.params
 ),
@@ -16,7 +16,8 @@ cohort as (
         user_milestones.segment,
         user_milestones.acquisition_channel,
         user_milestones.first_page_create_at,
-        user_milestones.first_page_create_day_n
+        user_milestones.first_page_create_day_n,
+        user_milestones.first_paid_at
     from analytics.user_milestones as user_milestones
     cross join params
     where user_milestones.signup_date + params.monetization_window_days - 1 <= params.as_of_date
@@ -112,33 +113,32 @@ habit as (
 collaboration as (
     select
         habit.user_id,
-        min(raw_events.occurred_at) as collaborated_at
+        min(stg_events.occurred_at) as collaborated_at
     from habit
-    inner join raw.events as raw_events
-        on raw_events.user_id = habit.user_id
+    inner join analytics.stg_events as stg_events
+        on stg_events.user_id = habit.user_id
     inner join cohort
         on cohort.user_id = habit.user_id
     cross join params
-    where raw_events.event_type in ('share', 'invite', 'comment', 'co_edit')
-        and raw_events.occurred_at >= habit.habit_at
-        and cast(raw_events.occurred_at as date) - cohort.signup_date < params.collaboration_window_days
+    where stg_events.is_collaborative
+        and stg_events.occurred_at >= habit.habit_at
+        and stg_events.activity_date - cohort.signup_date < params.collaboration_window_days
     group by habit.user_id
 ),
 
--- stage 7: first subscription start at or after the collaboration time, day_n < monetization_window_days
+-- stage 7: the user's FIRST paid subscription (monthly_revenue > 0; a later upgrade is not
+-- monetization), counted only when it starts at or after the collaboration time and at
+-- day_n < monetization_window_days. A user who paid before collaborating does not reach it.
 monetization as (
     select
         collaboration.user_id,
-        min(subscriptions.started_at) as monetized_at
+        cohort.first_paid_at as monetized_at
     from collaboration
-    inner join raw.subscriptions as subscriptions
-        on subscriptions.user_id = collaboration.user_id
     inner join cohort
         on cohort.user_id = collaboration.user_id
     cross join params
-    where subscriptions.started_at >= collaboration.collaborated_at
-        and cast(subscriptions.started_at as date) - cohort.signup_date < params.monetization_window_days
-    group by collaboration.user_id
+    where cohort.first_paid_at >= collaboration.collaborated_at
+        and cast(cohort.first_paid_at as date) - cohort.signup_date < params.monetization_window_days
 ),
 
 final as (

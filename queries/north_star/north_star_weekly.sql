@@ -1,6 +1,6 @@
 -- name: north_star_weekly
--- version: 1
--- depends: user_weeks
+-- version: 2
+-- depends: stg_events, user_weeks
 -- grain: one row per ISO week (Monday start) from the week of period_start to the week of as_of_date
 -- description: North Star WACW: distinct workspaces with at least one collaborative action in the ISO week; WAU (distinct active users in the week), active workspaces, collaborative share
 with params as (
@@ -19,13 +19,11 @@ weeks as (
 
 workspace_weeks as (
     select
-        raw_events.workspace_id,
-        cast(date_trunc('week', raw_events.occurred_at) as date) as week_start,
-        bool_or(raw_events.event_type in ('share', 'invite', 'comment', 'co_edit')) as is_collaborative
-    from raw.events as raw_events
-    cross join params
-    where cast(raw_events.occurred_at as date) <= params.as_of_date
-    group by raw_events.workspace_id, cast(date_trunc('week', raw_events.occurred_at) as date)
+        stg_events.workspace_id,
+        cast(date_trunc('week', stg_events.occurred_at) as date) as week_start,
+        bool_or(stg_events.is_collaborative) as is_collaborative
+    from analytics.stg_events as stg_events
+    group by stg_events.workspace_id, cast(date_trunc('week', stg_events.occurred_at) as date)
 ),
 
 workspace_counts as (

@@ -1,8 +1,8 @@
 -- name: mrr_monthly
--- version: 1
--- depends:
+-- version: 2
+-- depends: stg_subscriptions
 -- grain: one row per calendar month from the month of period_start to the month of as_of_date
--- description: MRR (monthly_revenue of subscriptions active on the month's last day, or as_of_date for the last month), paying users, ARPPU, new and churned paying users versus the previous month's evaluation day
+-- description: MRR (monthly_revenue of paid subscriptions, monthly_revenue > 0, active on the month's last day, or as_of_date for the last month), paying users, ARPPU, new and churned paying users versus the previous month's evaluation day
 with params as (
     select period_start, as_of_date from config.params
 ),
@@ -20,16 +20,18 @@ months as (
     ) as month_series (g)
 ),
 
--- active on day d: started on or before d and not ended on or before d
+-- active on day d: started on or before d and not ended on or before d; paid only (a $0
+-- subscription is a trial: no revenue and not a paying user)
 active_subscriptions as (
     select
         months.month_start,
         subscriptions.user_id,
         subscriptions.monthly_revenue
     from months
-    inner join raw.subscriptions as subscriptions
-        on cast(subscriptions.started_at as date) <= months.evaluation_date
-        and (subscriptions.ended_at is null or cast(subscriptions.ended_at as date) > months.evaluation_date)
+    inner join analytics.stg_subscriptions as subscriptions
+        on subscriptions.start_date <= months.evaluation_date
+        and (subscriptions.end_date is null or subscriptions.end_date > months.evaluation_date)
+    where subscriptions.is_paid
 ),
 
 paying_users as (

@@ -1,26 +1,15 @@
 -- name: user_days
--- version: 2
--- depends:
+-- version: 3
+-- depends: stg_users, stg_events
 -- grain: one row per user and activity date (days with at least one event, up to as_of_date)
 -- description: daily activity per user: day_n since signup, events, collaborative events, first event time
-with params as (
-    select as_of_date from config.params
+with users as (
+    select user_id, signup_date from analytics.stg_users
 ),
 
-users as (
-    select
-        user_id,
-        cast(signup_at as date) as signup_date
-    from raw.users
-),
-
+-- stg_events holds the events dated on or before as_of_date
 events as (
-    select
-        user_id,
-        event_type,
-        occurred_at,
-        cast(occurred_at as date) as activity_date
-    from raw.events
+    select user_id, is_collaborative, occurred_at, activity_date from analytics.stg_events
 ),
 
 -- aggregate events per user and day first, then attach the signup date (one join per
@@ -30,15 +19,9 @@ daily as (
         events.user_id,
         events.activity_date,
         cast(count(*) as bigint) as events,
-        cast(
-            count(*) filter (where events.event_type in ('share', 'invite', 'comment', 'co_edit'))
-            as bigint
-        ) as collaborative_events,
+        cast(count(*) filter (where events.is_collaborative) as bigint) as collaborative_events,
         min(events.occurred_at) as first_event_at
     from events
-    cross join params
-    -- as_of_date is the last observable day: later events do not exist yet
-    where events.activity_date <= params.as_of_date
     group by events.user_id, events.activity_date
 ),
 

@@ -1,8 +1,8 @@
 -- name: user_milestones
--- version: 1
--- depends: user_days
+-- version: 2
+-- depends: stg_users, stg_events, stg_subscriptions, user_days
 -- grain: one row per user
--- description: per-user facts: signup, segment, channel, first page_create, first collaborative action, first payment, activation, fast activator, paid flags, activity totals
+-- description: per-user facts (users who signed up on or before as_of_date): signup, segment, channel, first page_create, first collaborative action, first paid subscription (monthly_revenue > 0; trials are not payments), activation, fast activator, paid flags, activity totals
 with params as (
     select as_of_date, activation_window_days from config.params
 ),
@@ -11,23 +11,19 @@ users as (
     select
         user_id,
         signup_at,
-        cast(signup_at as date) as signup_date,
+        signup_date,
         segment,
         acquisition_channel
-    from raw.users
+    from analytics.stg_users
 ),
 
 first_events as (
     select
-        raw_events.user_id,
-        min(raw_events.occurred_at) filter (where raw_events.event_type = 'page_create') as first_page_create_at,
-        min(raw_events.occurred_at) filter (
-            where raw_events.event_type in ('share', 'invite', 'comment', 'co_edit')
-        ) as first_collaborative_at
-    from raw.events as raw_events
-    cross join params
-    where cast(raw_events.occurred_at as date) <= params.as_of_date
-    group by raw_events.user_id
+        user_id,
+        min(occurred_at) filter (where event_type = 'page_create') as first_page_create_at,
+        min(occurred_at) filter (where is_collaborative) as first_collaborative_at
+    from analytics.stg_events
+    group by user_id
 ),
 
 activity as (
@@ -40,17 +36,18 @@ activity as (
     group by user_id
 ),
 
--- paid_ever: a subscription started on or before as_of_date; paid_at_end: active on as_of_date
+-- paid_ever: a paid subscription (monthly_revenue > 0) started on or before as_of_date;
+-- paid_at_end: a paid subscription active on as_of_date. A $0 subscription is a trial (revenue/trials).
 payments as (
     select
         subscriptions.user_id,
         min(subscriptions.started_at) as first_paid_at,
         bool_or(
-            (subscriptions.ended_at is null or cast(subscriptions.ended_at as date) > params.as_of_date)
+            (subscriptions.end_date is null or subscriptions.end_date > params.as_of_date)
         ) as is_paid_at_end
-    from raw.subscriptions as subscriptions
+    from analytics.stg_subscriptions as subscriptions
     cross join params
-    where cast(subscriptions.started_at as date) <= params.as_of_date
+    where subscriptions.is_paid
     group by subscriptions.user_id
 ),
 

@@ -142,9 +142,10 @@ create table meta.check_results (
     passed boolean not null,
     offending_rows bigint not null,
     sample varchar not null,
-    ran_at timestamp not null
+    ran_at timestamp not null,
+    severity varchar not null
 );
-comment on table meta.check_results is 'One row per data-quality check (queries/checks/*.sql): zero offending rows = pass.';
+comment on table meta.check_results is 'One row per data-quality check (queries/checks/*.sql): zero offending rows = pass; an error-level check that fails makes the run fail, a warning-level one is reported only.';
 comment on column meta.check_results.check_name is 'Check name (header name:).';
 comment on column meta.check_results.check_version is 'Check version (header version:).';
 comment on column meta.check_results.description is 'What the check asserts.';
@@ -152,6 +153,7 @@ comment on column meta.check_results.passed is 'True when the check returned zer
 comment on column meta.check_results.offending_rows is 'Number of rows the check returned.';
 comment on column meta.check_results.sample is 'Up to five offending rows, as text.';
 comment on column meta.check_results.ran_at is 'UTC time it ran.';
+comment on column meta.check_results.severity is 'error (offending rows fail the run) or warning (reported, not failing): the check''s -- severity: header.';
 
 create table meta.rejected_rows (
     source_table varchar not null,
