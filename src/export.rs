@@ -20,15 +20,12 @@ use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
+use crate::export_dir::{self, ExportDirError};
 use crate::queries::{QueryFile, QueryKind};
 use crate::warehouse::{self, WarehouseError};
 
 /// Schemas whose tables (and data, for raw and config) the bundle carries.
 pub const DATA_SCHEMAS: [&str; 2] = ["raw", "config"];
-
-/// A file that marks a directory as a bundle this command wrote, so a second
-/// export may replace it (and nothing else).
-pub(crate) const MARKER: &str = ".northstar-export";
 
 /// Errors of the export; each names the file, table or column.
 #[derive(Debug, thiserror::Error)]
@@ -59,10 +56,8 @@ pub enum ExportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "'{0}' exists and is not a northstar export bundle; choose another --out or remove it"
-    )]
-    NotABundle(PathBuf),
+    #[error(transparent)]
+    Dir(#[from] ExportDirError),
 }
 
 /// One column of a table, as DuckDB's catalog describes it.
@@ -277,8 +272,9 @@ pub struct ExportSummary {
 }
 
 /// Writes the PostgreSQL bundle for `warehouse` and the ordered query
-/// `files` into `out` (built beside it, then moved into place; a previous
-/// bundle there is replaced, any other non-empty directory is refused).
+/// `files` into `out` (built beside it, then moved into place; the files of
+/// a previous bundle there are replaced, anything else in it stays; any
+/// other non-empty directory is refused; see [`crate::export_dir`]).
 ///
 /// # Errors
 /// The warehouse is missing or incomplete, a type has no PostgreSQL
@@ -288,9 +284,7 @@ pub fn export_postgres(
     out: &Path,
     files: &[QueryFile],
 ) -> Result<ExportSummary, ExportError> {
-    if out.exists() && !is_replaceable(out) {
-        return Err(ExportError::NotABundle(out.to_path_buf()));
-    }
+    export_dir::check(out, warehouse_path)?;
     let conn = warehouse::open_read_only(warehouse_path)?;
     let data_tables = read_catalog(&conn, &DATA_SCHEMAS)?;
     for expected in reference_catalog(&DATA_SCHEMAS)? {
@@ -303,19 +297,10 @@ pub fn export_postgres(
     }
     let meta_tables = reference_catalog(&["meta"])?;
 
-    let parent = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "bundle".into());
-    let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let guard = RemoveOnDrop(staging.clone());
-    let _ = std::fs::remove_dir_all(&staging);
-    for dir in [&staging, &staging.join("data"), &staging.join("queries")] {
-        std::fs::create_dir_all(dir).map_err(|source| ExportError::Write {
+    let guard = export_dir::staging(out)?;
+    let staging = guard.path().to_path_buf();
+    for dir in [staging.join("data"), staging.join("queries")] {
+        std::fs::create_dir_all(&dir).map_err(|source| ExportError::Write {
             path: dir.clone(),
             source,
         })?;
@@ -390,55 +375,21 @@ pub fn export_postgres(
     let run_sh = staging.join("run.sh");
     write(&run_sh, RUN_SH)?;
     make_executable(&run_sh)?;
-    write(
-        &staging.join(MARKER),
+    drop(conn);
+    guard.publish(
+        out,
         &format!(
-            "northstar {} export of '{}'\n",
+            "northstar {} export postgres of '{}'",
             env!("CARGO_PKG_VERSION"),
             warehouse_path.display()
         ),
     )?;
-    drop(conn);
-
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(|source| ExportError::Write {
-            path: out.to_path_buf(),
-            source,
-        })?;
-    }
-    std::fs::rename(&staging, out).map_err(|source| ExportError::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    drop(guard);
     Ok(ExportSummary {
         tables: data_tables.len(),
         rows,
         analyses,
         checks,
     })
-}
-
-/// An empty directory or a previous northstar export (it holds [`MARKER`])
-/// may be replaced; anything else is the user's and is refused.
-pub(crate) fn is_replaceable(out: &Path) -> bool {
-    if !out.is_dir() {
-        return false;
-    }
-    if out.join(MARKER).is_file() {
-        return true;
-    }
-    std::fs::read_dir(out)
-        .map(|mut entries| entries.next().is_none())
-        .unwrap_or(false)
-}
-
-struct RemoveOnDrop(PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn write(path: &Path, text: &str) -> Result<(), ExportError> {

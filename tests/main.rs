@@ -14,3 +14,4 @@ mod postgres;
 mod reliability;
 mod report;
 mod scaling;
+mod security;
