@@ -150,6 +150,16 @@ impl WarehouseLock {
             source,
         })?;
         let path = lock_path(warehouse);
+        // Opening would follow a symbolic link (and truncate what it points
+        // to): the lock file is a regular file or absent.
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            if !meta.file_type().is_file() {
+                return Err(WarehouseError::NotRegular {
+                    path: path.clone(),
+                    kind: file_kind(meta.file_type()).to_string(),
+                });
+            }
+        }
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)

@@ -401,6 +401,25 @@ fn force_never_replaces_what_is_not_a_regular_file() -> TestResult {
     }
     assert_eq!(file_digest(&dir.join("w.duckdb")), digest);
 
+    // The lock file beside the warehouse is never written through a link.
+    std::fs::write(dir.join("victim.txt"), "precious")?;
+    std::os::unix::fs::symlink("victim.txt", dir.join("w.duckdb.lock"))?;
+    let output = run_in(
+        dir,
+        &[
+            "generate",
+            "--force",
+            "--users",
+            "20",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert_refused(&output, 2, &["w.duckdb.lock", "is a symbolic link"]);
+    assert_eq!(std::fs::read_to_string(dir.join("victim.txt"))?, "precious");
+    assert_eq!(file_digest(&dir.join("w.duckdb")), digest);
+    std::fs::remove_file(dir.join("w.duckdb.lock"))?;
+
     // A symbolic link to a warehouse: the file it points to is rebuilt, the
     // link stays a link.
     std::fs::create_dir(dir.join("real"))?;
