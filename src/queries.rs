@@ -183,6 +183,18 @@ fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Resu
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
+            // The path is written into comments (the PostgreSQL bundle's
+            // psql scripts among them): a line break there would start a
+            // line of its own.
+            if relative.chars().any(char::is_control) {
+                return Err(QueryError::Header {
+                    path: relative.escape_default().to_string(),
+                    line: 1,
+                    message:
+                        "a query file name may not contain control characters (a line break, a tab)"
+                            .into(),
+                });
+            }
             out.push((relative, text));
         }
     }

@@ -142,6 +142,32 @@ fn a_query_or_check_file_must_be_one_select_and_reaches_nothing_outside() -> Tes
         assert_eq!(file_digest(&dir.join("w.duckdb")), digest, "{body}");
     }
 
+    // A file name is written into the bundle's psql scripts as a comment: a
+    // line break in it would start a psql command of its own.
+    let _ = std::fs::remove_dir_all(dir.join("q"));
+    query_file(
+        dir,
+        "staging/x\n\\! touch pwned\n.sql",
+        "named",
+        "select 1 as x",
+    );
+    let output = run_in(
+        dir,
+        &[
+            "export",
+            "postgres",
+            "--queries",
+            "q",
+            "--out",
+            "bundle",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    assert_refused(&output, 1, &["control characters", "staging/x\\n"]);
+    assert!(!dir.join("bundle").exists());
+    assert!(!dir.join("pwned").exists());
+
     // WITH ... SELECT, UNION, DuckDB's FROM-first and a check are selects.
     let _ = std::fs::remove_dir_all(dir.join("q"));
     query_file(
