@@ -748,13 +748,17 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             cause.downcast_ref::<postgres::PgError>(),
             Some(postgres::PgError::Usage(_) | postgres::PgError::Url { .. })
         ) || matches!(
+            cause.downcast_ref::<WarehouseError>(),
+            Some(WarehouseError::NotRegular { .. })
+        ) || matches!(
             cause.downcast_ref::<ExportError>(),
-            Some(
-                ExportError::Warehouse(WarehouseError::Missing { .. }) | ExportError::NotABundle(_)
-            )
+            Some(ExportError::Warehouse(WarehouseError::Missing { .. }))
+        ) || matches!(
+            cause.downcast_ref::<ExportError>(),
+            Some(ExportError::Dir(dir)) if dir.is_usage()
         ) || matches!(
             cause.downcast_ref::<parquet_export::ParquetExportError>(),
-            Some(parquet_export::ParquetExportError::NotAnExport(_))
+            Some(parquet_export::ParquetExportError::Dir(dir)) if dir.is_usage()
         )
     }) {
         return EXIT_USAGE;

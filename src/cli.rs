@@ -175,7 +175,7 @@ pub enum ExportTarget {
 
 #[derive(Debug, Args)]
 pub struct ExportParquetArgs {
-    /// Directory to write (replaced atomically when the export succeeds; an existing one must be empty or an earlier export).
+    /// Directory to write (an existing one must be empty or an earlier export, whose files alone are replaced; see its .northstar-export).
     #[arg(long)]
     pub out: PathBuf,
     /// Warehouse to export.
@@ -185,7 +185,7 @@ pub struct ExportParquetArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportPostgresArgs {
-    /// Directory to write the bundle to (created; a previous bundle there is replaced).
+    /// Directory to write the bundle to (created; the files of a previous bundle there are replaced, nothing else).
     #[arg(long)]
     pub out: PathBuf,
     /// Warehouse whose raw and config tables to export.

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod export_dir;
 pub mod generator;
 pub mod ingest;
 pub mod interrupt;

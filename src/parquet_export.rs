@@ -2,10 +2,13 @@
 //! Parquet under `<out>/<schema>/<table>.parquet`, events partitioned by
 //! month hive-style (`raw/events/event_month=2024-01/*.parquet`), readable by
 //! Spark, Trino, pandas and DuckDB. Written into a temporary directory and
-//! renamed into place, so a failed export leaves a previous one intact.
+//! then published into `--out` (see [`crate::export_dir`]): a failed export
+//! leaves a previous one intact, and a later one replaces only the files the
+//! previous one wrote.
 
 use std::path::{Path, PathBuf};
 
+use crate::export_dir::{self, ExportDirError};
 use crate::warehouse::{self, sql_path, WarehouseError};
 
 /// Errors of the Parquet export.
@@ -20,8 +23,8 @@ pub enum ParquetExportError {
     },
     #[error("unable to export '{table}' to Parquet: {message}")]
     Copy { table: String, message: String },
-    #[error("'{0}' exists and is not a northstar export; choose another --out or remove it")]
-    NotAnExport(PathBuf),
+    #[error(transparent)]
+    Dir(#[from] ExportDirError),
 }
 
 /// What was exported.
@@ -37,26 +40,14 @@ pub struct ParquetSummary {
 /// The warehouse cannot be opened, a table cannot be written, or `out`
 /// cannot be replaced.
 pub fn export_parquet(warehouse: &Path, out: &Path) -> Result<ParquetSummary, ParquetExportError> {
-    // `out` is replaced whole: only an empty directory or an earlier export.
-    if out.exists() && !crate::export::is_replaceable(out) {
-        return Err(ParquetExportError::NotAnExport(out.to_path_buf()));
-    }
+    export_dir::check(out, warehouse)?;
     let conn = warehouse::open_read_only(warehouse)?;
-    let parent = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ParquetExportError::Io { path, source }
     };
-    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "parquet".into());
-    let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&temp);
+    let staging = export_dir::staging(out)?;
+    let temp = staging.path().to_path_buf();
     let copy_error = |table: &str| {
         let table = table.to_string();
         move |err: duckdb::Error| ParquetExportError::Copy {
@@ -77,7 +68,7 @@ pub fn export_parquet(warehouse: &Path, out: &Path) -> Result<ParquetSummary, Pa
         .map_err(copy_error("catalog"))?
         .collect::<Result<_, _>>()
         .map_err(copy_error("catalog"))?;
-    let result = (|| {
+    let result: Result<ParquetSummary, ParquetExportError> = (|| {
         let mut summary = ParquetSummary::default();
         for (schema, table) in &tables {
             let dir = temp.join(schema);
@@ -104,21 +95,16 @@ pub fn export_parquet(warehouse: &Path, out: &Path) -> Result<ParquetSummary, Pa
             summary.rows += rows;
             summary.tables += 1;
         }
-        let marker = temp.join(crate::export::MARKER);
-        std::fs::write(&marker, "written by northstar export parquet\n").map_err(io(&marker))?;
         Ok(summary)
     })();
-    match result {
-        Ok(summary) => {
-            if out.exists() {
-                std::fs::remove_dir_all(out).map_err(io(out))?;
-            }
-            std::fs::rename(&temp, out).map_err(io(out))?;
-            Ok(summary)
-        }
-        Err(err) => {
-            let _ = std::fs::remove_dir_all(&temp);
-            Err(err)
-        }
-    }
+    let summary = result?;
+    staging.publish(
+        out,
+        &format!(
+            "northstar {} export parquet of '{}'",
+            env!("CARGO_PKG_VERSION"),
+            warehouse.display()
+        ),
+    )?;
+    Ok(summary)
 }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 use postgres::config::{Host, SslMode};
-use postgres::{Client, NoTls, SimpleQueryMessage, Transaction};
+use postgres::{Client, NoTls, Transaction};
 
 use crate::export::{self, ExportError};
 use crate::interrupt;
@@ -35,8 +35,8 @@ use crate::queries::{QueryFile, QueryKind, RunSummary, Severity};
 pub enum PgError {
     #[error("{0}")]
     Usage(String),
-    #[error("invalid PostgreSQL URL '{url}': {message}")]
-    Url { url: String, message: String },
+    #[error("invalid --database-url: {message}")]
+    Url { message: String },
     #[error("unable to connect to PostgreSQL {server}: {message}")]
     Connect { server: String, message: String },
     #[error("PostgreSQL {server}: table {table} does not exist; load the raw and config tables first (northstar export postgres)")]
@@ -104,22 +104,7 @@ impl Target {
 
     fn resolve(url: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Result<Self, PgError> {
         let mut config = match url {
-            Some(url) => {
-                let url = url.trim();
-                let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
-                if !is_url && !url.contains('=') {
-                    return Err(PgError::Url {
-                        url: redact_url(url),
-                        message:
-                            "expected postgres://user@host:port/dbname (or host=... dbname=...)"
-                                .into(),
-                    });
-                }
-                postgres::Config::from_str(url).map_err(|err| PgError::Url {
-                    url: redact_url(url),
-                    message: scrub(&error_text(&err), url_password(url).as_deref()),
-                })?
-            }
+            Some(url) => parse_url(url.trim())?,
             None => postgres::Config::new(),
         };
         if config.get_hosts().is_empty() {
@@ -207,7 +192,7 @@ impl Target {
         })
     }
 
-    /// `host:port/dbname as user`, without the password.
+    /// `'user@host:port/dbname'`, without the password.
     pub fn server(&self) -> &str {
         &self.server
     }
@@ -249,7 +234,66 @@ fn describe(config: &postgres::Config) -> String {
         .collect();
     let user = config.get_user().unwrap_or("?");
     let dbname = config.get_dbname().unwrap_or(user);
-    format!("'{}/{dbname}' (user {user})", hosts.join(","))
+    format!("'{user}@{}/{dbname}'", hosts.join(","))
+}
+
+/// Option names of a connection string, which may appear in a parse error
+/// (`invalid value for option `port``); nothing else of the error is shown.
+const OPTION_NAMES: [&str; 15] = [
+    "host",
+    "hostaddr",
+    "port",
+    "user",
+    "dbname",
+    "options",
+    "application_name",
+    "sslmode",
+    "connect_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+];
+
+/// Parses `--database-url` with the client crate's own parser
+/// (`postgres://user:password@host:port/dbname` or `host=... dbname=...`).
+/// No part of the text is ever echoed: any of it may be a password (a URL
+/// without a scheme, or an unencoded `@` in the password, moves it to where
+/// a host or a user name is expected). What is printed later is built from
+/// the parsed result: user, host, port and database name only.
+///
+/// # Errors
+/// [`PgError::Url`] when it does not parse or its host holds an `@`.
+fn parse_url(url: &str) -> Result<postgres::Config, PgError> {
+    const NOT_SHOWN: &str = "(not shown: it may hold a password)";
+    let config = postgres::Config::from_str(url).map_err(|err| {
+        let text = error_text(&err);
+        let option = OPTION_NAMES
+            .iter()
+            .find(|name| text.contains(&format!("option `{name}`")))
+            .map(|name| format!(", invalid value for `{name}`"))
+            .unwrap_or_default();
+        PgError::Url {
+            message: format!(
+                "it does not parse as postgres://user@host:port/dbname or host=... dbname=...{option} {NOT_SHOWN}"
+            ),
+        }
+    })?;
+    let at_in_host = config.get_hosts().iter().any(|host| match host {
+        Host::Tcp(name) => name.contains('@'),
+        #[cfg(unix)]
+        Host::Unix(path) => path.to_string_lossy().contains('@'),
+    });
+    if at_in_host {
+        return Err(PgError::Url {
+            message: format!(
+                "its host part holds an '@': write an '@' in the password as %40 {NOT_SHOWN}"
+            ),
+        });
+    }
+    Ok(config)
 }
 
 /// The error text with its cause (`postgres::Error`'s Display leaves it out).
@@ -275,57 +319,6 @@ fn scrub(message: &str, secret: Option<&str>) -> String {
         Some(secret) if !secret.is_empty() => message.replace(secret, "***"),
         _ => message.to_string(),
     }
-}
-
-/// Where the password of a `scheme://user:password@host` URL or of a
-/// `password=...` key sits in `url`, if it has one.
-fn password_range(url: &str) -> Option<std::ops::Range<usize>> {
-    if let Some(scheme_end) = url.find("://") {
-        let rest_start = scheme_end + "://".len();
-        let rest = &url[rest_start..];
-        let authority = rest.split(['/', '?']).next().unwrap_or("");
-        let userinfo = authority.rsplit_once('@')?.0;
-        let colon = userinfo.find(':')?;
-        return Some(rest_start + colon + 1..rest_start + userinfo.len());
-    }
-    let mut start = url.find("password=")? + "password=".len();
-    let value = &url[start..];
-    let len = match value.strip_prefix('\'') {
-        Some(quoted) => {
-            start += 1;
-            quoted.find('\'').unwrap_or(quoted.len())
-        }
-        None => value.find(char::is_whitespace).unwrap_or(value.len()),
-    };
-    Some(start..start + len)
-}
-
-/// The password of `url` (see [`password_range`]), if any.
-fn url_password(url: &str) -> Option<String> {
-    password_range(url).map(|range| url[range].to_string())
-}
-
-/// `url` with its password replaced by `***` (URL or key=value form), at the
-/// password's own position (a user name equal to the password stays).
-pub fn redact_url(url: &str) -> String {
-    let mut redacted = url.to_string();
-    if let Some(range) = password_range(url).filter(|range| !range.is_empty()) {
-        redacted.replace_range(range, "***");
-    }
-    // Passwords can also ride in a URL's query string: ?password=...
-    if !url.contains("://") {
-        return redacted;
-    }
-    if let Some(start) = redacted.find("password=") {
-        let value_start = start + "password=".len();
-        let end = redacted[value_start..]
-            .find(['&', ' '])
-            .map_or(redacted.len(), |offset| value_start + offset);
-        if end > value_start && &redacted[value_start..end] != "***" {
-            redacted.replace_range(value_start..end, "***");
-        }
-    }
-    redacted
 }
 
 /// Cancels the running statement when Ctrl-C arrives, until dropped.
@@ -409,8 +402,22 @@ pub fn run(
     }
     tx.batch_execute("set local time zone 'UTC'")
         .map_err(sql_error("setting the time zone"))?;
-    tx.batch_execute("create schema if not exists analytics; create schema if not exists meta;")
-        .map_err(sql_error("creating schemas analytics and meta"))?;
+    // Only the missing ones: `create schema if not exists` needs the
+    // database's CREATE privilege even when the schema is there, which a
+    // role that owns analytics and meta need not have.
+    for schema in ["analytics", "meta"] {
+        let exists: bool = tx
+            .query_one(
+                "select exists (select 1 from pg_namespace where nspname = $1)",
+                &[&schema],
+            )
+            .map_err(sql_error("reading the catalog"))?
+            .get(0);
+        if !exists {
+            tx.execute(&format!("create schema {schema}"), &[])
+                .map_err(sql_error(&format!("creating schema {schema}")))?;
+        }
+    }
     for table in export::reference_catalog(&["meta"])? {
         tx.batch_execute(&export::table_ddl(&table, true)?)
             .map_err(sql_error(&format!("creating {}", table.qualified())))?;
@@ -441,10 +448,16 @@ pub fn run(
         };
         match file.kind {
             QueryKind::Analysis => {
+                // Each statement alone in the extended protocol (`execute`):
+                // PostgreSQL refuses more than one command in a prepared
+                // statement, so a file cannot smuggle in a second one.
                 let create = export::create_statement(file);
-                tx.batch_execute(&format!("drop table if exists analytics.{}", file.name))
-                    .map_err(|err| execute_error("", err))?;
-                tx.batch_execute(&create)
+                tx.execute(
+                    &format!("drop table if exists analytics.{}", file.name),
+                    &[],
+                )
+                .map_err(|err| execute_error("", err))?;
+                tx.execute(&create, &[])
                     .map_err(|err| execute_error(&create, err))?;
                 let rows: i64 = tx
                     .query_one(
@@ -453,7 +466,7 @@ pub fn run(
                     )
                     .map_err(|err| execute_error("", err))?
                     .get(0);
-                tx.batch_execute(&export::comment_statement(file))
+                tx.execute(&export::comment_statement(file), &[])
                     .map_err(|err| execute_error("", err))?;
                 let elapsed = started.elapsed().as_millis() as i64;
                 summary.query_ms += elapsed;
@@ -547,22 +560,44 @@ pub fn run(
     Ok(summary)
 }
 
-/// Up to five offending rows of a check, as text.
+/// Up to five offending rows of a check, as text. Extended protocol only
+/// (one statement): the columns are counted from the prepared statement,
+/// renamed by position (`as offending(c1, c2, ...)`, so duplicate names do
+/// not matter) and cast to text.
 fn sample_rows(tx: &mut Transaction<'_>, file: &QueryFile) -> Result<Vec<String>, postgres::Error> {
-    let messages = tx.simple_query(&format!(
-        "select * from {} limit 5",
-        export::offending_subquery(file)
-    ))?;
-    Ok(messages
+    let subquery = export::offending_subquery(file);
+    let columns = tx
+        .prepare(&format!("select * from {subquery} limit 5"))?
+        .columns()
+        .len();
+    if columns == 0 {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = (1..=columns).map(|index| format!("c{index}")).collect();
+    let casts: Vec<String> = names
         .iter()
-        .filter_map(|message| match message {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|index| row.get(index).unwrap_or("NULL").to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            _ => None,
+        .map(|name| format!("cast({name} as text)"))
+        .collect();
+    let rows = tx.query(
+        &format!(
+            "select {} from {}({}) limit 5",
+            casts.join(", "),
+            subquery,
+            names.join(", ")
+        ),
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            (0..columns)
+                .map(|index| match row.try_get::<_, Option<String>>(index) {
+                    Ok(Some(value)) => value,
+                    Ok(None) => "NULL".into(),
+                    Err(_) => "?".into(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         })
         .collect())
 }
@@ -722,39 +757,9 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://ana:s3cret@db.example.com:5432/wh"),
-            "postgres://ana:***@db.example.com:5432/wh"
-        );
-        assert_eq!(redact_url("postgres://ana@db/wh"), "postgres://ana@db/wh");
-        assert_eq!(
-            redact_url("host=db user=ana password='a b' dbname=wh"),
-            "host=db user=ana password='***' dbname=wh"
-        );
-        assert_eq!(
-            redact_url("postgres://db/wh?password=x1&user=a"),
-            "postgres://db/wh?password=***&user=a"
-        );
-        // the password where it stands, even when the same text comes earlier
-        assert_eq!(
-            redact_url("postgres://postgres:postgres@db/wh"),
-            "postgres://postgres:***@db/wh"
-        );
-        assert_eq!(
-            redact_url("postgres://pg:pg@db/wh"),
-            "postgres://pg:***@db/wh"
-        );
-        assert_eq!(
-            redact_url("host=pw user=pw password=pw dbname=wh"),
-            "host=pw user=pw password=*** dbname=wh"
-        );
-    }
-
-    #[test]
     fn server_description_has_no_password() -> Result<(), PgError> {
         let target = Target::resolve(Some("postgres://ana:s3cret@db.example.com:6543/wh"), no_env)?;
-        assert_eq!(target.server(), "'db.example.com:6543/wh' (user ana)");
+        assert_eq!(target.server(), "'ana@db.example.com:6543/wh'");
         assert!(!format!("{target:?}").contains("s3cret"));
         Ok(())
     }
@@ -770,23 +775,57 @@ mod tests {
             _ => None,
         };
         let target = Target::resolve(None, env)?;
-        assert_eq!(target.server(), "'pg.internal:5433/warehouse' (user etl)");
+        assert_eq!(target.server(), "'etl@pg.internal:5433/warehouse'");
         assert_eq!(target.scrub("x hunter2 y"), "x *** y");
         let target = Target::resolve(Some("postgres://ana@db/other"), env)?;
         // A URL that names a host uses its port, or 5432: PGPORT is for the PGHOST case.
-        assert_eq!(target.server(), "'db:5432/other' (user ana)");
+        assert_eq!(target.server(), "'ana@db:5432/other'");
         Ok(())
     }
 
     #[test]
-    fn a_non_postgres_url_is_refused_without_its_password() {
+    fn a_url_that_may_hold_a_password_is_never_echoed() {
+        // Whatever the shape, no part of the text reaches the message.
+        for (url, secret) in [
+            ("mysql://root:topsecret@db/x", "topsecret"),
+            ("postgres://u:topsecret@db:notaport/x", "topsecret"),
+            // no scheme: not a URL, not key=value either
+            ("analyst:topsecret@db:5432/x", "topsecret"),
+            // an unencoded '@' in the password: the crate reads "cret@db" as the host
+            ("postgres://analyst:top@secret@db:5432/x", "secret"),
+            ("postgresql://analyst:p@ss@db/x", "ss@db"),
+            ("host=db password='unterminated", "unterminated"),
+        ] {
+            let err = Target::resolve(Some(url), no_env).expect_err(url);
+            let message = err.to_string();
+            assert!(message.starts_with("invalid --database-url: "), "{message}");
+            assert!(!message.contains(secret), "{url}: {message}");
+            assert!(!message.contains("analyst"), "{url}: {message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
         let err =
-            Target::resolve(Some("mysql://root:topsecret@db/x"), no_env).expect_err("not postgres");
-        let message = err.to_string();
-        assert!(message.contains("mysql://root:***@db/x"), "{message}");
-        assert!(!message.contains("topsecret"), "{message}");
-        let err = Target::resolve(Some("postgres://u:topsecret@db:notaport/x"), no_env)
-            .expect_err("bad port");
-        assert!(!err.to_string().contains("topsecret"), "{err}");
+            Target::resolve(Some("postgres://u:pw@db:notaport/x"), no_env).expect_err("bad port");
+        assert!(
+            err.to_string().contains("invalid value for `port`"),
+            "{err}"
+        );
+        let err = Target::resolve(Some("postgres://analyst:p@ss@db/x"), no_env)
+            .expect_err("@ in password");
+        assert!(err.to_string().contains("%40"), "{err}");
+    }
+
+    #[test]
+    fn a_parsed_url_prints_user_host_port_and_database_only() -> Result<(), PgError> {
+        for url in [
+            "postgres://analyst:topsecret@db:5432/x",
+            "postgres://analyst:top%40secret@db:5432/x",
+            "host=db port=5432 user=analyst password=topsecret dbname=x",
+            "postgres://analyst@db:5432/x?password=topsecret",
+        ] {
+            let target = Target::resolve(Some(url), no_env)?;
+            assert_eq!(target.server(), "'analyst@db:5432/x'", "{url}");
+            assert!(!format!("{target:?}").contains("topsecret"));
+        }
+        Ok(())
     }
 }

@@ -66,6 +66,14 @@ pub enum QueryError {
     Interrupted,
     #[error("{0}")]
     Lock(String),
+    #[error("{path}:{line}: a query file must be exactly one read-only SELECT (WITH ... SELECT included): {found}; nothing was run")]
+    NotASelect {
+        path: String,
+        line: usize,
+        found: String,
+    },
+    #[error("unable to restrict the query stage (external access off, configuration locked): {0}")]
+    Restrict(String),
 }
 
 /// Whether a file materializes a table or checks the data.
@@ -112,6 +120,8 @@ pub struct QueryFile {
     /// Checks only: `error` (default) fails the run, `warning` is reported.
     pub severity: Severity,
     depends_line: usize,
+    /// Line of the first body line (after the header).
+    body_line: usize,
 }
 
 impl QueryFile {
@@ -140,6 +150,7 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<QueryFile>, QueryError> {
         .iter()
         .map(|(path, text)| parse(path, text))
         .collect::<Result<Vec<_>, _>>()?;
+    ensure_single_selects(&files)?;
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for file in &files {
         if let Some(first) = seen.insert(&file.name, &file.path) {
@@ -192,10 +203,142 @@ fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Resu
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
+            // The path is written into comments (the PostgreSQL bundle's
+            // psql scripts among them): a line break there would start a
+            // line of its own.
+            if relative.chars().any(char::is_control) {
+                return Err(QueryError::Header {
+                    path: relative.escape_default().to_string(),
+                    line: 1,
+                    message:
+                        "a query file name may not contain control characters (a line break, a tab)"
+                            .into(),
+                });
+            }
             out.push((relative, text));
         }
     }
     Ok(())
+}
+
+/// Refuses any file whose text is not exactly one SELECT statement (a `WITH
+/// ... SELECT`, a `UNION` and DuckDB's `FROM`-first form are selects): a
+/// query directory may come from someone else, and the runner wraps each
+/// file in its own `create table ... as` or `select count(*) from (...)`.
+/// DuckDB's own parser decides (`json_serialize_sql` serializes select
+/// statements only), so a second statement after a `;`, a `drop`, `copy`,
+/// `attach` or `set`, or a body that closes the wrapper's parenthesis (which
+/// does not parse on its own) is refused before anything runs.
+///
+/// # Errors
+/// [`QueryError::NotASelect`] naming the file.
+pub fn ensure_single_selects(files: &[QueryFile]) -> Result<(), QueryError> {
+    let conn = Connection::open_in_memory().map_err(QueryError::Connect)?;
+    for file in files {
+        ensure_single_select(&conn, file)?;
+    }
+    Ok(())
+}
+
+fn ensure_single_select(conn: &Connection, file: &QueryFile) -> Result<(), QueryError> {
+    let refuse = |line: usize, found: String| QueryError::NotASelect {
+        path: file.path.clone(),
+        line,
+        found: crate::one_line(&found),
+    };
+    let serialized: String = conn
+        .query_row(
+            "select cast(json_serialize_sql(cast(? as varchar)) as varchar)",
+            [&file.text],
+            |row| row.get(0),
+        )
+        .map_err(|err| refuse(file.body_line, format!("DuckDB cannot parse it ({err})")))?;
+    let parsed: serde_json::Value = serde_json::from_str(&serialized)
+        .map_err(|err| refuse(file.body_line, format!("unreadable parse result ({err})")))?;
+    if parsed.get("error").and_then(serde_json::Value::as_bool) == Some(true) {
+        let message = parsed
+            .get("error_message")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("unknown error");
+        let kind = parsed
+            .get("error_type")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        return Err(if message.contains("Only SELECT statements") {
+            refuse(
+                file.body_line,
+                "it holds a statement that is not a SELECT (such as DROP, CREATE, INSERT, COPY, ATTACH, SET)".into(),
+            )
+        } else if kind.eq_ignore_ascii_case("parser") {
+            // DuckDB gives the character offset of a syntax error.
+            let line = parsed
+                .get("position")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|position| position.parse::<usize>().ok())
+                .map_or(file.body_line, |position| {
+                    let bytes = file.text.as_bytes();
+                    let before = &bytes[..position.min(bytes.len())];
+                    before.iter().filter(|byte| **byte == b'\n').count() + 1
+                });
+            refuse(line, format!("it does not parse on its own ({message})"))
+        } else {
+            refuse(file.body_line, message.to_string())
+        });
+    }
+    let count = parsed
+        .get("statements")
+        .and_then(serde_json::Value::as_array)
+        .map_or(0, Vec::len);
+    if count != 1 {
+        return Err(refuse(
+            file.body_line,
+            format!("it holds {count} statements"),
+        ));
+    }
+    // A select can still hold a data-modifying part (`with gone as (delete
+    // from raw.users returning *) select ...`, a subquery around an insert):
+    // every query node in it must be a select, a set operation or a CTE.
+    if let Some(node) = modifying_node(&parsed) {
+        let what = match node.as_str() {
+            "UPDATE_QUERY_NODE" => "an UPDATE".to_string(),
+            "DELETE_QUERY_NODE" => "a DELETE".to_string(),
+            "INSERT_QUERY_NODE" => "an INSERT".to_string(),
+            "MERGE_QUERY_NODE" => "a MERGE".to_string(),
+            "COPY_QUERY_NODE" => "a COPY".to_string(),
+            other => format!("a statement that is not a SELECT ({other})"),
+        };
+        return Err(refuse(
+            file.body_line,
+            format!("it holds {what} inside the select (in a WITH or a subquery)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Query node types a read-only select is made of.
+const READ_ONLY_NODES: [&str; 4] = [
+    "SELECT_NODE",
+    "SET_OPERATION_NODE",
+    "RECURSIVE_CTE_NODE",
+    "CTE_NODE",
+];
+
+/// The first query node in DuckDB's serialized parse tree that is not part
+/// of a read-only select (an UPDATE, DELETE, INSERT, MERGE or COPY node,
+/// or a statement node wrapping anything else).
+fn modifying_node(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(kind)) = map.get("type") {
+                if kind.ends_with("_NODE") && !READ_ONLY_NODES.contains(&kind.as_str()) {
+                    return Some(kind.clone());
+                }
+            }
+            map.values().find_map(modifying_node)
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(modifying_node),
+        _ => None,
+    }
 }
 
 const HEADER_FIELDS: [&str; 5] = ["name", "version", "depends", "grain", "description"];
@@ -323,6 +466,7 @@ pub fn parse(path: &str, text: &str) -> Result<QueryFile, QueryError> {
         kind,
         severity,
         depends_line,
+        body_line: body_start + 1,
     })
 }
 
@@ -482,10 +626,14 @@ fn execute(conn: &Connection, file: &QueryFile) -> Result<Outcome, QueryError> {
         QueryKind::Analysis => {
             // Table, row count and comment in one transaction: one commit.
             let rows = crate::warehouse::in_transaction(conn, execute_error, || {
-                conn.execute_batch(&format!(
-                    "create or replace table analytics.{} as {}",
-                    file.name, file.text
-                ))
+                // One prepared statement: DuckDB refuses to prepare two.
+                conn.execute(
+                    &format!(
+                        "create or replace table analytics.{} as {}",
+                        file.name, file.text
+                    ),
+                    [],
+                )
                 .map_err(execute_error)?;
                 let rows: i64 = conn
                     .query_row(
@@ -494,11 +642,14 @@ fn execute(conn: &Connection, file: &QueryFile) -> Result<Outcome, QueryError> {
                         |row| row.get(0),
                     )
                     .map_err(execute_error)?;
-                conn.execute_batch(&format!(
-                    "comment on table analytics.{} is '{}'",
-                    file.name,
-                    file.table_comment().replace('\'', "''")
-                ))
+                conn.execute(
+                    &format!(
+                        "comment on table analytics.{} is '{}'",
+                        file.name,
+                        file.table_comment().replace('\'', "''")
+                    ),
+                    [],
+                )
                 .map_err(execute_error)?;
                 Ok(rows)
             })?;
@@ -600,6 +751,36 @@ fn record_rows(
 pub const MIGRATE_CHECK_RESULTS: &str =
     "alter table meta.check_results add column if not exists severity varchar default 'error'";
 
+/// Turns off DuckDB's access to anything outside the attached databases
+/// (files, `ATTACH`, `COPY`, extensions) and locks the configuration so no
+/// statement can turn it back on, for the rest of this database instance's
+/// life: the query files run with only the warehouse in reach. The runner's
+/// own work afterwards (recording runs, checkpoint, detach) needs neither.
+/// Idempotent: a second pass on the same instance finds it locked.
+///
+/// # Errors
+/// DuckDB refuses a setting, or the instance is locked with external access on.
+pub fn restrict(conn: &Connection) -> Result<(), QueryError> {
+    let setting = |name: &str| -> Result<String, QueryError> {
+        conn.query_row(
+            &format!("select cast(current_setting('{name}') as varchar)"),
+            [],
+            |row| row.get(0),
+        )
+        .map_err(|err| QueryError::Restrict(crate::one_line(&err.to_string())))
+    };
+    if !setting("lock_configuration")?.eq_ignore_ascii_case("true") {
+        conn.execute_batch("set enable_external_access = false; set lock_configuration = true;")
+            .map_err(|err| QueryError::Restrict(crate::one_line(&err.to_string())))?;
+    }
+    if setting("enable_external_access")?.eq_ignore_ascii_case("true") {
+        return Err(QueryError::Restrict(
+            "enable_external_access is locked on for this database instance".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A second connection to `conn`'s database, using the same catalog and schema.
 fn worker_connection(conn: &Connection) -> duckdb::Result<Connection> {
     let (catalog, schema): (String, String) =
@@ -643,6 +824,7 @@ pub fn run(
     progress: &ProgressBar,
 ) -> Result<RunSummary, QueryError> {
     let stage = Instant::now();
+    restrict(conn)?;
     let mut summary = RunSummary::default();
     progress.set_length(files.len() as u64);
     // A warehouse written before checks had a severity gains the column.
@@ -1041,6 +1223,80 @@ mod tests {
             error_line("Parser Error: syntax error at or near \"form\"\n\nLINE 7: select * form x"),
             7
         );
+    }
+
+    #[test]
+    fn only_a_single_select_is_accepted() -> Result<(), QueryError> {
+        let header = "-- name: x\n-- version: 1\n-- depends:\n-- grain: g\n-- description: d\n";
+        let check = |path: &str, body: &str| {
+            let file = parse(path, &format!("{header}{body}\n"))?;
+            ensure_single_selects(&[file])
+        };
+        for body in [
+            "select 1 as x",
+            "select 1 as x;",
+            "with t as (select 1 as x) select x from t",
+            "select 1 as x union all select 2",
+            "from raw.users select user_id",
+            "select ';' as x -- ; drop table raw.users",
+            "with recursive r(n) as (select 1 union all select n + 1 from r where n < 3) select n from r",
+            "select 'with d as (delete from raw.users returning *)' as text_only",
+        ] {
+            check("a/x.sql", body)?;
+        }
+        for body in [
+            "select 1 as x; drop table raw.users; create table raw.users as select 1 as user_id",
+            "select 1; select 2",
+            "drop table raw.users",
+            "create table analytics.x as select 1",
+            "insert into raw.users select * from raw.users",
+            "attach 'other.duckdb' as other",
+            "copy raw.users to 'users.csv'",
+            "set enable_external_access = true",
+            "pragma enable_profiling",
+            "select 1 as x where false) as o; drop table raw.users; select * from (select 1 as x",
+            "with gone as (delete from raw.users returning *) select * from gone",
+            "with u as (update raw.users set email = '' returning *) select count(*) from u",
+            "with i as (insert into raw.users select * from raw.users returning *) select 1",
+            "select (with d as (delete from raw.users returning user_id) select count(*) from d) as n",
+            "select 1 as x union all (with d as (delete from raw.users returning 1) select * from d)",
+        ] {
+            let err = check("checks/x.sql", body).expect_err(body);
+            assert!(matches!(err, QueryError::NotASelect { .. }), "{body}: {err}");
+            let message = err.to_string();
+            assert!(message.starts_with("checks/x.sql:"), "{message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_query_stage_reaches_nothing_outside_the_database() -> Result<(), QueryError> {
+        let conn = Connection::open_in_memory().map_err(QueryError::Connect)?;
+        conn.execute_batch("create table t as select 1 as x")
+            .map_err(QueryError::Connect)?;
+        restrict(&conn)?;
+        // idempotent on the same instance
+        restrict(&conn)?;
+        let dir = std::env::temp_dir().join(format!("northstar-restrict-{}", std::process::id()));
+        let target = dir.join("out.csv");
+        for sql in [
+            format!("copy t to '{}'", target.display()),
+            format!("attach '{}' as other", dir.join("other.duckdb").display()),
+            "select * from read_csv('/etc/hostname')".to_string(),
+            "select * from glob('/*')".to_string(),
+            "set enable_external_access = true".to_string(),
+            "set lock_configuration = false".to_string(),
+        ] {
+            assert!(conn.execute_batch(&sql).is_err(), "{sql} ran");
+        }
+        assert!(!target.exists());
+        // the warehouse itself is still in reach
+        let x: i64 = conn
+            .query_row("select x from t", [], |row| row.get(0))
+            .map_err(QueryError::Connect)?;
+        assert_eq!(x, 1);
+        Ok(())
     }
 
     #[test]

@@ -782,9 +782,11 @@ fn environment(templates: Option<PathBuf>) -> Environment<'static> {
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(true);
     env.set_loader(move |name| {
+        confined_name(name)?;
         if let Some(dir) = &templates {
             let path = dir.join(name);
             if path.is_file() {
+                confined_file(dir, &path, name)?;
                 return std::fs::read_to_string(&path).map(Some).map_err(|err| {
                     TemplateError::new(
                         ErrorKind::InvalidOperation,
@@ -809,6 +811,42 @@ fn environment(templates: Option<PathBuf>) -> Environment<'static> {
     env.add_filter("ljust", filter_ljust);
     env.add_filter("wrap", filter_wrap);
     env
+}
+
+/// A template name (`{% include %}`, `{% extends %}`, `{% import %}`) must
+/// name a file inside the templates directory: a relative path of plain
+/// names, no root, no `..`.
+fn confined_name(name: &str) -> Result<(), TemplateError> {
+    let plain = !name.is_empty()
+        && !name.contains('\\')
+        && Path::new(name)
+            .components()
+            .all(|component| matches!(component, std::path::Component::Normal(_)));
+    if plain {
+        Ok(())
+    } else {
+        Err(TemplateError::new(
+            ErrorKind::InvalidOperation,
+            format!("template '{name}' is outside the templates directory (absolute paths and '..' are refused; name a file inside --templates)"),
+        ))
+    }
+}
+
+/// The file found for `name` must really lie inside `dir`: a symbolic link
+/// that leads out of it is refused.
+fn confined_file(dir: &Path, path: &Path, name: &str) -> Result<(), TemplateError> {
+    let inside = match (dir.canonicalize(), path.canonicalize()) {
+        (Ok(dir), Ok(path)) => path.starts_with(dir),
+        _ => false,
+    };
+    if inside {
+        Ok(())
+    } else {
+        Err(TemplateError::new(
+            ErrorKind::InvalidOperation,
+            format!("template '{name}' leads outside the templates directory '{}' (a symbolic link); copy the file into --templates instead", dir.display()),
+        ))
+    }
 }
 
 /// Turns a minijinja error into a [`ReportError::Template`] that names the

@@ -67,6 +67,14 @@ pub enum WarehouseError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("'{path}' is {kind}, not a regular file; northstar only replaces warehouse files (--force included): choose another --warehouse")]
+    NotRegular { path: PathBuf, kind: String },
+    #[error("warehouse '{path}' was {how} by another process during this run; it was left as it is (nothing of it is lost) and the new build was kept at '{kept}': compare them, then move one into place")]
+    ChangedDuringRun {
+        path: PathBuf,
+        how: String,
+        kept: PathBuf,
+    },
     #[error("warehouse SQL failed ({context}): {source}")]
     Sql {
         context: String,
@@ -142,6 +150,16 @@ impl WarehouseLock {
             source,
         })?;
         let path = lock_path(warehouse);
+        // Opening would follow a symbolic link (and truncate what it points
+        // to): the lock file is a regular file or absent.
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            if !meta.file_type().is_file() {
+                return Err(WarehouseError::NotRegular {
+                    path: path.clone(),
+                    kind: file_kind(meta.file_type()).to_string(),
+                });
+            }
+        }
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -370,12 +388,142 @@ pub fn sql_path(path: &Path) -> String {
     path.to_string_lossy().replace('\'', "''")
 }
 
+/// What a warehouse path is, for a refusal: "a directory", "a FIFO", ...
+fn file_kind(file_type: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The file a warehouse path stands for: the path itself, or for a symbolic
+/// link the file it points to (followed link by link, so the link stays a
+/// link and the new warehouse lands where its old data was). Anything that
+/// is not a regular file (a directory, a device such as `/dev/null`, a FIFO,
+/// a socket) is refused, `--force` or not: renaming onto it would replace
+/// the node itself.
+///
+/// # Errors
+/// [`WarehouseError::NotRegular`] naming the path and what it is.
+pub fn resolve_target(target: &Path) -> Result<PathBuf, WarehouseError> {
+    let mut path = target.to_path_buf();
+    for _ in 0..40 {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            // Does not exist (yet): it will be created here.
+            return Ok(path);
+        };
+        let file_type = meta.file_type();
+        if file_type.is_file() {
+            return Ok(path);
+        }
+        if !file_type.is_symlink() {
+            let kind = if path == target {
+                file_kind(file_type).to_string()
+            } else {
+                format!(
+                    "a symbolic link to {} ('{}')",
+                    file_kind(file_type),
+                    path.display()
+                )
+            };
+            return Err(WarehouseError::NotRegular {
+                path: target.to_path_buf(),
+                kind,
+            });
+        }
+        let link = std::fs::read_link(&path).map_err(|source| WarehouseError::Open {
+            path: path.clone(),
+            message: format!("unable to read the symbolic link: {source}"),
+        })?;
+        path = if link.is_absolute() {
+            link
+        } else {
+            parent_dir(&path).join(link)
+        };
+    }
+    Err(WarehouseError::NotRegular {
+        path: target.to_path_buf(),
+        kind: "a loop of symbolic links".into(),
+    })
+}
+
+/// Identity and last change of a warehouse and its write-ahead log: a
+/// client that wrote to the file after a run started changes one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileState {
+    file: Option<(u64, u64, u64, Option<std::time::SystemTime>)>,
+    wal: Option<(u64, u64, u64, Option<std::time::SystemTime>)>,
+}
+
+impl FileState {
+    fn of(path: &Path) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let stat = |path: &Path| {
+            std::fs::metadata(path)
+                .ok()
+                .map(|meta| (meta.dev(), meta.ino(), meta.len(), meta.modified().ok()))
+        };
+        Self {
+            file: stat(path),
+            wal: stat(&wal_path(path)),
+        }
+    }
+
+    /// How `now` differs from `self`, in words.
+    fn change(&self, now: &Self) -> Option<&'static str> {
+        match (&self.file, &now.file) {
+            (Some(before), Some(after)) if (before.0, before.1) != (after.0, after.1) => {
+                Some("replaced")
+            }
+            (Some(_), None) => Some("removed"),
+            (None, Some(_)) => Some("created"),
+            _ if self != now => Some("modified"),
+            _ => None,
+        }
+    }
+}
+
+/// Where a build is kept when the warehouse changed under it:
+/// `<stem>.new-<UTC time>.duckdb` beside the target.
+fn kept_path(target: &Path) -> PathBuf {
+    let name = file_name(target);
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let kept = |suffix: String| {
+        let kept_name = match name.strip_suffix(".duckdb") {
+            Some(stem) => format!("{stem}.new-{stamp}{suffix}.duckdb"),
+            None => format!("{name}.new-{stamp}{suffix}"),
+        };
+        parent_dir(target).join(kept_name)
+    };
+    let first = kept(String::new());
+    if first.exists() {
+        kept(format!("-{}", std::process::id()))
+    } else {
+        first
+    }
+}
+
 /// A warehouse being built in a temporary file; [`Staging::commit`] renames
 /// it into place, dropping it without commit removes it.
 pub struct Staging {
     conn: Option<Connection>,
     temp: PathBuf,
+    /// The file to replace (a symbolic link's target, resolved).
     target: PathBuf,
+    /// The target as it was when the run started.
+    before: FileState,
     committed: bool,
     _lock: WarehouseLock,
 }
@@ -389,7 +537,7 @@ impl Staging {
     /// Locking, directory or DuckDB failures; a foreign file without `force`.
     pub fn create(target: &Path, force: bool) -> Result<Self, WarehouseError> {
         let mut staging = Self::prepare(target)?;
-        ensure_replaceable(target, force)?;
+        ensure_replaceable(&staging.target, force)?;
         staging.attach()?;
         create_schema(staging.conn())?;
         Ok(staging)
@@ -407,13 +555,14 @@ impl Staging {
             });
         }
         let mut staging = Self::prepare(target)?;
-        ensure_replaceable(target, false)?;
-        std::fs::copy(target, &staging.temp).map_err(|source| WarehouseError::Copy {
-            from: target.to_path_buf(),
+        let target = staging.target.clone();
+        ensure_replaceable(&target, false)?;
+        std::fs::copy(&target, &staging.temp).map_err(|source| WarehouseError::Copy {
+            from: target.clone(),
             to: staging.temp.clone(),
             source,
         })?;
-        let wal = wal_path(target);
+        let wal = wal_path(&target);
         if wal.exists() {
             std::fs::copy(&wal, wal_path(&staging.temp)).map_err(|source| {
                 WarehouseError::Copy {
@@ -428,6 +577,7 @@ impl Staging {
     }
 
     fn prepare(target: &Path) -> Result<Self, WarehouseError> {
+        let target = &resolve_target(target)?;
         // A read-only file says "do not modify": we would replace it by rename.
         if std::fs::metadata(target).is_ok_and(|meta| meta.permissions().readonly()) {
             return Err(WarehouseError::ReadOnly {
@@ -452,6 +602,7 @@ impl Staging {
             conn: None,
             temp,
             target: target.to_path_buf(),
+            before: FileState::of(target),
             committed: false,
             _lock: lock,
         })
@@ -507,6 +658,7 @@ impl Staging {
         if let Ok(file) = File::open(&self.temp) {
             let _ = file.sync_all();
         }
+        self.ensure_unchanged()?;
         // A WAL beside the old file belongs to the old file: it must not be
         // replayed onto the new one.
         let _ = std::fs::remove_file(wal_path(&self.target));
@@ -519,6 +671,32 @@ impl Staging {
         }
         self.committed = true;
         Ok(())
+    }
+}
+
+impl Staging {
+    /// Right before the rename: a SQL client that opened the warehouse for
+    /// writing after the run started wrote to the old file, which the rename
+    /// would discard. If the file (or its WAL) changed since the start, or
+    /// someone holds it open for writing now, the old file stays and the new
+    /// build is kept beside it under another name.
+    fn ensure_unchanged(&mut self) -> Result<(), WarehouseError> {
+        let how = match self.before.change(&FileState::of(&self.target)) {
+            Some(how) => how,
+            None if ensure_not_held_open(&self.target).is_err() => "opened for writing",
+            None => return Ok(()),
+        };
+        let kept = kept_path(&self.target);
+        std::fs::rename(&self.temp, &kept).map_err(|source| WarehouseError::Replace {
+            path: kept.clone(),
+            source,
+        })?;
+        self.committed = true;
+        Err(WarehouseError::ChangedDuringRun {
+            path: self.target.clone(),
+            how: how.into(),
+            kept,
+        })
     }
 }
 

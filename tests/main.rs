@@ -15,3 +15,4 @@ mod postgres;
 mod reliability;
 mod report;
 mod scaling;
+mod security;

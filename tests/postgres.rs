@@ -784,26 +784,29 @@ fn assert_engine_rejects(dir: &Path, url: &str, code: i32, needles: &[&str], for
 fn postgres_engine_rejects_bad_urls_without_printing_passwords() {
     let dir = temp_dir();
     let dir = dir.path();
-    assert_engine_rejects(
-        dir,
+    // Nothing of a URL that does not parse is shown: any of it may be the password.
+    for url in [
         "mysql://ana:pw-1234@db.example.com/wh",
-        2,
-        &["mysql://ana:***@db.example.com/wh"],
-        &["pw-1234"],
-    );
-    assert_engine_rejects(
-        dir,
         "postgres://ana:pw-1234@localhost:notaport/wh",
-        2,
-        &["invalid PostgreSQL URL"],
-        &["pw-1234"],
-    );
-    // Nothing listens on port 1: refused, naming the server.
+        // no scheme
+        "ana:pw-1234@db.example.com:5432/wh",
+        // an unencoded '@' in the password would make "1234@db..." the host
+        "postgres://ana:pw@1234@db.example.com:5432/wh",
+    ] {
+        assert_engine_rejects(
+            dir,
+            url,
+            2,
+            &["invalid --database-url"],
+            &["pw-1234", "1234", "ana", "db.example.com"],
+        );
+    }
+    // Nothing listens on port 1: refused, naming user, server and database only.
     assert_engine_rejects(
         dir,
         "postgres://ana:pw-1234@127.0.0.1:1/wh",
         1,
-        &["unable to connect to PostgreSQL '127.0.0.1:1/wh' (user ana)"],
+        &["unable to connect to PostgreSQL 'ana@127.0.0.1:1/wh'"],
         &["pw-1234"],
     );
     let output = northstar()
@@ -872,7 +875,7 @@ fn postgres_engine_names_the_missing_table_or_privilege_and_changes_nothing() ->
     );
     let bundle = work.join("bundle");
     let cluster = Cluster::start(&bin);
-    let server = format!("'{}:{}/", cluster.socket_dir.display(), cluster.port);
+    let server = |user: &str| format!("'{user}@{}:{}/", cluster.socket_dir.display(), cluster.port);
 
     // An empty database: the first raw table is named.
     cluster.create_database("empty");
@@ -881,7 +884,7 @@ fn postgres_engine_names_the_missing_table_or_privilege_and_changes_nothing() ->
         &format!("{} password=pw-1234", cluster.conninfo("empty", "postgres")),
         1,
         &[
-            &format!("{server}empty' (user postgres)"),
+            &format!("{}empty'", server("postgres")),
             "table raw.events does not exist",
         ],
         &["pw-1234"],
@@ -908,7 +911,7 @@ fn postgres_engine_names_the_missing_table_or_privilege_and_changes_nothing() ->
         &cluster.conninfo("partial", "postgres"),
         1,
         &[
-            &format!("{server}partial'"),
+            &format!("{}partial'", server("postgres")),
             "table raw.visits does not exist",
         ],
         &[],
@@ -934,7 +937,7 @@ fn postgres_engine_names_the_missing_table_or_privilege_and_changes_nothing() ->
         work,
         &format!("{} password=pw-1234", cluster.conninfo("loaded", "reader")),
         1,
-        &["(user reader)", "permission denied", "schema raw"],
+        &[&server("reader"), "permission denied", "schema raw"],
         &["pw-1234"],
     );
     admin.batch_execute(
@@ -945,7 +948,7 @@ fn postgres_engine_names_the_missing_table_or_privilege_and_changes_nothing() ->
         work,
         &cluster.conninfo("loaded", "reader"),
         1,
-        &["(user reader)", "permission denied", "schema analytics"],
+        &[&server("reader"), "permission denied", "schema analytics"],
         &[],
     );
     assert_eq!(
@@ -993,5 +996,150 @@ fn the_golden_fixture_gives_the_same_rows_on_postgresql() -> TestResult {
         postgres_checks(&mut client),
         "check results differ"
     );
+    Ok(())
+}
+
+#[test]
+fn postgres_engine_runs_each_file_as_one_statement() -> TestResult {
+    let Some(bin) = pg_bin() else {
+        return Ok(());
+    };
+    let dir = temp_dir();
+    let work = dir.path();
+    run_ok(
+        work,
+        &[
+            "--quiet",
+            "generate",
+            "--users",
+            "200",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    run_ok(
+        work,
+        &[
+            "--quiet",
+            "export",
+            "postgres",
+            "--out",
+            "bundle",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    let cluster = Cluster::start(&bin);
+    cluster.create_database("loaded");
+    for script in ["schema.sql", "load.sql"] {
+        assert_success(
+            &cluster.psql("loaded", &work.join("bundle"), &["-1", "-f", script]),
+            script,
+        );
+    }
+    let conninfo = cluster.conninfo("loaded", "postgres");
+    let target = northstar::postgres::Target::from_url_and_env(Some(&conninfo))?;
+    let header =
+        "-- name: NAME\n-- version: 1\n-- depends:\n-- grain: one row\n-- description: test\n";
+    for (path, name, body) in [
+        (
+            "staging/evil.sql",
+            "evil",
+            "select 1 as x; drop table raw.users",
+        ),
+        (
+            "checks/check_evil.sql",
+            "check_evil",
+            "select 1 as x where false) as o; drop table raw.users; select * from (select 1 as x",
+        ),
+    ] {
+        // `parse` reads the header only, so this file skips the load-time
+        // check: the engine itself must still run it as one statement.
+        let text = format!("{}{body}\n", header.replace("NAME", name));
+        let file = northstar::queries::parse(path, &text)?;
+        let err = northstar::postgres::run(&target, &[file], &indicatif::ProgressBar::hidden())
+            .expect_err(body);
+        assert!(err.to_string().contains(path), "{err}");
+        let users: i64 = cluster
+            .client("loaded")
+            .query_one("select count(*) from raw.users", &[])?
+            .get(0);
+        assert_eq!(users, 200, "{body}");
+    }
+
+    // A failed check's sample rows come through the extended protocol too,
+    // whatever its column names.
+    let queries = work.join("q/checks");
+    std::fs::create_dir_all(&queries)?;
+    std::fs::write(
+        queries.join("check_dupes.sql"),
+        format!(
+            "{}select 1 as x, 'a' as x, cast(null as text) as y\n",
+            header.replace("NAME", "check_dupes")
+        ),
+    )?;
+    let output = northstar()
+        .args([
+            "query",
+            "--engine",
+            "postgres",
+            "--queries",
+            "q",
+            "--database-url",
+            &conninfo,
+        ])
+        .current_dir(work)
+        .output()?;
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("check 'check_dupes' failed: 1 offending row(s)"),
+        "{message}"
+    );
+    assert!(message.contains("    1, a, NULL"), "{message}");
+
+    // The read-only role of README's PostgreSQL section runs the queries.
+    cluster.client("loaded").batch_execute(
+        "create role northstar_runner login;
+         grant usage on schema raw, config to northstar_runner;
+         grant select on all tables in schema raw, config to northstar_runner;
+         alter schema analytics owner to northstar_runner;
+         alter schema meta owner to northstar_runner;
+         alter table meta.pipeline_runs owner to northstar_runner;
+         alter table meta.query_runs owner to northstar_runner;
+         alter table meta.check_results owner to northstar_runner;
+         alter table meta.rejected_rows owner to northstar_runner;",
+    )?;
+    std::fs::write(
+        work.join("q/users_by_segment.sql"),
+        format!(
+            "{}select segment, count(*) as users from raw.users group by segment\n",
+            header.replace("NAME", "users_by_segment")
+        ),
+    )?;
+    std::fs::remove_file(queries.join("check_dupes.sql"))?;
+    let output = northstar()
+        .args([
+            "query",
+            "--engine",
+            "postgres",
+            "--queries",
+            "q",
+            "--database-url",
+            &cluster.conninfo("loaded", "northstar_runner"),
+        ])
+        .current_dir(work)
+        .output()?;
+    assert_success(&output, "query as northstar_runner");
+    let mut runner = Client::connect(&cluster.conninfo("loaded", "northstar_runner"), NoTls)?;
+    let users: i64 = runner
+        .query_one(
+            "select cast(sum(users) as bigint) from analytics.users_by_segment",
+            &[],
+        )?
+        .get(0);
+    assert_eq!(users, 200);
+    // and may not change the raw data
+    assert!(runner.batch_execute("delete from raw.users").is_err());
     Ok(())
 }

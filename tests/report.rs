@@ -517,3 +517,63 @@ fn the_report_names_the_partial_day_trials_untracked_signups_and_warnings() -> T
     );
     Ok(())
 }
+
+#[test]
+fn templates_cannot_include_files_outside_their_directory() -> TestResult {
+    let work = temp_dir();
+    let templates = work.path().join("templates");
+    std::fs::create_dir(&templates)?;
+    std::fs::write(work.path().join("secret.txt"), "TOP-SECRET-LINE\n")?;
+    std::os::unix::fs::symlink("../secret.txt", templates.join("linked.txt"))?;
+    let out = work.path().join("out");
+    let secret = work.path().join("secret.txt").display().to_string();
+    for (include, needle) in [
+        (secret.as_str(), "is outside the templates directory"),
+        ("/etc/passwd", "is outside the templates directory"),
+        ("../secret.txt", "is outside the templates directory"),
+        ("sub/../../secret.txt", "is outside the templates directory"),
+        ("linked.txt", "leads outside the templates directory"),
+    ] {
+        for tag in ["include", "extends", "import"] {
+            let body = if tag == "import" {
+                format!("{{% import \"{include}\" as m %}}\nx\n")
+            } else {
+                format!("{{% {tag} \"{include}\" %}}\n")
+            };
+            std::fs::write(templates.join("report.txt"), &body)?;
+            let output = report_with_templates(&templates, &out);
+            let message = stderr(&output);
+            assert_eq!(output.status.code(), Some(1), "{body}: {message}");
+            assert!(message.contains("template 'report.txt'"), "{message}");
+            assert!(message.contains(include), "{message}");
+            assert!(message.contains(needle), "{body}: {message}");
+            assert!(!message.contains("TOP-SECRET") && !message.contains("root:"));
+            assert_eq!(
+                message
+                    .lines()
+                    .filter(|line| line.starts_with("error"))
+                    .count(),
+                1,
+                "{message}"
+            );
+            assert!(
+                !out.join("report.txt").exists(),
+                "{body}: a report was written"
+            );
+        }
+    }
+    // A file inside the directory (in a subdirectory too) is fine.
+    std::fs::create_dir(templates.join("parts"))?;
+    std::fs::write(
+        templates.join("parts/head.txt"),
+        "HEAD {{ north_star.value }}\n",
+    )?;
+    std::fs::write(
+        templates.join("report.txt"),
+        "{% include \"parts/head.txt\" %}\n",
+    )?;
+    let output = report_with_templates(&templates, &out);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(read(&out.join("report.txt")).starts_with("HEAD "));
+    Ok(())
+}
