@@ -10,6 +10,7 @@ mod determinism;
 mod golden;
 mod ingest;
 mod lock;
+mod messages;
 mod postgres;
 mod reliability;
 mod report;
