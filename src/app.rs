@@ -78,6 +78,7 @@ impl Output {
 /// # Errors
 /// Any stage failure; see [`exit_code`] for the mapping to exit codes.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    crate::tuning::validate_env()?;
     interrupt::install();
     let output = Output {
         verbosity: if cli.quiet {
@@ -436,6 +437,9 @@ fn open_current(warehouse: &Path) -> Result<duckdb::Connection> {
 }
 
 fn report_command(args: &crate::cli::ReportArgs, output: &Output) -> Result<ExitCode> {
+    if let Some(templates) = &args.templates {
+        report::check_templates(templates)?;
+    }
     let conn = open_current(&args.warehouse)?;
     let files = report::write_report_from(
         &conn,
@@ -703,6 +707,26 @@ fn lock_command(args: &LockArgs, output: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The one line printed for `err`: the error and each cause, separated by
+/// `": "`, where a cause whose text the line already holds (an error type
+/// that formats its source into its own message) is not repeated, so an OS
+/// error appears once; whitespace (DuckDB's multi-line messages) collapses
+/// to single spaces.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = crate::one_line(&cause.to_string());
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// True when the error is a closed stdout (`northstar list | head`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
@@ -740,10 +764,13 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.chain().any(|cause| {
         matches!(
             cause.downcast_ref::<WarehouseError>(),
-            Some(WarehouseError::Missing { .. })
+            Some(WarehouseError::Missing { .. } | WarehouseError::IsDirectory { .. })
         ) || matches!(
             cause.downcast_ref::<QueryError>(),
-            Some(QueryError::NoMatch(_))
+            Some(QueryError::NoMatch(_) | QueryError::Directory { .. })
+        ) || matches!(
+            cause.downcast_ref::<report::ReportError>(),
+            Some(report::ReportError::Templates { .. })
         ) || matches!(
             cause.downcast_ref::<postgres::PgError>(),
             Some(postgres::PgError::Usage(_) | postgres::PgError::Url { .. })
@@ -764,4 +791,34 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         return EXIT_USAGE;
     }
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_printed_once_on_one_line() {
+        let io = std::io::Error::from_raw_os_error(21);
+        let inner = WarehouseError::CreateDir {
+            path: "blocker".into(),
+            source: io,
+        };
+        let err = anyhow::Error::new(inner).context("unable to start\nthe run");
+        let line = error_line(&err);
+        assert_eq!(line.matches("os error 21").count(), 1, "{line}");
+        assert!(
+            line.starts_with(
+                "unable to start the run: unable to create warehouse directory 'blocker': "
+            ),
+            "{line}"
+        );
+        assert!(!line.contains('\n'), "{line}");
+        // A cause not already in the message is kept.
+        let err = anyhow::Error::new(std::io::Error::from_raw_os_error(2)).context("reading 'x'");
+        assert_eq!(
+            error_line(&err),
+            format!("reading 'x': {}", std::io::Error::from_raw_os_error(2))
+        );
+    }
 }

@@ -10,6 +10,18 @@ use serde::{Deserialize, Serialize};
 /// time than a single machine should be asked for by a typo.
 pub const MAX_USERS: u64 = 100_000_000;
 
+/// Names of the entries of `behaviour.segment_shares` and `paid_segment_multiplier`.
+const SEGMENT_NAMES: [&str; 4] = ["individual", "small_team", "enterprise", "education"];
+/// Names of the entries of `behaviour.channel_shares`.
+const CHANNEL_NAMES: [&str; 6] = [
+    "organic_search",
+    "social_media",
+    "referral",
+    "paid_ads",
+    "word_of_mouth",
+    "content",
+];
+
 /// Errors in the configuration (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -19,9 +31,19 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `--config` names a directory.
+    #[error("--config '{path}' is a directory; pass a TOML file")]
+    NotAFile { path: PathBuf },
     /// The config file is not valid TOML or has an unknown key.
     #[error("invalid config file '{path}': {message}")]
     Parse { path: PathBuf, message: String },
+    /// An environment variable northstar reads has a bad value.
+    #[error("invalid environment variable {name}: {problem}; expected {expected}")]
+    Env {
+        name: &'static str,
+        problem: String,
+        expected: &'static str,
+    },
     /// A value is out of its accepted range.
     #[error("invalid value for '{key}': {message}")]
     Invalid { key: &'static str, message: String },
@@ -39,8 +61,10 @@ pub struct Config {
     /// Seed of the deterministic generator.
     pub seed: u64,
     /// First day of the simulated period (UTC).
+    #[serde(deserialize_with = "toml_date")]
     pub start: NaiveDate,
     /// Last day of the simulated period (UTC), inclusive.
+    #[serde(deserialize_with = "toml_date")]
     pub end: NaiveDate,
     /// Path of the warehouse file.
     pub warehouse: PathBuf,
@@ -50,6 +74,32 @@ pub struct Config {
     pub analysis: AnalysisParams,
     /// Behaviour parameters of the synthetic population.
     pub behaviour: Behaviour,
+}
+
+/// A date written either as TOML's own date (`end = 2024-01-01`) or as a
+/// string (`end = "2024-01-01"`); anything else names what was found.
+fn toml_date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    use serde::de::Error;
+    let expected = "a date in YYYY-MM-DD form, such as 2024-01-01";
+    match toml::Value::deserialize(deserializer)? {
+        toml::Value::String(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| D::Error::custom(format!("'{text}' is not {expected}"))),
+        toml::Value::Datetime(datetime) => match (datetime.date, datetime.time) {
+            (Some(date), None) => NaiveDate::from_ymd_opt(
+                i32::from(date.year),
+                u32::from(date.month),
+                u32::from(date.day),
+            )
+            .ok_or_else(|| D::Error::custom(format!("{datetime} is not {expected}"))),
+            _ => Err(D::Error::custom(format!(
+                "{datetime} has a time of day; expected {expected}"
+            ))),
+        },
+        other => Err(D::Error::custom(format!(
+            "found {} {other}; expected {expected}",
+            other.type_str()
+        ))),
+    }
 }
 
 /// Parameters the SQL reads from `config.params`.
@@ -237,6 +287,11 @@ impl Config {
     /// # Errors
     /// Unreadable file or invalid content.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        if path.is_dir() {
+            return Err(ConfigError::NotAFile {
+                path: path.to_path_buf(),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -263,8 +318,23 @@ impl Config {
                 .join("; ");
             match err.span() {
                 Some(span) => {
-                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                    format!("line {line}: {message}")
+                    let start = span.start.min(text.len());
+                    let line = text[..start].matches('\n').count() + 1;
+                    // The offending line itself names the key and the value.
+                    let shown: String = text
+                        .lines()
+                        .nth(line - 1)
+                        .map(str::trim)
+                        .unwrap_or_default()
+                        .chars()
+                        .take(80)
+                        .flat_map(char::escape_debug)
+                        .collect();
+                    if shown.is_empty() {
+                        format!("line {line}: {message}")
+                    } else {
+                        format!("line {line} `{shown}`: {message}")
+                    }
                 }
                 None => message,
             }
@@ -370,7 +440,7 @@ impl Config {
         if !(a.arpu_monthly.is_finite() && a.arpu_monthly >= 0.0) {
             return invalid(
                 "analysis.arpu_monthly",
-                "must be a non-negative number".into(),
+                format!("{} must be a number of at least 0", a.arpu_monthly),
             );
         }
         let b = &self.behaviour;
@@ -394,15 +464,38 @@ impl Config {
                 return invalid(key, format!("{value} must be a probability in [0, 1]"));
             }
         }
-        for (key, shares) in [
-            ("behaviour.segment_shares", &b.segment_shares[..]),
-            ("behaviour.channel_shares", &b.channel_shares[..]),
+        for (key, shares, names) in [
+            (
+                "behaviour.segment_shares",
+                &b.segment_shares[..],
+                &SEGMENT_NAMES[..],
+            ),
+            (
+                "behaviour.channel_shares",
+                &b.channel_shares[..],
+                &CHANNEL_NAMES[..],
+            ),
         ] {
-            let sum: f64 = shares.iter().sum();
-            if shares.iter().any(|s| !s.is_finite() || *s < 0.0) || (sum - 1.0).abs() > 1e-6 {
+            if let Some((index, share)) = shares
+                .iter()
+                .enumerate()
+                .find(|(_, share)| !(share.is_finite() && (0.0..=1.0).contains(*share)))
+            {
                 return invalid(
                     key,
-                    format!("shares must be non-negative and sum to 1 (sum is {sum})"),
+                    format!(
+                        "share {} ({}) is {share}; each share must be between 0 and 1",
+                        index + 1,
+                        names.get(index).copied().unwrap_or("?")
+                    ),
+                );
+            }
+            let sum: f64 = shares.iter().sum();
+            if (sum - 1.0).abs() > 1e-6 {
+                let shown = (sum * 1e6).round() / 1e6;
+                return invalid(
+                    key,
+                    format!("the shares sum to {shown}; they must sum to 1"),
                 );
             }
         }
@@ -429,18 +522,25 @@ impl Config {
             }
         }
         if b.signup_growth_factor <= 0.0 {
-            return invalid("behaviour.signup_growth_factor", "must be positive".into());
+            return invalid(
+                "behaviour.signup_growth_factor",
+                format!("{} must be more than 0", b.signup_growth_factor),
+            );
         }
-        if b.paid_segment_multiplier
+        if let Some((index, multiplier)) = b
+            .paid_segment_multiplier
             .iter()
-            .any(|m| !m.is_finite() || *m < 0.0)
-            || b.paid_segment_multiplier
-                .iter()
-                .any(|m| b.paid_base_rate * m > 1.0)
+            .enumerate()
+            .find(|(_, m)| !(m.is_finite() && **m >= 0.0 && b.paid_base_rate * **m <= 1.0))
         {
             return invalid(
                 "behaviour.paid_segment_multiplier",
-                "each multiplier times paid_base_rate must be a probability".into(),
+                format!(
+                    "multiplier {} ({}) is {multiplier}; it must be at least 0 and at most 1 / paid_base_rate ({})",
+                    index + 1,
+                    SEGMENT_NAMES[index],
+                    1.0 / b.paid_base_rate
+                ),
             );
         }
         Ok(())
@@ -480,6 +580,53 @@ mod tests {
         };
         let err = Config::load(None, &overrides).expect_err("must fail");
         assert!(err.to_string().contains("before start"), "{err}");
+    }
+
+    #[test]
+    fn dates_may_be_toml_dates_or_strings() -> Result<(), String> {
+        let config = Config::from_toml("start = 2024-01-01\nend = \"2024-06-30\"\n")?;
+        assert_eq!(
+            config.start,
+            NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
+        );
+        assert_eq!(
+            config.end,
+            NaiveDate::from_ymd_opt(2024, 6, 30).expect("date")
+        );
+        for (text, needle) in [
+            ("end = 2024-01-01T10:00:00\n", "has a time of day"),
+            (
+                "end = \"soon\"\n",
+                "'soon' is not a date in YYYY-MM-DD form",
+            ),
+            ("end = 5\n", "found integer 5"),
+        ] {
+            let err = Config::from_toml(text).expect_err(text);
+            assert!(err.contains(needle), "{text}: {err}");
+            assert!(err.contains("line 1 `end = "), "{text}: {err}");
+            assert!(!err.contains("map"), "{text}: {err}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_share_names_the_share_and_its_value() {
+        let mut config = Config::default();
+        config.behaviour.segment_shares = [0.55, 0.35, 0.15, -0.05];
+        let err = config.validate().expect_err("negative share").to_string();
+        assert!(err.contains("behaviour.segment_shares"), "{err}");
+        assert!(err.contains("share 4 (education) is -0.05"), "{err}");
+        assert!(!err.contains("sum"), "{err}");
+        config.behaviour.segment_shares = [0.5, 0.35, 0.15, 0.05];
+        let err = config.validate().expect_err("sum 1.05").to_string();
+        assert!(err.contains("the shares sum to 1.05"), "{err}");
+        let mut config = Config::default();
+        config.behaviour.paid_segment_multiplier = [1.0, -2.0, 7.0, 1.5];
+        let err = config
+            .validate()
+            .expect_err("negative multiplier")
+            .to_string();
+        assert!(err.contains("multiplier 2 (small_team) is -2"), "{err}");
     }
 
     #[test]

@@ -180,7 +180,8 @@ impl Staging {
             let _ = std::fs::remove_dir(dir);
         }
         let manifest_path = out.join(MANIFEST);
-        crate::write_atomically(&manifest_path, manifest.as_bytes()).map_err(io(&manifest_path))?;
+        crate::write_files_atomically(&[(manifest_path.as_path(), manifest.as_bytes())])
+            .map_err(|(path, source)| io(&path)(source))?;
         Ok(())
     }
 }

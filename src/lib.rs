@@ -28,18 +28,60 @@ pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Writes `bytes` to `path` through a temporary file beside it and a rename,
-/// so a reader never sees a half-written file; the temporary file is removed
-/// if either step fails.
-pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Creates the output directory `dir` (`--out`) with its parents; a path
+/// that exists but is not a directory is an error saying so.
+pub(crate) fn create_out_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "it exists and is not a directory",
+        ));
+    }
+    std::fs::create_dir_all(dir)
+}
+
+/// The temporary file beside `path` that [`write_files_atomically`] writes first.
+fn temp_beside(path: &std::path::Path) -> std::path::PathBuf {
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes several files so that either all of them are replaced or none:
+/// every file is written to a temporary file beside it first (a full disk
+/// fails here, before anything is replaced, and the temporary files are
+/// removed), then each is renamed into place.
+///
+/// # Errors
+/// The path that failed and the I/O error.
+pub(crate) fn write_files_atomically(
+    files: &[(&std::path::Path, &[u8])],
+) -> Result<(), (std::path::PathBuf, std::io::Error)> {
+    let mut written = Vec::new();
+    let remove = |temps: &[std::path::PathBuf]| {
+        for temp in temps {
+            let _ = std::fs::remove_file(temp);
+        }
+    };
+    for (path, bytes) in files {
+        let temp = temp_beside(path);
+        let result = std::fs::File::create(&temp).and_then(|mut file| {
+            std::io::Write::write_all(&mut file, bytes)?;
+            file.sync_all()
+        });
+        written.push(temp);
+        if let Err(source) = result {
+            remove(&written);
+            return Err((path.to_path_buf(), source));
+        }
     }
-    result
+    for ((path, _), temp) in files.iter().zip(&written) {
+        if let Err(source) = std::fs::rename(temp, path) {
+            remove(&written);
+            return Err((path.to_path_buf(), source));
+        }
+    }
+    Ok(())
 }

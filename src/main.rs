@@ -12,7 +12,7 @@ fn main() -> ExitCode {
             if northstar::app::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", northstar::app::error_line(&err));
             ExitCode::from(northstar::app::exit_code(&err))
         }
     }

@@ -39,6 +39,11 @@ pub enum QueryError {
         line: usize,
         dependency: String,
     },
+    #[error("--queries '{path}' {problem}")]
+    Directory {
+        path: PathBuf,
+        problem: &'static str,
+    },
     #[error("dependency cycle among queries: {0}")]
     Cycle(String),
     #[error("two query files are named '{name}': '{first}' and '{second}'")]
@@ -142,7 +147,28 @@ impl QueryFile {
 pub fn load(dir: Option<&Path>) -> Result<Vec<QueryFile>, QueryError> {
     let mut sources: Vec<(String, String)> = Vec::new();
     match dir {
-        Some(dir) => collect_dir(dir, dir, &mut sources)?,
+        Some(dir) => {
+            let problem = if !dir.exists() {
+                Some("does not exist")
+            } else if !dir.is_dir() {
+                Some("is not a directory: pass the directory holding the query files (<domain>/<name>.sql)")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(QueryError::Directory {
+                    path: dir.to_path_buf(),
+                    problem,
+                });
+            }
+            collect_dir(dir, dir, &mut sources)?;
+            if sources.is_empty() {
+                return Err(QueryError::Directory {
+                    path: dir.to_path_buf(),
+                    problem: "is empty: it holds no .sql query files",
+                });
+            }
+        }
         None => collect_embedded(&EMBEDDED, &mut sources),
     }
     sources.sort();
@@ -665,9 +691,11 @@ fn execute(conn: &Connection, file: &QueryFile) -> Result<Outcome, QueryError> {
                 .map_err(execute_error)?;
             let mut sample = Vec::new();
             if offending > 0 {
+                // Every value as DuckDB's own text (what a SQL client shows:
+                // 60, 2024-01-01, 2024-01-01 10:00:00), NULL as NULL.
                 let mut statement = conn
                     .prepare(&format!(
-                        "select * from ({}\n) as offending limit 5",
+                        "select cast(columns(*) as varchar) from ({}\n) as offending limit 5",
                         file.text
                     ))
                     .map_err(execute_error)?;
@@ -987,12 +1015,44 @@ pub fn run(
     Ok(summary)
 }
 
+/// One value of a check's sample row (cast to text by the query): text
+/// unquoted, NULL as `NULL`; control characters escaped so a row stays on
+/// one line.
 fn format_value(value: duckdb::types::ValueRef<'_>) -> String {
     use duckdb::types::ValueRef;
     match value {
         ValueRef::Null => "NULL".into(),
-        ValueRef::Text(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        other => format!("{:?}", other.to_owned()),
+        ValueRef::Text(bytes) => String::from_utf8_lossy(bytes)
+            .chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect(),
+        other => {
+            use duckdb::types::Value;
+            match other.to_owned() {
+                Value::Boolean(value) => value.to_string(),
+                Value::TinyInt(value) => value.to_string(),
+                Value::SmallInt(value) => value.to_string(),
+                Value::Int(value) => value.to_string(),
+                Value::BigInt(value) => value.to_string(),
+                Value::HugeInt(value) => value.to_string(),
+                Value::UTinyInt(value) => value.to_string(),
+                Value::USmallInt(value) => value.to_string(),
+                Value::UInt(value) => value.to_string(),
+                Value::UBigInt(value) => value.to_string(),
+                Value::Float(value) => value.to_string(),
+                Value::Double(value) => value.to_string(),
+                Value::Decimal(value) => value.to_string(),
+                Value::Date32(days) => chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+                    .map_or_else(|| days.to_string(), |date| date.to_string()),
+                other => format!("{other:?}"),
+            }
+        }
     }
 }
 

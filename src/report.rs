@@ -65,12 +65,12 @@ pub enum ReportError {
         line: Option<usize>,
         message: String,
     },
-    #[error("unable to read template '{path}': {source}")]
-    TemplateRead {
+    #[error("--templates '{path}' {problem}")]
+    Templates {
         path: PathBuf,
-        source: std::io::Error,
+        problem: &'static str,
     },
-    #[error("unable to create report directory '{path}': {source}")]
+    #[error("unable to create report directory '{path}' (--out): {source}")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
@@ -124,7 +124,7 @@ pub fn write_report_from(
     let context = load_context(conn, options)?;
     let text = render(&context, options.templates)?;
     let summary = summary_json(&context);
-    std::fs::create_dir_all(options.out_dir).map_err(|source| ReportError::CreateDir {
+    crate::create_out_dir(options.out_dir).map_err(|source| ReportError::CreateDir {
         path: options.out_dir.to_path_buf(),
         source,
     })?;
@@ -132,19 +132,15 @@ pub fn write_report_from(
         report: options.out_dir.join(REPORT_FILE),
         summary: options.out_dir.join(SUMMARY_FILE),
     };
-    write_atomically(&files.report, text.as_bytes())?;
     let mut json_text = serde_json::to_string_pretty(&summary)?;
     json_text.push('\n');
-    write_atomically(&files.summary, json_text.as_bytes())?;
+    // Both files or neither: a full disk leaves the previous pair as it was.
+    crate::write_files_atomically(&[
+        (files.report.as_path(), text.as_bytes()),
+        (files.summary.as_path(), json_text.as_bytes()),
+    ])
+    .map_err(|(path, source)| ReportError::Write { path, source })?;
     Ok(files)
-}
-
-/// [`crate::write_atomically`], naming `path` in the error.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    crate::write_atomically(path, bytes).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -744,19 +740,48 @@ pub fn summary_json(context: &Json) -> Json {
 // ---------------------------------------------------------------------------
 // Rendering
 
+/// Checks a `--templates` directory before anything is read or written: a
+/// path that does not exist, a file, or a directory with none of the
+/// templates is a mistake, not "use the defaults".
+///
+/// # Errors
+/// [`ReportError::Templates`] naming the path and the problem.
+pub fn check_templates(dir: &Path) -> Result<(), ReportError> {
+    // A directory that does not exist, a file, or a directory with none
+    // of the templates is a mistake, not "use the defaults".
+    let problem = if !dir.exists() {
+        Some("does not exist")
+    } else if !dir.is_dir() {
+        Some("is not a directory: pass the directory holding report.txt, base.txt or macros.txt")
+    } else if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()) {
+        Some("is empty: put report.txt, base.txt or macros.txt in it")
+    } else if !EMBEDDED_TEMPLATES
+        .iter()
+        .any(|(name, _)| dir.join(name).exists())
+    {
+        Some("holds none of report.txt, base.txt, macros.txt")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return Err(ReportError::Templates {
+            path: dir.to_path_buf(),
+            problem,
+        });
+    }
+    Ok(())
+}
+
 /// Renders [`REPORT_TEMPLATE`] with `context`; files in `templates` override
 /// the embedded templates of the same name.
 ///
 /// # Errors
 /// [`ReportError::Template`] naming the template, the line and the failing
-/// expression; [`ReportError::TemplateRead`] when an override cannot be read.
+/// expression; [`ReportError::Templates`] when `templates` is not a
+/// directory holding at least one template.
 pub fn render(context: &Json, templates: Option<&Path>) -> Result<String, ReportError> {
     if let Some(dir) = templates {
-        // A directory that does not exist is a mistake, not "use the defaults".
-        std::fs::read_dir(dir).map_err(|source| ReportError::TemplateRead {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        check_templates(dir)?;
     }
     let env = environment(templates.map(Path::to_path_buf));
     let template = env.get_template(REPORT_TEMPLATE).map_err(template_error)?;
@@ -810,6 +835,8 @@ fn environment(templates: Option<PathBuf>) -> Environment<'static> {
     env.add_filter("rjust", filter_rjust);
     env.add_filter("ljust", filter_ljust);
     env.add_filter("wrap", filter_wrap);
+    env.add_filter("table", filter_table);
+    env.add_global("col", Value::from(COLUMN_BREAK.to_string()));
     env
 }
 
@@ -1017,6 +1044,108 @@ fn filter_wrap(
     )
 }
 
+/// Separates the cells of a row inside `{% filter table(...) %}`; templates
+/// write it as `{{ col }}`.
+pub const COLUMN_BREAK: char = '\u{1f}';
+
+/// Widest line of the report.
+const REPORT_WIDTH: usize = 100;
+
+/// `{% filter table(align, gap, indent) %}`: see [`format_table`].
+fn filter_table(
+    value: Value,
+    align: String,
+    gap: Option<usize>,
+    indent: Option<usize>,
+) -> Result<String, TemplateError> {
+    let text = text_of(&value, "table")?;
+    if align.chars().any(|c| !matches!(c, 'l' | 'r' | 'w')) {
+        return Err(TemplateError::new(
+            ErrorKind::InvalidOperation,
+            format!("table alignment '{align}' may only hold l, r and w"),
+        ));
+    }
+    Ok(format_table(
+        &text,
+        &align,
+        gap.unwrap_or(2),
+        indent.unwrap_or(2),
+    ))
+}
+
+/// Lays out a text table whose columns are as wide as their widest value,
+/// so no value, however large, runs into its neighbour.
+///
+/// Each line of `text` holding [`COLUMN_BREAK`] is a row, its cells split at
+/// it (whitespace in a cell collapses to single spaces); other lines pass
+/// through unchanged. `align` has one letter per column (columns beyond it
+/// take its last letter): `l` left, `r` right, `w` free text (the last
+/// column): left-aligned and word-wrapped to the report width, continuation
+/// lines indented to the column. Columns are
+/// `gap` spaces apart and every row is indented by `indent` spaces; trailing
+/// spaces are removed.
+pub fn format_table(text: &str, align: &str, gap: usize, indent: usize) -> String {
+    let letters: Vec<char> = align.chars().collect();
+    // Columns beyond `align` take its last letter ("lr": first left, rest right).
+    let align = |index: usize| {
+        letters
+            .get(index)
+            .or(letters.last())
+            .copied()
+            .unwrap_or('l')
+    };
+    let rows: Vec<Option<Vec<String>>> = text
+        .lines()
+        .map(|line| {
+            line.contains(COLUMN_BREAK)
+                .then(|| line.split(COLUMN_BREAK).map(crate::one_line).collect())
+        })
+        .collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for cells in rows.iter().flatten() {
+        for (index, cell) in cells.iter().enumerate() {
+            if widths.len() <= index {
+                widths.push(0);
+            }
+            if align(index) != 'w' {
+                widths[index] = widths[index].max(cell.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    for (row, line) in rows.iter().zip(text.lines()) {
+        let Some(cells) = row else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let mut rendered = " ".repeat(indent);
+        for (index, cell) in cells.iter().enumerate() {
+            if index > 0 {
+                rendered.push_str(&" ".repeat(gap));
+            }
+            let width = widths[index];
+            match align(index) {
+                'r' => rendered.push_str(&format!("{cell:>width$}")),
+                'w' => {
+                    let start = rendered.chars().count();
+                    let room = REPORT_WIDTH.saturating_sub(start).max(20);
+                    rendered.push_str(&wrap_text(cell, room, start, 0));
+                }
+                _ => rendered.push_str(&format!("{cell:<width$}")),
+            }
+        }
+        for line in rendered.lines() {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
 /// `12345.6` -> `12,346`.
 pub fn format_int(value: f64) -> String {
     format_decimal(value, 0)
@@ -1059,19 +1188,36 @@ pub fn format_signed_pct(value: f64) -> String {
     }
 }
 
-/// Money for people: `$12.5M`, `$820K`, `$4.2K`, `$12.34`, `$1.3B`.
+/// Money for people, the one formatter of the report, the dashboard and the
+/// PNG charts: cents below $1,000 (`$12.34`, `$0.00`), then K, M, B and T
+/// (`$4.2K`, `$820K`, `$12.5M`, `$3.4B`, `$7.8T`; thousands show no decimal
+/// from `$10K` to `$999K`), full digits from a thousand trillion on
+/// (`$1,000,000,000,000,000`). A value rounds up into the next unit rather
+/// than show `$1000.0M`. Negative values get a leading minus (`-$820K`); a
+/// value that rounds to zero has none. NaN and infinities are `n/a`.
 pub fn format_money(value: f64) -> String {
+    if !value.is_finite() {
+        return "n/a".into();
+    }
     let magnitude = value.abs();
-    let body = if magnitude >= 1e9 {
-        format!("{}B", format_decimal(magnitude / 1e9, 1))
-    } else if magnitude >= 999_950.0 {
-        format!("{:.1}M", magnitude / 1e6)
-    } else if magnitude >= 9_999.5 {
-        format!("{:.0}K", magnitude / 1e3)
-    } else if magnitude >= 1_000.0 {
-        format!("{:.1}K", magnitude / 1e3)
-    } else {
+    let body = if magnitude < 999.995 {
         format!("{magnitude:.2}")
+    } else {
+        let mut body = None;
+        for (index, (scale, suffix)) in [(1e3, "K"), (1e6, "M"), (1e9, "B"), (1e12, "T")]
+            .into_iter()
+            .enumerate()
+        {
+            let scaled = magnitude / scale;
+            // Thousands from 10K on have no decimal; larger units keep one.
+            let decimals = usize::from(!(index == 0 && scaled >= 9.95));
+            let text = format!("{scaled:.decimals$}");
+            if text.parse::<f64>().is_ok_and(|rounded| rounded < 1000.0) {
+                body = Some(format!("{text}{suffix}"));
+                break;
+            }
+        }
+        body.unwrap_or_else(|| format_decimal(magnitude, 0))
     };
     if value < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0') {
         format!("-${body}")
@@ -1153,14 +1299,98 @@ mod tests {
 
     #[test]
     fn money_is_abbreviated_for_people() {
-        assert_eq!(format_money(12_500_000.0), "$12.5M");
-        assert_eq!(format_money(820_000.0), "$820K");
-        assert_eq!(format_money(999_999.0), "$1.0M");
-        assert_eq!(format_money(4_200.0), "$4.2K");
-        assert_eq!(format_money(12.345), "$12.35");
-        assert_eq!(format_money(1_300_000_000.0), "$1.3B");
-        assert_eq!(format_money(-820_000.0), "-$820K");
+        for (value, expected) in [
+            (0.0, "$0.00"),
+            (-0.0, "$0.00"),
+            (-0.001, "$0.00"),
+            (0.5, "$0.50"),
+            (12.345, "$12.35"),
+            (999.99, "$999.99"),
+            (999.996, "$1.0K"),
+            (1_000.0, "$1.0K"),
+            (4_200.0, "$4.2K"),
+            (9_949.0, "$9.9K"),
+            (9_950.0, "$10K"),
+            (82_400.0, "$82K"),
+            (820_000.0, "$820K"),
+            (999_499.0, "$999K"),
+            (999_500.0, "$1.0M"),
+            (999_999.0, "$1.0M"),
+            (12_500_000.0, "$12.5M"),
+            (999_949_999.0, "$999.9M"),
+            (999_950_000.0, "$1.0B"),
+            (1_300_000_000.0, "$1.3B"),
+            (5.6e9, "$5.6B"),
+            (7.8e12, "$7.8T"),
+            (999.9e12, "$999.9T"),
+            (1e15, "$1,000,000,000,000,000"),
+            (1e18, "$1,000,000,000,000,000,000"),
+            (-820_000.0, "-$820K"),
+            (-4_200.0, "-$4.2K"),
+            (-12.345, "-$12.35"),
+            (-7.8e12, "-$7.8T"),
+            (f64::NAN, "n/a"),
+            (f64::INFINITY, "n/a"),
+        ] {
+            assert_eq!(format_money(value), expected, "{value}");
+        }
         assert_eq!(format_ratio(2.034), "2.03x");
+    }
+
+    #[test]
+    fn table_columns_are_as_wide_as_their_widest_value() {
+        let c = COLUMN_BREAK;
+        // The calibration row that ran together: a count too wide for a fixed column.
+        let text = format!(
+            "id{c}target{c}measured{c}accepted{c}measure\n\
+             C1{c}50,000{c}50,000{c}50,000 .. 50,000{c}users\n\
+             C2{c}762,199,500,000{c}9,999,999,999{c}500,000 .. 1,000,000,000,000{c}events, a long description that must wrap at the report width and keep its column\n"
+        );
+        let table = format_table(&text, "lrrrw", 2, 2);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(
+            lines
+                .iter()
+                .all(|line| line.chars().count() <= REPORT_WIDTH),
+            "{table}"
+        );
+        assert!(
+            lines[2]
+                .contains("  762,199,500,000  9,999,999,999  500,000 .. 1,000,000,000,000  events"),
+            "{table}"
+        );
+        // Right-aligned columns end at the same place on every row.
+        let end = |line: &str, needle: &str| line.find(needle).map(|at| at + needle.len());
+        assert_eq!(
+            end(lines[0], "target"),
+            end(lines[2], "762,199,500,000"),
+            "{table}"
+        );
+        assert_eq!(
+            end(lines[1], "50,000 .. 50,000"),
+            end(lines[2], "1,000,000,000,000"),
+            "{table}"
+        );
+        // The wrapped description continues under its own column.
+        let column = lines[2].find("events").expect("events");
+        assert_eq!(
+            lines[3].len() - lines[3].trim_start().len(),
+            column,
+            "{table}"
+        );
+        // Every pair of neighbouring cells is separated by at least the gap.
+        for (index, line) in lines.iter().take(3).enumerate() {
+            let cells: Vec<&str> = text.lines().nth(index).expect("row").split(c).collect();
+            let mut at = 0;
+            // The last (wrapped) cell may be split over lines.
+            for cell in &cells[..cells.len() - 1] {
+                let found = line[at..].find(cell).expect("cell in order") + at;
+                assert!(found == 2 || line[..found].ends_with("  "), "{line}");
+                at = found + cell.len();
+            }
+        }
+        // Lines without a column break pass through.
+        assert_eq!(format_table("  a note\n", "l", 2, 2), "  a note\n");
     }
 
     #[test]

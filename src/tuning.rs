@@ -30,6 +30,76 @@ pub const MEMORY_LIMIT_ENV: &str = "NORTHSTAR_MEMORY_LIMIT";
 /// what DuckDB allocates outside its buffer pool and for the generator.
 pub const DEFAULT_MEMORY_LIMIT_MIB: u64 = 1536;
 
+/// Smallest memory limit accepted: below it DuckDB cannot even create the
+/// schemas and fails with a screenful of repeated errors.
+pub const MIN_MEMORY_LIMIT_MIB: u64 = 64;
+
+/// The form [`MEMORY_LIMIT_ENV`] must have, as printed in its error.
+const MEMORY_LIMIT_FORM: &str =
+    "a size such as 6GB, 1536MiB or 0.5TB (a positive number and one of KB, MB, GB, TB, KiB, MiB, GiB, TiB), at least 64MiB";
+
+/// Parses a memory limit such as `6GB`, `1536 MiB` or `0.5TB` into bytes.
+///
+/// # Errors
+/// The message says what is wrong (no number, unknown unit, too small).
+pub fn parse_memory_limit(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .ok()
+        .filter(|value: &f64| value.is_finite())
+        .ok_or_else(|| format!("'{text}' does not start with a positive number"))?;
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "" => return Err(format!("'{text}' has no unit")),
+        other => return Err(format!("'{other}' is not a unit")),
+    };
+    let bytes = number * multiplier;
+    if bytes < (MIN_MEMORY_LIMIT_MIB * 1024 * 1024) as f64 {
+        return Err(format!(
+            "'{text}' is below the minimum of {MIN_MEMORY_LIMIT_MIB}MiB"
+        ));
+    }
+    if bytes > u64::MAX as f64 {
+        return Err(format!("'{text}' is too large"));
+    }
+    Ok(bytes as u64)
+}
+
+/// Checks every `NORTHSTAR_*` variable northstar reads (only
+/// [`MEMORY_LIMIT_ENV`]) once at startup, so a bad value is one line naming
+/// the variable and the accepted form instead of a DuckDB failure later.
+///
+/// # Errors
+/// [`crate::config::ConfigError::Env`] (exit code 2).
+pub fn validate_env() -> Result<(), crate::config::ConfigError> {
+    let Some(value) = std::env::var_os(MEMORY_LIMIT_ENV) else {
+        return Ok(());
+    };
+    let text = value.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    parse_memory_limit(&text)
+        .map(drop)
+        .map_err(|problem| crate::config::ConfigError::Env {
+            name: MEMORY_LIMIT_ENV,
+            problem,
+            expected: MEMORY_LIMIT_FORM,
+        })
+}
+
 /// The settings [`apply`] runs, as SQL (shown by `--verbose` if wanted).
 ///
 /// `memory_limit`: DuckDB syntax, `None` for the default. DuckDB keeps its
@@ -40,7 +110,11 @@ fn settings_sql(memory_limit: Option<&str>) -> String {
         .filter(|limit| !limit.is_empty())
         .map_or_else(
             || format!("{DEFAULT_MEMORY_LIMIT_MIB}MiB"),
-            |limit| limit.replace('\'', ""),
+            |limit| match parse_memory_limit(limit) {
+                // Whole bytes: DuckDB's own parser is then never asked to read `0.5TB`.
+                Ok(bytes) => format!("{bytes}B"),
+                Err(_) => limit.replace('\'', ""),
+            },
         );
     format!("set memory_limit = '{limit}'; set checkpoint_threshold = '1TB';")
 }
@@ -67,9 +141,23 @@ mod tests {
         );
         assert_eq!(
             settings_sql(Some(" 6GB ")),
-            "set memory_limit = '6GB'; set checkpoint_threshold = '1TB';"
+            "set memory_limit = '6000000000B'; set checkpoint_threshold = '1TB';"
         );
         assert!(settings_sql(Some("")).starts_with("set memory_limit = '1536MiB';"));
+    }
+
+    #[test]
+    fn memory_limits_are_validated() {
+        assert_eq!(parse_memory_limit("6GB"), Ok(6_000_000_000));
+        assert_eq!(parse_memory_limit(" 1536 MiB "), Ok(1536 << 20));
+        assert_eq!(parse_memory_limit("0.5tb"), Ok(500_000_000_000));
+        assert_eq!(parse_memory_limit("64MiB"), Ok(64 << 20));
+        for bad in [
+            "bogus", "1KB", "-5GB", "5", "5XB", "", "GB", "63MiB", "1e3GB",
+        ] {
+            let err = parse_memory_limit(bad).expect_err(bad);
+            assert!(!err.contains('\n'), "{err}");
+        }
     }
 
     #[test]

@@ -42,12 +42,17 @@ pub enum WarehouseError {
         "warehouse '{path}' is in use by PID {pid} (another northstar run); wait for it to finish"
     )]
     Locked { path: PathBuf, pid: String },
-    #[error("warehouse '{path}' is held open by another process; close it (SQL clients included) and retry: {message}")]
-    HeldOpen { path: PathBuf, message: String },
+    #[error("warehouse '{path}' is in use: held open by another process{holder}; close it (SQL clients included) and retry")]
+    HeldOpen { path: PathBuf, holder: String },
     #[error("warehouse '{path}' is read-only; make it writable (chmod u+w) or choose another --warehouse")]
     ReadOnly { path: PathBuf },
-    #[error("'{path}' is not a northstar warehouse ({reason}); nothing was changed: pass --force to replace it, or choose another --warehouse")]
-    Foreign { path: PathBuf, reason: String },
+    #[error("'{path}' is not a northstar warehouse ({reason}); nothing was changed: {hint}")]
+    Foreign {
+        path: PathBuf,
+        reason: String,
+        /// The way forward, naming only flags the command has.
+        hint: &'static str,
+    },
     #[error("warehouse '{path}' was built with other query versions ({details}); run `northstar query --warehouse {path}` to rebuild its analytics")]
     Stale { path: PathBuf, details: String },
     #[error(
@@ -56,6 +61,12 @@ pub enum WarehouseError {
     Missing { path: PathBuf },
     #[error("unable to open warehouse '{path}': {message}")]
     Open { path: PathBuf, message: String },
+    #[error("warehouse '{path}' has no analytics tables: run `northstar query --warehouse {path}` first")]
+    NoAnalytics { path: PathBuf },
+    #[error(
+        "warehouse '{path}' is a directory, not a file; pass the .duckdb file with --warehouse"
+    )]
+    IsDirectory { path: PathBuf },
     #[error("unable to copy warehouse '{from}' to '{to}': {source}")]
     Copy {
         from: PathBuf,
@@ -256,33 +267,42 @@ fn ensure_not_held_open(warehouse: &Path) -> Result<(), WarehouseError> {
     }
     match open_read_only(warehouse) {
         Ok(_) => Ok(()),
-        Err(WarehouseError::Open { message, .. }) if message.to_lowercase().contains("lock") => {
-            Err(WarehouseError::HeldOpen {
-                path: warehouse.to_path_buf(),
-                message,
-            })
+        Err(err @ (WarehouseError::HeldOpen { .. } | WarehouseError::IsDirectory { .. })) => {
+            Err(err)
         }
         // A file we cannot read is not a reason to refuse replacing it.
         Err(_) => Ok(()),
     }
 }
 
+/// The way forward for a foreign file, for commands that have `--force`.
+const HINT_FORCE: &str = "pass --force to replace it, or choose another --warehouse";
+/// The way forward for a foreign file, for commands without `--force`.
+const HINT_OTHER: &str = "choose another --warehouse";
+
 /// Refuses to replace an existing file that is not a northstar warehouse (a
 /// corrupt file, random bytes, another tool's database) unless `force`.
-fn ensure_replaceable(warehouse: &Path, force: bool) -> Result<(), WarehouseError> {
+/// `force_flag`: whether the command has `--force` (the message offers it).
+fn ensure_replaceable(
+    warehouse: &Path,
+    force: bool,
+    force_flag: bool,
+) -> Result<(), WarehouseError> {
     if force || !warehouse.exists() {
         return Ok(());
     }
-    open_northstar(warehouse).map(drop)
+    open_northstar(warehouse, if force_flag { HINT_FORCE } else { HINT_OTHER }).map(drop)
 }
 
 /// Opens `warehouse` read-only and checks it is a northstar warehouse: a
-/// file DuckDB cannot open, or one without our schemas, is `Foreign`.
-fn open_northstar(warehouse: &Path) -> Result<Connection, WarehouseError> {
+/// file DuckDB cannot open, or one without our schemas, is `Foreign` (with
+/// `hint` as the way forward).
+fn open_northstar(warehouse: &Path, hint: &'static str) -> Result<Connection, WarehouseError> {
     let conn = open_read_only(warehouse).map_err(|err| match err {
         WarehouseError::Open { path, message } => WarehouseError::Foreign {
             path,
             reason: format!("DuckDB cannot open it: {message}"),
+            hint,
         },
         other => other,
     })?;
@@ -290,6 +310,7 @@ fn open_northstar(warehouse: &Path) -> Result<Connection, WarehouseError> {
         return Err(WarehouseError::Foreign {
             path: warehouse.to_path_buf(),
             reason: "a DuckDB database without northstar's raw and meta schemas".into(),
+            hint,
         });
     }
     Ok(conn)
@@ -312,12 +333,26 @@ fn is_northstar(conn: &Connection) -> bool {
 /// newer ones: an older northstar's warehouse needs `northstar query` first.
 ///
 /// # Errors
-/// Missing, unreadable or foreign file; analytics from other query versions.
+/// Missing, unreadable or foreign file; no analytics tables yet; analytics
+/// from other query versions.
 pub fn open_current(
     warehouse: &Path,
     files: &[(String, u32)],
 ) -> Result<Connection, WarehouseError> {
-    let conn = open_northstar(warehouse)?;
+    let conn = open_northstar(warehouse, HINT_OTHER)?;
+    let analytics: i64 = conn
+        .query_row(
+            "select count(*) from duckdb_tables() where database_name = current_database() \
+             and schema_name = 'analytics'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(sql_error("listing the analytics tables"))?;
+    if analytics == 0 {
+        return Err(WarehouseError::NoAnalytics {
+            path: warehouse.to_path_buf(),
+        });
+    }
     let mut statement = conn
         .prepare("select query_name, query_version from meta.query_runs")
         .map_err(sql_error("reading meta.query_runs"))?;
@@ -330,8 +365,9 @@ pub fn open_current(
         .map_err(sql_error("reading meta.query_runs"))?;
     drop(statement);
     if built.is_empty() {
-        // No analytics yet (a `generate`-only warehouse): the reader says so.
-        return Ok(conn);
+        return Err(WarehouseError::NoAnalytics {
+            path: warehouse.to_path_buf(),
+        });
     }
     let mut differences = Vec::new();
     for (name, version) in files {
@@ -368,6 +404,11 @@ pub fn open_read_only(warehouse: &Path) -> Result<Connection, WarehouseError> {
             path: warehouse.to_path_buf(),
         });
     }
+    if warehouse.is_dir() {
+        return Err(WarehouseError::IsDirectory {
+            path: warehouse.to_path_buf(),
+        });
+    }
     let conn = Connection::open_in_memory().map_err(|err| WarehouseError::Open {
         path: warehouse.to_path_buf(),
         message: err.to_string(),
@@ -376,11 +417,44 @@ pub fn open_read_only(warehouse: &Path) -> Result<Connection, WarehouseError> {
         "attach '{}' as {CATALOG} (read_only); use {CATALOG};",
         sql_path(warehouse)
     ))
-    .map_err(|err| WarehouseError::Open {
-        path: warehouse.to_path_buf(),
-        message: err.to_string(),
-    })?;
+    .map_err(|err| open_error(warehouse, &err.to_string()))?;
     Ok(conn)
+}
+
+/// The error for DuckDB refusing to open `warehouse` with `message`: another
+/// process holding its write lock is [`WarehouseError::HeldOpen`] (naming
+/// the PID and program when DuckDB reports them), anything else `Open`.
+fn open_error(warehouse: &Path, message: &str) -> WarehouseError {
+    if message.to_lowercase().contains("lock") {
+        return WarehouseError::HeldOpen {
+            path: warehouse.to_path_buf(),
+            holder: lock_holder(message),
+        };
+    }
+    WarehouseError::Open {
+        path: warehouse.to_path_buf(),
+        message: crate::one_line(message),
+    }
+}
+
+/// `" (PID 123, /usr/bin/duckdb)"` from DuckDB's "Conflicting lock is held
+/// in /usr/bin/duckdb (PID 123) by user ..." message; empty when absent.
+fn lock_holder(message: &str) -> String {
+    let pid = message.split("(PID ").nth(1).and_then(|rest| {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        (!digits.is_empty()).then_some(digits)
+    });
+    let program = message
+        .split("held in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (PID").next())
+        .map(str::trim)
+        .filter(|program| !program.is_empty() && !program.contains('\n'));
+    match (pid, program) {
+        (Some(pid), Some(program)) => format!(" (PID {pid}, {program})"),
+        (Some(pid), None) => format!(" (PID {pid})"),
+        _ => String::new(),
+    }
 }
 
 /// `path` as the body of a single-quoted SQL string literal.
@@ -537,7 +611,7 @@ impl Staging {
     /// Locking, directory or DuckDB failures; a foreign file without `force`.
     pub fn create(target: &Path, force: bool) -> Result<Self, WarehouseError> {
         let mut staging = Self::prepare(target)?;
-        ensure_replaceable(&staging.target, force)?;
+        ensure_replaceable(&staging.target, force, true)?;
         staging.attach()?;
         create_schema(staging.conn())?;
         Ok(staging)
@@ -556,7 +630,7 @@ impl Staging {
         }
         let mut staging = Self::prepare(target)?;
         let target = staging.target.clone();
-        ensure_replaceable(&target, false)?;
+        ensure_replaceable(&target, false, false)?;
         std::fs::copy(&target, &staging.temp).map_err(|source| WarehouseError::Copy {
             from: target.clone(),
             to: staging.temp.clone(),
@@ -864,7 +938,7 @@ pub fn calibration_targets(
         ("C6", "activation rate (first page within 7 days)", 0.60, 0.55, 0.65, "share", "among users observable for 7 days"),
         ("C7", "awareness -> signup (visits that sign up)", 0.15, 0.12, 0.18, "share", "visits with a user / all visits"),
         ("C8", "activation -> engagement step conversion", 0.45, 0.40, 0.50, "share", "funnel cohort; a 55% drop"),
-        ("C9", "strict funnel signup -> paid", 0.012, 0.008, 0.016, "share", "through every stage in order, funnel cohort. Tension: the brief calls activation -> engagement the largest drop, but its own stage rates make collaboration -> monetization (75% drop) the largest; the report names the measured largest"),
+        ("C9", "strict funnel signup -> paid", 0.012, 0.008, 0.016, "share", "through every stage in order, funnel cohort. Tension: the product story calls activation -> engagement the largest drop, but its own stage rates make collaboration -> monetization (75% drop) the largest; the report names the measured largest"),
         ("C10", "paid conversion, enterprise / individual", 6.0, 5.0, 7.0, "ratio", "ever paid by as_of_date"),
         ("C11", "month-1 retention, fast activators (< 24 h) / the rest", 2.0, 1.7, 2.3, "ratio", "users observable for month 1"),
         ("C12_m1", "monthly retention, month 1", 0.45, 0.42, 0.48, "share", "pooled over all cohorts, right-censored"),

@@ -11,6 +11,7 @@ mod golden;
 mod ingest;
 mod ingest_rules;
 mod lock;
+mod messages;
 mod postgres;
 mod reliability;
 mod report;

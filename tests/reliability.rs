@@ -485,6 +485,167 @@ fn fill_the_disk(mount: &Path) -> TestResult {
     Ok(())
 }
 
+/// Mounts a tmpfs of `size` at `mount`; false (after saying why) when this
+/// machine does not allow it, which CI (root) must.
+fn mount_tmpfs(mount: &Path, size: &str) -> bool {
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(mount)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root and must be able to mount a small tmpfs"
+        );
+        eprintln!("skipping: cannot mount a tmpfs here (not root)");
+    }
+    mounted
+}
+
+/// (relative path, SHA-256) of every file under `dir`, sorted.
+fn tree_digests(dir: &Path) -> Vec<(String, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("dir is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let name = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+                out.push((name, file_digest(&path)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Free bytes and the block size of the filesystem holding `path` (`stat -f`).
+fn free_space(path: &Path) -> (u64, u64) {
+    let output = Command::new("stat")
+        .args(["-f", "-c", "%a %S"])
+        .arg(path)
+        .output()
+        .expect("stat runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut numbers = text
+        .split_whitespace()
+        .map(|n| n.parse::<u64>().expect("a number"));
+    let (blocks, size) = (
+        numbers.next().expect("blocks"),
+        numbers.next().expect("size"),
+    );
+    (blocks * size, size)
+}
+
+#[test]
+fn charts_and_report_on_a_full_disk_keep_every_previous_output() -> TestResult {
+    let dir = temp_dir();
+    // The warehouses live outside the small filesystem, the outputs inside:
+    // those of w.duckdb first, then those of w2.duckdb (other data, so every
+    // new chart differs from the old one) on a full disk.
+    for (users, name) in [("300", "w.duckdb"), ("400", "w2.duckdb")] {
+        run_ok(
+            dir.path(),
+            &["--quiet", "run", "--users", users, "--warehouse", name],
+        );
+    }
+    let mount = dir.path().join("small");
+    std::fs::create_dir_all(&mount)?;
+    // One set of outputs (about 6 MB) fits, a second one beside it does not.
+    if !mount_tmpfs(&mount, "9m") {
+        return Ok(());
+    }
+    let result = fill_with_outputs(dir.path(), &mount);
+    let _ = Command::new("umount").arg(&mount).status();
+    result
+}
+
+fn fill_with_outputs(dir: &Path, mount: &Path) -> TestResult {
+    let out = mount.join("reports");
+    let out_arg = out.display().to_string();
+    let first = |command: &'static str| [command, "--warehouse", "w.duckdb", "--out", &out_arg];
+    let args = |command: &'static str| [command, "--warehouse", "w2.duckdb", "--out", &out_arg];
+    run_ok(dir, &first("charts"));
+    run_ok(dir, &first("report"));
+    let before = tree_digests(&out);
+    assert!(
+        before
+            .iter()
+            .any(|(name, _)| name == "charts/north_star.png"),
+        "{before:?}"
+    );
+
+    // charts: 1 MB left, room for the small files but not for the 1.3 MB
+    // dashboard; writing file by file would replace some charts and then fail.
+    let (free, _) = free_space(mount);
+    std::fs::write(mount.join("filler"), vec![0u8; (free - (1 << 20)) as usize])?;
+    let output = run_in(dir, &args("charts"));
+    std::fs::remove_file(mount.join("filler"))?;
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.to_lowercase().contains("space"), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert_eq!(
+        tree_digests(&out),
+        before,
+        "charts left a mix of old and new"
+    );
+    assert!(
+        leftovers(&out).is_empty()
+            && !std::fs::read_dir(&out)?
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".charts")),
+        "{:?}",
+        leftovers(&out)
+    );
+
+    // report: room for a new report.txt but not for summary.json too.
+    let report_len = std::fs::metadata(out.join("report.txt"))?.len();
+    let (free, block) = free_space(mount);
+    let keep = report_len.div_ceil(block) * block;
+    std::fs::write(mount.join("filler"), vec![0u8; (free - keep) as usize])?;
+    let output = run_in(dir, &args("report"));
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.to_lowercase().contains("space"), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert_eq!(
+        tree_digests(&out),
+        before,
+        "report left a mix of old and new"
+    );
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+    std::fs::remove_file(mount.join("filler"))?;
+
+    // With room again (the new charts need space beside the old ones until
+    // the swap, so the old ones go first here), both write new outputs.
+    run_ok(dir, &args("report"));
+    std::fs::remove_dir_all(out.join("charts"))?;
+    run_ok(dir, &args("charts"));
+    let after = tree_digests(&out);
+    let changed = |name: &str| {
+        let find = |tree: &[(String, String)]| tree.iter().find(|(n, _)| n == name).cloned();
+        find(&after) != find(&before)
+    };
+    for name in [
+        "report.txt",
+        "summary.json",
+        "dashboard.html",
+        "charts/north_star.png",
+    ] {
+        assert!(changed(name), "{name} was not rewritten");
+    }
+    Ok(())
+}
+
 #[test]
 fn a_reader_holding_the_file_keeps_a_consistent_snapshot_while_a_run_replaces_it() -> TestResult {
     let dir = temp_dir();

@@ -206,7 +206,7 @@ fn parse_printed(text: &str, format: Format) -> (f64, f64) {
                 .strip_prefix('$')
                 .unwrap_or_else(|| panic!("'{text}' is not money"))
                 .to_string();
-            for (suffix, multiplier) in [('K', 1e3), ('M', 1e6), ('B', 1e9)] {
+            for (suffix, multiplier) in [('K', 1e3), ('M', 1e6), ('B', 1e9), ('T', 1e12)] {
                 if let Some(stripped) = body.strip_suffix(suffix) {
                     body = stripped.to_string();
                     scale = multiplier;
@@ -238,13 +238,18 @@ fn key_metrics_rows(text: &str) -> Vec<(String, String, String)> {
     lines
         .take_while(|line| !line.trim().is_empty())
         .map(|line| {
-            let label: String = line.chars().skip(2).take(34).collect();
-            let value: String = line.chars().skip(36).take(10).collect();
-            let definition: String = line.chars().skip(46).collect();
+            // Columns are sized from their values and at least two spaces
+            // apart; labels and definitions hold single spaces only.
+            let cells: Vec<&str> = line
+                .split("  ")
+                .map(str::trim)
+                .filter(|cell| !cell.is_empty())
+                .collect();
+            assert_eq!(cells.len(), 3, "label, value, definition: {line}");
             (
-                label.trim().to_string(),
-                value.trim().to_string(),
-                definition.trim().to_string(),
+                cells[0].to_string(),
+                cells[1].to_string(),
+                cells[2].to_string(),
             )
         })
         .collect()

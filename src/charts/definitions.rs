@@ -950,10 +950,7 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
     let (mrr, paying, month) = mrr.unwrap_or((None, None, None));
     tiles.push(KpiTile {
         label: "MRR",
-        value: mrr.map_or_else(
-            || "n/a".to_string(),
-            |value| format!("${}", thousands(value.round() as i64)),
-        ),
+        value: mrr.map_or_else(|| "n/a".to_string(), crate::report::format_money),
         detail: format!(
             "{} paying users; {}",
             exact_count(paying),

@@ -38,11 +38,13 @@ impl Unit {
                 }
             }
             Unit::Count => compact(value),
+            Unit::Usd if !value.is_finite() => "n/a".into(),
             Unit::Usd => {
-                if value < 0.0 {
-                    format!("-${}", compact(-value))
+                let text = compact(value.abs());
+                if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+                    format!("-${text}")
                 } else {
-                    format!("${}", compact(value))
+                    format!("${text}")
                 }
             }
         }
@@ -51,6 +53,9 @@ impl Unit {
 
 /// 1234 -> "1,234"; 1_250_000 -> "1.25M"; 500_000 -> "500k"; 12.5 -> "12.5".
 fn compact(value: f64) -> String {
+    if !value.is_finite() {
+        return "n/a".into();
+    }
     let magnitude = value.abs();
     let short = |scaled: f64, suffix: &str| {
         let text = format!("{scaled:.2}");
@@ -59,20 +64,28 @@ fn compact(value: f64) -> String {
             text.trim_end_matches('0').trim_end_matches('.')
         )
     };
-    if magnitude >= 1e9 {
-        short(value / 1e9, "B")
-    } else if magnitude >= 1e6 {
-        short(value / 1e6, "M")
-    } else if magnitude >= 1e4 {
-        short(value / 1e3, "k")
-    } else if value.fract().abs() < 1e-9 {
-        thousands(value.round() as i64)
-    } else {
-        short(value, "")
+    let sign = if value < 0.0 { "-" } else { "" };
+    if magnitude < 1e4 {
+        return if value.fract().abs() < 1e-9 {
+            thousands(value.round() as i64)
+        } else {
+            short(value, "")
+        };
     }
+    // The units of the report's money (crate::report::format_money): K, M,
+    // B, T, then full digits; a tick keeps up to two decimals.
+    for (scale, suffix) in [(1e3, "K"), (1e6, "M"), (1e9, "B"), (1e12, "T")] {
+        let scaled = magnitude / scale;
+        if format!("{scaled:.2}")
+            .parse::<f64>()
+            .is_ok_and(|rounded| rounded < 1000.0)
+        {
+            return format!("{sign}{}", short(scaled, suffix));
+        }
+    }
+    format!("{sign}{}", crate::report::format_decimal(magnitude, 0))
 }
 
-/// 12345 -> "12,345".
 pub fn thousands(value: i64) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
@@ -204,10 +217,17 @@ mod tests {
         assert_eq!(Unit::Percent.format(0.3), "30%");
         assert_eq!(Unit::Percent.format(0.055), "5.5%");
         assert_eq!(Unit::Count.format(1234.0), "1,234");
-        assert_eq!(Unit::Count.format(25_000.0), "25k");
-        assert_eq!(Unit::Usd.format(500_000.0), "$500k");
+        assert_eq!(Unit::Count.format(25_000.0), "25K");
+        assert_eq!(Unit::Usd.format(500_000.0), "$500K");
         assert_eq!(Unit::Usd.format(1_250_000.0), "$1.25M");
         assert_eq!(Unit::Usd.format(-5.0), "-$5");
+        assert_eq!(Unit::Usd.format(0.0), "$0");
+        assert_eq!(Unit::Usd.format(999_999.0), "$1M");
+        assert_eq!(Unit::Usd.format(5.6e9), "$5.6B");
+        assert_eq!(Unit::Usd.format(7.8e12), "$7.8T");
+        assert_eq!(Unit::Usd.format(1e18), "$1,000,000,000,000,000,000");
+        assert_eq!(Unit::Usd.format(-1e18), "-$1,000,000,000,000,000,000");
+        assert_eq!(Unit::Usd.format(f64::NAN), "n/a");
         assert_eq!(thousands(-1_234_567), "-1,234,567");
     }
 }

@@ -75,7 +75,7 @@ pub enum ChartError {
     },
     #[error("the bundled script '{name}' contains '</script' and cannot be inlined")]
     UnsafeScript { name: &'static str },
-    #[error("unable to write '{path}': {source}")]
+    #[error("unable to write '{path}' (--out): {source}")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -123,12 +123,125 @@ fn check_inlinable(name: &'static str, script: &str) -> Result<(), ChartError> {
     Ok(())
 }
 
-/// [`crate::write_atomically`], naming `path` in the error.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ChartError> {
-    crate::write_atomically(path, bytes).map_err(|source| ChartError::Write {
+/// An I/O error naming `path`.
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> ChartError + '_ {
+    move |source| ChartError::Write {
         path: path.to_path_buf(),
         source,
-    })
+    }
+}
+
+/// Prefix of the staging directory a charts run writes into, beside its output.
+const STAGING_PREFIX: &str = ".charts.tmp-";
+/// Prefix of the previous `charts/` directory while it is being replaced.
+const OLD_PREFIX: &str = ".charts.old-";
+
+/// Removes staging and old directories left in `out` by killed charts runs
+/// (their PID is no longer running).
+fn remove_stale_staging(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(STAGING_PREFIX)
+            .or_else(|| name.strip_prefix(OLD_PREFIX));
+        if let Some(pid) = pid {
+            let alive = pid.parse::<u32>().is_ok_and(|pid| {
+                pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+            });
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+/// Writes `dashboard` as `<out>/dashboard.html` and `files` into
+/// `<out>/charts/` so that a reader sees either every previous output or
+/// every new one: all files are written into a staging directory beside
+/// them first (a full disk fails there, and the staging directory is
+/// removed), then the new `charts/` directory and the dashboard are renamed
+/// into place.
+fn write_outputs(
+    out: &Path,
+    dashboard: &[u8],
+    files: &[(String, Vec<u8>)],
+) -> Result<(), ChartError> {
+    remove_stale_staging(out);
+    let staging = out.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+    let old = out.join(format!("{OLD_PREFIX}{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let _ = std::fs::remove_dir_all(&old);
+    let result = stage_and_swap(out, &staging, &old, dashboard, files);
+    let _ = std::fs::remove_dir_all(&staging);
+    let _ = std::fs::remove_dir_all(&old);
+    result
+}
+
+fn stage_and_swap(
+    out: &Path,
+    staging: &Path,
+    old: &Path,
+    dashboard: &[u8],
+    files: &[(String, Vec<u8>)],
+) -> Result<(), ChartError> {
+    let staged_charts = staging.join("charts");
+    std::fs::create_dir_all(&staged_charts).map_err(write_error(staging))?;
+    let write = |path: &Path, bytes: &[u8]| -> Result<(), ChartError> {
+        std::fs::File::create(path)
+            .and_then(|mut file| {
+                std::io::Write::write_all(&mut file, bytes)?;
+                file.sync_all()
+            })
+            .map_err(write_error(path))
+    };
+    for (name, bytes) in files {
+        write(&staged_charts.join(name), bytes)?;
+    }
+    let staged_dashboard = staging.join("dashboard.html");
+    write(&staged_dashboard, dashboard)?;
+
+    // Everything is on disk: swap. Renames need no new space.
+    let charts_dir = out.join("charts");
+    let had_charts = charts_dir.is_dir();
+    if had_charts {
+        std::fs::rename(&charts_dir, old).map_err(write_error(&charts_dir))?;
+    } else if charts_dir.exists() {
+        return Err(ChartError::Write {
+            path: charts_dir,
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "it exists and is not a directory",
+            ),
+        });
+    }
+    if let Err(source) = std::fs::rename(&staged_charts, &charts_dir) {
+        if had_charts {
+            let _ = std::fs::rename(old, &charts_dir);
+        }
+        return Err(ChartError::Write {
+            path: charts_dir,
+            source,
+        });
+    }
+    let dashboard_path = out.join("dashboard.html");
+    if let Err(source) = std::fs::rename(&staged_dashboard, &dashboard_path) {
+        // Put the previous charts back so the pair stays consistent.
+        let _ = std::fs::rename(&charts_dir, staging.join("charts"));
+        if had_charts {
+            let _ = std::fs::rename(old, &charts_dir);
+        }
+        return Err(ChartError::Write {
+            path: dashboard_path,
+            source,
+        });
+    }
+    if let Ok(dir) = std::fs::File::open(out) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }
 
 /// Reads the analytics tables through `conn` (a warehouse opened with
@@ -154,11 +267,7 @@ pub fn write_reports(
         )
         .ok();
 
-    let charts_dir = out.join("charts");
-    std::fs::create_dir_all(&charts_dir).map_err(|source| ChartError::Write {
-        path: charts_dir.clone(),
-        source,
-    })?;
+    crate::create_out_dir(out).map_err(write_error(out))?;
     let env = environment()?;
     let specs: Vec<serde_json::Value> = figures.iter().map(echarts::chart_spec).collect();
     let render_js = Value::from_safe_string(RENDER_JS.to_string());
@@ -167,7 +276,7 @@ pub fn write_reports(
         .map(|figure| context! { name => figure.name, title => figure.title })
         .collect();
 
-    // each chart: its own page (sibling bundle) and PNG
+    // each chart: its own page (sibling bundle) and PNG, rendered in memory
     let chart_csp = format!(
         "default-src 'none'; script-src {} 'self' file:; style-src 'unsafe-inline'; img-src data: blob:",
         script_hash(RENDER_JS)
@@ -175,6 +284,7 @@ pub fn write_reports(
     let template = env
         .get_template("charts/chart.html")
         .map_err(template_error("charts/chart.html"))?;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for (figure, spec) in figures.iter().zip(&specs) {
         let page = template
             .render(context! {
@@ -185,26 +295,17 @@ pub fn write_reports(
                 echarts_version => ECHARTS_VERSION,
             })
             .map_err(template_error("charts/chart.html"))?;
-        write_atomically(
-            &charts_dir.join(format!("{}.html", figure.name)),
-            page.as_bytes(),
-        )?;
-        let png = png::render_png(figure)?;
-        write_atomically(&charts_dir.join(format!("{}.png", figure.name)), &png)?;
+        files.push((format!("{}.html", figure.name), page.into_bytes()));
+        files.push((format!("{}.png", figure.name), png::render_png(figure)?));
     }
-    write_atomically(&charts_dir.join("echarts.min.js"), ECHARTS_JS.as_bytes())?;
-    write_atomically(
-        &charts_dir.join("LICENSE-echarts.txt"),
-        ECHARTS_LICENSE.as_bytes(),
-    )?;
-    write_atomically(
-        &charts_dir.join("NOTICE-echarts.txt"),
-        ECHARTS_NOTICE.as_bytes(),
-    )?;
-    write_atomically(
-        &charts_dir.join("LICENSE-d3.txt"),
-        ECHARTS_LICENSE_D3.as_bytes(),
-    )?;
+    for (name, text) in [
+        ("echarts.min.js", ECHARTS_JS),
+        ("LICENSE-echarts.txt", ECHARTS_LICENSE),
+        ("NOTICE-echarts.txt", ECHARTS_NOTICE),
+        ("LICENSE-d3.txt", ECHARTS_LICENSE_D3),
+    ] {
+        files.push((name.to_string(), text.as_bytes().to_vec()));
+    }
 
     // the dashboard: everything inline, scripts allowed by hash only
     let dashboard_csp = format!(
@@ -228,7 +329,7 @@ pub fn write_reports(
         })
         .map_err(template_error("charts/dashboard.html"))?;
     let dashboard_path = out.join("dashboard.html");
-    write_atomically(&dashboard_path, dashboard.as_bytes())?;
+    write_outputs(out, dashboard.as_bytes(), &files)?;
     Ok(ChartsSummary {
         dashboard: dashboard_path,
         dashboard_bytes: dashboard.len() as u64,

@@ -86,14 +86,85 @@ fn text_style(size: u32) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font()).color(&RGBColor(40, 40, 40))
 }
 
+/// At most `max_chars` characters of `text` (an ellipsis marks a cut), as
+/// drawn: see [`displayable`].
 fn truncate(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
-        text.to_string()
+        displayable(text)
     } else {
         let mut short: String = text.chars().take(max_chars - 1).collect();
         short.push('…');
-        short
+        displayable(&short)
     }
+}
+
+/// Drawn instead of a character the bundled font has no glyph for (emoji,
+/// most CJK): a visible mark, explained by [`PLACEHOLDER_NOTE`] on the chart,
+/// rather than an empty box that looks like data.
+pub const PLACEHOLDER: char = '\u{FFFD}';
+/// The note a chart carries when [`PLACEHOLDER`] replaced a character.
+pub const PLACEHOLDER_NOTE: &str =
+    "\u{FFFD} = a character the PNG font (DejaVu Sans) cannot draw; the HTML chart shows it";
+
+/// The bundled regular font, parsed once to ask which characters it covers.
+fn glyph_font() -> Option<&'static ab_glyph::FontRef<'static>> {
+    static FONT_REF: OnceLock<Option<ab_glyph::FontRef<'static>>> = OnceLock::new();
+    FONT_REF
+        .get_or_init(|| ab_glyph::FontRef::try_from_slice(REGULAR).ok())
+        .as_ref()
+}
+
+/// True when the bundled font can draw `c` (whitespace always can).
+pub fn drawable(c: char) -> bool {
+    use ab_glyph::Font as _;
+    c.is_whitespace() || glyph_font().is_some_and(|font| font.glyph_id(c).0 != 0)
+}
+
+/// `text` as the PNG draws it: right-to-left runs (Hebrew, Arabic) put in
+/// visual order with the Unicode bidirectional algorithm, since plotters
+/// lays glyphs out left to right; characters the bundled font lacks
+/// replaced by [`PLACEHOLDER`]. Arabic letters are drawn unjoined (no
+/// shaping); the HTML charts use the browser's text engine and show all of it.
+pub fn displayable(text: &str) -> String {
+    let covered: String = text
+        .chars()
+        .map(|c| if drawable(c) { c } else { PLACEHOLDER })
+        .collect();
+    let info = unicode_bidi::BidiInfo::new(&covered, None);
+    if !info.has_rtl() {
+        return covered;
+    }
+    info.paragraphs
+        .iter()
+        .map(|paragraph| {
+            info.reorder_line(paragraph, paragraph.range.clone())
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every piece of data-derived text of `figure` (title, source, labels,
+/// series and category names).
+fn figure_texts(figure: &Figure) -> Vec<&str> {
+    let mut texts = vec![figure.title.as_str(), figure.source.as_str()];
+    match &figure.plot {
+        Plot::Cartesian(chart) => {
+            texts.push(&chart.x_label);
+            texts.push(&chart.y_label);
+            texts.extend(chart.series.iter().map(|series| series.name.as_str()));
+            if let XValues::Categories(names) = &chart.x {
+                texts.extend(names.iter().map(String::as_str));
+            }
+        }
+        Plot::Heatmap(chart) => {
+            texts.push(&chart.x_label);
+            texts.push(&chart.y_label);
+            texts.extend(chart.x.iter().map(String::as_str));
+            texts.extend(chart.y.iter().map(String::as_str));
+        }
+    }
+    texts
 }
 
 fn draw(figure: &Figure, root: &Area<'_>) -> DrawResult {
@@ -109,6 +180,18 @@ fn draw(figure: &Figure, root: &Area<'_>) -> DrawResult {
         (40, 66),
         text_style(19).color(&RGBColor(110, 110, 110)),
     ))?;
+    if figure_texts(figure)
+        .iter()
+        .any(|text| text.chars().any(|c| !drawable(c)))
+    {
+        header.draw(&Text::new(
+            PLACEHOLDER_NOTE,
+            (WIDTH as i32 - 40, 66),
+            text_style(19)
+                .color(&RGBColor(110, 110, 110))
+                .pos(Pos::new(HPos::Right, VPos::Top)),
+        ))?;
+    }
     match &figure.plot {
         Plot::Cartesian(chart) => {
             let legend: Vec<(String, RGBColor, SeriesKind)> = chart
@@ -293,6 +376,7 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
         XValues::Categories(_) => String::new(),
     };
     let grid = RGBColor(232, 232, 232);
+    let (x_label, y_label) = (displayable(&chart.x_label), displayable(&chart.y_label));
     {
         let mut mesh = plot.configure_mesh();
         mesh.label_style(text_style(19))
@@ -303,15 +387,15 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
         if horizontal {
             mesh.x_label_formatter(&value_format)
                 .y_label_formatter(&category_format)
-                .x_desc(chart.y_label.as_str())
-                .y_desc(chart.x_label.as_str())
+                .x_desc(y_label.as_str())
+                .y_desc(x_label.as_str())
                 .x_labels(8)
                 .disable_y_mesh();
         } else {
             mesh.x_label_formatter(&category_format)
                 .y_label_formatter(&value_format)
-                .x_desc(chart.x_label.as_str())
-                .y_desc(chart.y_label.as_str())
+                .x_desc(x_label.as_str())
+                .y_desc(y_label.as_str())
                 .x_labels(if is_categories { 0 } else { 9 })
                 .y_labels(8);
             if is_categories {
@@ -482,8 +566,8 @@ fn draw_heatmap(chart: &Heatmap, root: &Area<'_>, body: &Area<'_>) -> DrawResult
         .x_labels(0)
         .y_labels(0)
         .axis_desc_style(text_style(21))
-        .x_desc(chart.x_label.as_str())
-        .y_desc(chart.y_label.as_str())
+        .x_desc(displayable(&chart.x_label))
+        .y_desc(displayable(&chart.y_label))
         .axis_style(RGBColor(120, 120, 120))
         .draw()?;
     let top = rows as f64;
@@ -597,6 +681,34 @@ mod tests {
         };
         let bytes = render_png(&figure).expect("renders");
         assert_eq!(&bytes[1..4], b"PNG");
+        // Emoji and Hebrew in a series name: drawn (with the note), not refused.
+        let mut marked = figure.clone();
+        if let Plot::Cartesian(chart) = &mut marked.plot {
+            chart.series[0].name = "🚀 שלום".into();
+        }
+        assert!(figure_texts(&marked)
+            .iter()
+            .any(|text| !text.chars().all(drawable)));
+        let marked_bytes = render_png(&marked).expect("renders with a placeholder");
+        assert_ne!(marked_bytes, bytes);
+    }
+
+    #[test]
+    fn text_the_font_lacks_is_marked_and_right_to_left_text_is_reordered() {
+        assert!(
+            drawable(PLACEHOLDER),
+            "the placeholder itself must be drawable"
+        );
+        assert!(drawable('é') && drawable('ש') && drawable(' '));
+        // DejaVu Sans has the emoticons (U+1F600..) but not most other emoji or CJK.
+        assert!(!drawable('🚀') && !drawable('🎉') && !drawable('中'));
+        assert_eq!(displayable("plain text"), "plain text");
+        assert_eq!(displayable("team 🚀"), format!("team {PLACEHOLDER}"));
+        // Hebrew is stored first letter first; drawn left to right it must
+        // come out last letter first.
+        assert_eq!(displayable("שלום"), "םולש");
+        assert_eq!(displayable("segment שלום"), "segment םולש");
+        assert!(truncate("🚀🚀🚀🚀🚀🚀", 4).starts_with(PLACEHOLDER));
     }
 
     #[test]

@@ -52,7 +52,7 @@ create table config.growth_levers (
     ramp_months integer not null,
     description varchar not null
 );
-comment on table config.growth_levers is 'The five growth levers of the brief: which funnel stage each lifts and by how much (relative).';
+comment on table config.growth_levers is 'The growth levers: which funnel stage each lifts and by how much (relative).';
 comment on column config.growth_levers.lever_id is 'Integer lever id.';
 comment on column config.growth_levers.lever_name is 'Short lever name.';
 comment on column config.growth_levers.target_stage is 'Funnel stage (config.funnel_stages.stage_name) whose step conversion the lever lifts.';
@@ -68,7 +68,7 @@ create table config.funnel_stages (
     stage_name varchar not null,
     definition varchar not null
 );
-comment on table config.funnel_stages is 'The seven funnel stages of the brief, in order, with their definitions.';
+comment on table config.funnel_stages is 'The funnel stages, in order, with their definitions.';
 comment on column config.funnel_stages.stage_order is '1 (awareness) .. 7 (monetization).';
 comment on column config.funnel_stages.stage_name is 'awareness, signup, activation, engagement, habit, collaboration, monetization.';
 comment on column config.funnel_stages.definition is 'Plain-language definition of reaching the stage.';
@@ -82,7 +82,7 @@ create table config.calibration_targets (
     unit varchar not null,
     note varchar not null
 );
-comment on table config.calibration_targets is 'TARGETS.md section 1: what the default synthetic data must show; analytics.calibration compares the measured values.';
+comment on table config.calibration_targets is 'Calibration targets: what the default synthetic data must show; analytics.calibration compares the measured values.';
 comment on column config.calibration_targets.target_id is 'Target id, C1..C15 (C3 and C4 split per segment/channel, C12 per month).';
 comment on column config.calibration_targets.measure is 'What is measured, in words.';
 comment on column config.calibration_targets.target_value is 'Target value.';

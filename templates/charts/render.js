@@ -17,14 +17,21 @@
     }
     return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
   }
+  // Same units as the PNG axes and the report (src/charts/figure.rs compact):
+  // K, M, B, T with up to two decimals, then full digits.
   function compact(unit, value) {
-    var abs = Math.abs(value), text;
+    var abs = Math.abs(value), text = null, units = [[1e3, 'K'], [1e6, 'M'], [1e9, 'B'], [1e12, 'T']];
     if (unit === 'percent') { return (value * 100).toFixed(abs < 0.1 && value !== 0 ? 1 : 0) + '%'; }
-    if (abs >= 1e9) { text = (abs / 1e9).toFixed(1) + 'B'; }
-    else if (abs >= 1e6) { text = (abs / 1e6).toFixed(1) + 'M'; }
-    else if (abs >= 1e4) { text = (abs / 1e3).toFixed(0) + 'k'; }
-    else { text = abs.toLocaleString('en-US', { maximumFractionDigits: 2 }); }
-    return (value < 0 ? '-' : '') + (unit === 'usd' ? '$' : '') + text;
+    if (abs < 1e4) {
+      text = abs.toLocaleString('en-US', { maximumFractionDigits: 2 });
+    } else {
+      for (var i = 0; i < units.length && text === null; i++) {
+        var scaled = Number((abs / units[i][0]).toFixed(2));
+        if (scaled < 1000) { text = String(scaled) + units[i][1]; }
+      }
+      if (text === null) { text = abs.toLocaleString('en-US', { maximumFractionDigits: 0, useGrouping: true }); }
+    }
+    return (value < 0 && /[1-9]/.test(text) ? '-' : '') + (unit === 'usd' ? '$' : '') + text;
   }
   function prepare(spec) {
     var option = spec.option, format = spec.format, unit = format.value;
