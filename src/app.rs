@@ -545,11 +545,8 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
     // the defaults, with the population equal to the data (scale 1):
     // `run --from-ingest --config FILE` applies a file's [analysis] section.
     let defaults = Config::default();
-    let users = summary
-        .tables
-        .iter()
-        .find(|(table, _, _)| *table == "users")
-        .map_or(0, |t| t.1);
+    // The sample is the users the metrics cover: signed up by the as-of date.
+    let users = summary.users_by_as_of;
     let config = Config {
         users: users as u64,
         start: summary.period_start.unwrap_or(defaults.start),

@@ -372,6 +372,9 @@ pub struct IngestSummary {
     pub as_of_date: Option<NaiveDate>,
     /// Rows loaded into raw but dated after the as-of date (the partial last day).
     pub rows_after_as_of: i64,
+    /// Users who signed up on or before the as-of date: the sample the
+    /// metrics describe (`config.params.sample_users`).
+    pub users_by_as_of: i64,
 }
 
 fn sql_error(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> IngestError {
@@ -1296,6 +1299,13 @@ pub fn ingest(
             )
             .map_err(sql_error("counting rows after the as-of date"))?;
     }
+    summary.users_by_as_of = conn
+        .query_row(
+            "select count(*) from raw.users where ? is null or signup_at < cast(? as timestamp) + interval 1 day",
+            duckdb::params![as_of, as_of],
+            |row| row.get(0),
+        )
+        .map_err(sql_error("counting users by the as-of date"))?;
     summary.period_start = start;
     summary.as_of_date = as_of;
     Ok(summary)

@@ -231,6 +231,7 @@ fn broken_rows_are_caught_by_their_checks() -> Result<(), Box<dyn std::error::Er
     assert_eq!(
         failed,
         vec![
+            ("check_duplicate_events", 1),
             ("check_event_membership", 1),
             ("check_subscription_references", 2),
             ("check_subscription_revenue", 1),
@@ -244,7 +245,6 @@ fn broken_rows_are_caught_by_their_checks() -> Result<(), Box<dyn std::error::Er
     assert_eq!(
         warned,
         vec![
-            ("check_duplicate_events", 1),
             ("check_subscription_overlap", 2),
             ("check_subscription_seats", 3),
         ]

@@ -1,9 +1,8 @@
 -- name: check_duplicate_events
--- version: 1
+-- version: 2
 -- depends:
--- severity: warning
 -- grain: one row per (user_id, event_type, occurred_at, workspace_id) that occurs more than once in raw.events
--- description: no exact duplicate events (same user, event type, time and workspace under different event ids). A warning for now: ingest quarantines duplicates, but the generator can clamp two events of a user to the same last microsecond of a day
+-- description: no exact duplicate events (same user, event type, time and workspace under different event ids: client retries resent under new ids). Ingest quarantines them by default (--dedupe); data ingested with --no-dedupe fails here
 with final as (
     select
         user_id,

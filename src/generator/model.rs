@@ -575,7 +575,10 @@ pub fn simulate_journey<R: Rng>(
             if index > 0 {
                 at += (exponential(rng, 6.0) * MINUTE_US as f64) as i64 + 1_000_000;
             }
-            let at_clamped = at.min(day_start + DAY_US - 1);
+            // A session running past midnight is squeezed into the day's last
+            // microseconds, one apart, so no two events of a user share a time
+            // (an exact duplicate is what a client retry looks like).
+            let at_clamped = at.min(day_start + DAY_US - 1 - (count - 1 - index) as i64);
             let collaborative = rng.gen::<f64>() < collaboration_probability;
             let mut event_type = if collaborative {
                 COLLABORATIVE_EVENTS[weighted_index(rng, &COLLABORATIVE_EVENTS.map(|(_, w)| w))].0
