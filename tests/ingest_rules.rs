@@ -784,3 +784,28 @@ fn empty_files_directories_pipes_and_case_twins_are_named() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_short_export_with_no_observable_cohort_still_gets_a_report() -> TestResult {
+    // four days of data: no user's 7-day activation window is observable yet
+    let dir = temp_dir();
+    write(dir.path(), &[("users.csv", USERS), ("events.csv", EVENTS)])?;
+    ingest_ok(dir.path(), &[]);
+    let output = run_in(
+        dir.path(),
+        &["--quiet", "run", "--from-ingest", "--warehouse", "w.duckdb"],
+    );
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stderr(&output).contains("template"), "{}", stderr(&output));
+    let report = std::fs::read_to_string(dir.path().join("reports/report.txt"))?;
+    assert!(
+        report.contains("as of 2024-01-04 (ingested data)"),
+        "{report}"
+    );
+    assert!(report.contains("- of new users activate"), "{report}");
+    Ok(())
+}
