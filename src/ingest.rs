@@ -279,7 +279,7 @@ pub enum IngestError {
         column: &'static str,
         found: String,
     },
-    #[error("{flag} file '{path}': columns '{first}' and '{second}' have the same name apart from case; keep one")]
+    #[error("{flag} file '{path}': columns '{first}' and '{second}' name the same column (names match trimmed and case-insensitively); keep one")]
     AmbiguousColumns {
         flag: &'static str,
         path: PathBuf,

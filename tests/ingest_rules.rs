@@ -304,6 +304,9 @@ fn ingested_data_is_at_scale_one_unless_the_config_says_otherwise() -> TestResul
     let report = std::fs::read_to_string(dir.path().join("reports/report.txt"))?;
     assert!(!report.contains("population scale"), "{report}");
     assert!(!report.contains("population-scaled"), "{report}");
+    let dashboard = std::fs::read_to_string(dir.path().join("reports/dashboard.html"))?;
+    assert!(!dashboard.contains("population scale"));
+    assert!(dashboard.contains("analytics.growth_levers (as measured"));
     write(
         dir.path(),
         &[("b.toml", "[analysis]\npopulation_users = 2000\n")],
@@ -747,7 +750,7 @@ fn empty_files_directories_pipes_and_case_twins_are_named() -> TestResult {
     assert_rejected(
         dir.path(),
         &["--users", "twins.csv"],
-        &["columns 'Segment' and 'segment' have the same name apart from case"],
+        &["columns 'Segment' and 'segment' name the same column"],
     )?;
     #[cfg(unix)]
     {

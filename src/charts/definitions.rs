@@ -60,6 +60,24 @@ pub fn build_all(conn: &Connection) -> Result<Vec<Figure>, ChartError> {
     CHARTS.iter().map(|(_, build)| build(conn)).collect()
 }
 
+/// How money of the growth model is scaled: "population scale" when the
+/// warehouse is a sample of a larger user base, "as measured" at scale 1
+/// (ingested data is its own population).
+fn scale_phrase(conn: &Connection, chart: &'static str) -> Result<&'static str, ChartError> {
+    let scaled = read(
+        conn,
+        chart,
+        "config.params",
+        "select population_users <> sample_users from config.params",
+        |row| row.get::<_, bool>(0),
+    )?;
+    Ok(if scaled.first().copied().unwrap_or(false) {
+        "population scale"
+    } else {
+        "as measured"
+    })
+}
+
 /// Runs `sql` and maps each row; errors name the chart and the table.
 fn read<T>(
     conn: &Connection,
@@ -663,8 +681,10 @@ fn growth_levers(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "Growth levers: extra annual revenue, low / expected / high lift".into(),
-        source: "analytics.growth_levers (population scale, ranked by confidence-weighted score)"
-            .into(),
+        source: format!(
+            "analytics.growth_levers ({}, ranked by confidence-weighted score)",
+            scale_phrase(conn, NAME)?
+        ),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Categories(rows.iter().map(|row| row.0.clone()).collect()),
             x_label: "lever".into(),
@@ -697,7 +717,10 @@ fn growth_projection(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "12-month projection: top 3 levers combined".into(),
-        source: "analytics.growth_projection (population scale, lifts ramping in)".into(),
+        source: format!(
+            "analytics.growth_projection ({}, lifts ramping in)",
+            scale_phrase(conn, NAME)?
+        ),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Numbers(rows.iter().map(|row| row.0).collect()),
             x_label: "projected month".into(),
@@ -766,7 +789,10 @@ fn growth_sensitivity(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "Sensitivity: extra annual revenue by size of lift".into(),
-        source: "analytics.growth_sensitivity (population scale; a lever that cannot be valued has no line)".into(),
+        source: format!(
+            "analytics.growth_sensitivity ({}; a lever that cannot be valued has no line)",
+            scale_phrase(conn, NAME)?
+        ),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Numbers(order.iter().map(|index| lifts[*index]).collect()),
             x_label: "relative lift of the lever's stage".into(),
