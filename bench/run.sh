@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of northstar (TARGETS.md section 2): builds in release, measures
+# Benchmarks of northstar (goals P1..P6: bench/GOALS.md): builds in release, measures
 # whole-process wall time and peak RSS (median of several runs, /usr/bin/time)
 # and writes BENCHMARKS.md at the repository root.
 #
@@ -218,7 +218,7 @@ MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 {
     echo "# Benchmarks"
     echo
-    echo "Written by \`bench/run.sh$([ "$FULL" = 1 ] && echo ' --full')$([ "$QUICK" = 1 ] && echo ' --quick')\` on $START. Goals: \`../shared/TARGETS.md\` section 2."
+    echo "Written by \`bench/run.sh$([ "$FULL" = 1 ] && echo ' --full')$([ "$QUICK" = 1 ] && echo ' --quick')\` on $START. Goals: \`bench/GOALS.md\`."
     echo
     echo "- machine: $CORES cores ($CPU), $MEM memory, $(uname -sr)"
     echo "- commit: $COMMIT; release build; DuckDB bundled with the \`duckdb\` crate"

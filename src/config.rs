@@ -147,7 +147,8 @@ impl Default for AnalysisParams {
 }
 
 /// Behaviour of the synthetic population. The defaults are calibrated so the
-/// default run meets TARGETS.md section 1 (see `tests/calibration.rs`).
+/// default run meets every calibration target of docs/CALIBRATION.md (see
+/// `tests/calibration.rs`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Behaviour {

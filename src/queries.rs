@@ -627,7 +627,7 @@ pub struct RunSummary {
 /// How many query files run at once: DuckDB already runs each query on all
 /// cores, but most of ours are small and spend their time in single-threaded
 /// phases (planning, the final merge, writing the table), so two at a time
-/// fill the cores better (TARGETS.md P1). Results do not depend on it.
+/// fill the cores better (goal P1, bench/GOALS.md). Results do not depend on it.
 pub const PARALLEL_QUERIES: usize = 2;
 
 /// What one file produced.

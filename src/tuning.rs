@@ -1,4 +1,4 @@
-//! DuckDB settings chosen for scale (TARGETS.md section 2, P3 and P4).
+//! DuckDB settings chosen for scale (goals P3 and P4 in bench/GOALS.md).
 //!
 //! DuckDB's defaults are one worker thread per core, a memory limit of 80% of
 //! physical memory and order-preserving sinks. The memory limit is the one

@@ -784,7 +784,7 @@ impl Drop for Staging {
     }
 }
 
-/// A growth lever of the brief, as written to `config.growth_levers`.
+/// A modelled growth lever, as written to `config.growth_levers`.
 pub struct GrowthLever {
     pub name: &'static str,
     /// Funnel stage whose step conversion the lever lifts.
@@ -797,7 +797,7 @@ pub struct GrowthLever {
     pub description: &'static str,
 }
 
-/// The five growth levers of the brief.
+/// The five modelled growth levers (`queries/growth/` ranks and projects them).
 pub const GROWTH_LEVERS: [GrowthLever; 5] = [
     GrowthLever {
         name: "template_discovery",
@@ -874,7 +874,8 @@ pub const FUNNEL_STAGES: [(&str, &str); 7] = [
     ),
 ];
 
-/// TARGETS.md section 1: (id, measure, target, lower, upper, unit, note).
+/// The calibration targets of docs/CALIBRATION.md: (id, measure, target,
+/// lower, upper, unit, note).
 pub fn calibration_targets(
     config: &Config,
 ) -> Vec<(String, String, f64, f64, f64, &'static str, String)> {

@@ -1,4 +1,4 @@
-//! TARGETS.md section 1: the default 50,000-user run meets every target,
+//! docs/CALIBRATION.md: the default 50,000-user run meets every target,
 //! measured by `queries/calibration/calibration.sql` on the warehouse.
 
 use crate::common::{default_warehouse, open, TestResult};
@@ -55,7 +55,8 @@ fn default_run_meets_every_calibration_target() -> TestResult {
 #[test]
 fn default_run_has_no_signup_pile_up_and_no_event_outside_the_period() -> TestResult {
     let conn = open(default_warehouse());
-    // TARGETS.md mistake 1: the last day holds no pile-up (growth 3x: ~0.25%).
+    // No signup pile-up on the last day (signup dates clipped to the end date
+    // once put 13.5% of users there); with growth 3x it holds ~0.25%.
     let last_day_share: f64 = conn.query_row(
         "select cast(count(*) filter (where cast(signup_at as date) = date '2025-12-31') as double) / count(*) from raw.users",
         [],

@@ -21,7 +21,7 @@ fn every_query_matches_the_lock() -> Result<(), Box<dyn std::error::Error>> {
 #[test]
 fn every_query_is_portable_sql() -> Result<(), Box<dyn std::error::Error>> {
     // DuckDB-only syntax that PostgreSQL 15 rejects or answers differently
-    // (../shared/PORTABLE_SQL.md). The PostgreSQL run itself proves the rest.
+    // (docs/POSTGRES.md, dialect notes). The PostgreSQL run itself proves the rest.
     let forbidden = [
         "qualify",
         "strftime",

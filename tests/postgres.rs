@@ -22,7 +22,7 @@ use duckdb::Connection;
 use crate::common::{northstar, open, stderr, temp_dir, TestResult};
 
 /// Tables whose PostgreSQL result is known to differ from DuckDB's (reported
-/// in docs/PG_PARITY_NOTES.md, awaiting a fix in queries/). Empty: every
+/// in docs/POSTGRES.md, awaiting a fix in queries/). Empty: every
 /// table must match.
 const KNOWN_DIFFERENCES: &[&str] = &[];
 
@@ -573,7 +573,7 @@ fn assert_parity(parity: &Parity, what: &str) {
     for (table, problems) in &parity.differences {
         let line = format!("analytics.{table}: {}", problems.join("; "));
         if KNOWN_DIFFERENCES.contains(&table.as_str()) {
-            eprintln!("{what}: known difference (docs/PG_PARITY_NOTES.md): {line}");
+            eprintln!("{what}: known difference (docs/POSTGRES.md): {line}");
         } else {
             unexpected.push(line);
         }

@@ -1,4 +1,4 @@
-//! Cost grows linearly with the data (TARGETS.md P5): the query stage on 4x
+//! Cost grows linearly with the data (goal P5, bench/GOALS.md): the query stage on 4x
 //! the users must take less than 8x the time (linear is 4x, less with the
 //! fixed per-query cost; a calendar x user-day join would be ~16x). Ratios
 //! within one test, never absolute times: the runs alternate small/large so
