@@ -782,5 +782,13 @@ fn a_short_export_with_no_observable_cohort_still_gets_a_report() -> TestResult 
         "{report}"
     );
     assert!(report.contains("- of new users activate"), "{report}");
+    assert!(
+        report.contains("North Star: not measurable yet: the data holds no complete ISO week."),
+        "{report}"
+    );
+    assert!(!report.contains("None"), "{report}");
+    assert!(!report.contains("[]"), "{report}");
+    // an unmeasured step is not lifted to 100% (least() skips NULLs)
+    assert!(!report.contains("- -> 100.0%"), "{report}");
     Ok(())
 }

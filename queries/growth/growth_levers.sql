@@ -1,5 +1,5 @@
 -- name: growth_levers
--- version: 1
+-- version: 2
 -- depends: funnel_stages, user_funnel
 -- grain: one row per lever of config.growth_levers
 -- description: ROI of each growth lever: its stage's measured step conversion, lifted rates (capped at 1) for low / expected / high lifts, lifted signup -> paid conversion, extra paying users and annual revenue at population scale, confidence-weighted score and rank
@@ -69,9 +69,10 @@ levers as (
 lifted as (
     select
         levers.*,
-        least(measured_rate * (1 + low_lift), 1.0) as lifted_rate_low,
-        least(measured_rate * (1 + expected_lift), 1.0) as lifted_rate_expected,
-        least(measured_rate * (1 + high_lift), 1.0) as lifted_rate_high
+        -- least() skips NULLs on both engines: an unmeasured rate stays NULL, not 100%
+        case when measured_rate is not null then least(measured_rate * (1 + low_lift), 1.0) end as lifted_rate_low,
+        case when measured_rate is not null then least(measured_rate * (1 + expected_lift), 1.0) end as lifted_rate_expected,
+        case when measured_rate is not null then least(measured_rate * (1 + high_lift), 1.0) end as lifted_rate_high
     from levers
 ),
 

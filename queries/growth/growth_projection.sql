@@ -1,5 +1,5 @@
 -- name: growth_projection
--- version: 1
+-- version: 2
 -- depends: growth_levers, funnel_stages
 -- grain: one row per projected month 1..projection_months
 -- description: 12-month projection of the top 3 levers combined: signups growing monthly, each lever's lift ramping linearly to full over its ramp_months, new paying users with and without levers, accumulated extra paying users, extra MRR and cumulative extra revenue (population scale)
@@ -52,7 +52,8 @@ stage_rates as (
         months.month_number,
         stages.stage_order,
         stages.step_conversion as base_rate,
-        least(
+        -- least() skips NULLs: an unmeasured step stays NULL, not 100%
+        case when stages.step_conversion is not null then least(
             stages.step_conversion * (
                 1 + coalesce(
                     sum(
@@ -63,7 +64,7 @@ stage_rates as (
                 )
             ),
             1.0
-        ) as lifted_rate
+        ) end as lifted_rate
     from months
     cross join stages
     left join top_levers

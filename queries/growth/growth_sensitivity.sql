@@ -1,5 +1,5 @@
 -- name: growth_sensitivity
--- version: 1
+-- version: 2
 -- depends: growth_levers
 -- grain: one row per lever and relative lift 0.05, 0.10, ..., 0.30
 -- description: sensitivity of each lever's annual revenue (population scale) to the size of its lift, lifted rate capped at 1; NULL with the lever's reason when it cannot be valued
@@ -19,7 +19,8 @@ scenarios as (
         growth_levers.target_stage,
         lifts.lift,
         growth_levers.measured_rate,
-        least(growth_levers.measured_rate * (1 + lifts.lift), 1.0) as lifted_rate,
+        -- least() skips NULLs: an unmeasured rate stays NULL, not 100%
+        case when growth_levers.measured_rate is not null then least(growth_levers.measured_rate * (1 + lifts.lift), 1.0) end as lifted_rate,
         growth_levers.baseline_overall_conversion,
         growth_levers.annual_signups,
         growth_levers.status_reason,
