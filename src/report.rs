@@ -704,6 +704,7 @@ pub fn summary_json(context: &Json) -> Json {
         "warehouse": context["warehouse_path"],
         "tool_version": context["tool_version"],
         "seed": context["params"]["seed"],
+        "data_source": context["params"]["data_source"],
         "users": context["params"]["sample_users"],
         "as_of_date": context["params"]["as_of_date"],
         "north_star": context["north_star"],

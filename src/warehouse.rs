@@ -987,7 +987,7 @@ fn write_config_rows(
     conn.execute("delete from config.params", [])
         .map_err(sql_error("clearing config.params"))?;
     conn.execute(
-        "insert into config.params values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into config.params values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             config.start,
             config.end,
@@ -1007,6 +1007,8 @@ fn write_config_rows(
             a.signup_growth_monthly,
             a.projection_months,
             seed.unwrap_or(0) as i64,
+            // stored explicitly: `--seed 0` is generated data too
+            if seed.is_some() { "generated" } else { "ingested" },
         ],
     )
     .map_err(sql_error("writing config.params"))?;

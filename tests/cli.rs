@@ -404,3 +404,34 @@ fn only_runs_the_match_and_its_dependencies_and_duplicates_are_refused() -> Test
     assert_eq!(file_digest(&dir.path().join("w.duckdb")), digest);
     Ok(())
 }
+
+/// `--seed 0` is generated data like any other seed: the source is stored
+/// explicitly (`config.params.data_source`), not inferred from the seed.
+#[test]
+fn seed_zero_is_generated_data_not_ingested() -> TestResult {
+    let dir = temp_dir();
+    run_ok(
+        dir.path(),
+        &[
+            "--quiet",
+            "run",
+            "--users",
+            "500",
+            "--seed",
+            "0",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    let conn = crate::common::open(&dir.path().join("w.duckdb"));
+    let (seed, source): (i64, String) =
+        conn.query_row("select seed, data_source from config.params", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    assert_eq!((seed, source.as_str()), (0, "generated"));
+    let report = std::fs::read_to_string(dir.path().join("reports/report.txt"))?;
+    assert!(report.contains("(seed 0)"), "{report}");
+    assert!(!report.contains("(ingested data)"), "{report}");
+    assert!(!report.contains("ingested (no seed)"), "{report}");
+    Ok(())
+}

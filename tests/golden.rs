@@ -258,7 +258,7 @@ fn broken_rows_are_caught_by_their_checks() -> Result<(), Box<dyn std::error::Er
     )?;
     assert_eq!(after, 3, "events 63, 64 (2024-07-01) and 102 (2024-07-02)");
     // generated data (seed <> 0): the same row fails the check
-    conn.execute_batch("update config.params set seed = 42")?;
+    conn.execute_batch("update config.params set data_source = 'generated'")?;
     let only = queries::select(&files, "check_within_period")?;
     let summary = queries::run(&conn, &only, &ProgressBar::hidden())?;
     assert_eq!(rows("check_within_period")?, 1);

@@ -286,6 +286,10 @@ fn ingested_data_is_at_scale_one_unless_the_config_says_otherwise() -> TestResul
         )
     };
     assert_eq!(scale(dir.path())?, ["2/2"]);
+    assert_eq!(
+        strings(dir.path(), "select data_source from config.params")?,
+        ["ingested"]
+    );
     // run --from-ingest --config applies [analysis]; the population stays the
     // data unless the file sets it
     write(

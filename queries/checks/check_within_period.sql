@@ -1,10 +1,10 @@
 -- name: check_within_period
--- version: 2
+-- version: 3
 -- depends:
--- grain: one row per event, visit or signup dated before period_start, or (generated data, seed <> 0) after period_end
--- description: every event, visit and signup falls within the configured period; in ingested data (seed 0) rows after period_end are the partial last day after as_of_date: counted in data_availability, outside every metric, not a failure
+-- grain: one row per event, visit or signup dated before period_start, or (generated data) after period_end
+-- description: every event, visit and signup falls within the configured period; in ingested data rows after period_end are the partial last day after as_of_date: counted in data_availability, outside every metric, not a failure
 with params as (
-    select period_start, period_end, seed from config.params
+    select period_start, period_end, data_source from config.params
 ),
 
 dated as (
@@ -23,7 +23,7 @@ final as (
     from dated
     cross join params
     where dated.row_date < params.period_start
-        or (params.seed <> 0 and dated.row_date > params.period_end)
+        or (params.data_source = 'generated' and dated.row_date > params.period_end)
 )
 
 select * from final

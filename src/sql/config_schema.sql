@@ -19,7 +19,8 @@ create table config.params (
     stickiness_benchmark double precision not null,
     signup_growth_monthly double precision not null,
     projection_months integer not null,
-    seed bigint not null
+    seed bigint not null,
+    data_source varchar not null
 );
 comment on table config.params is 'One row: the parameters every query joins (period, as-of date, funnel windows, targets, population scale).';
 comment on column config.params.period_start is 'First day of data (UTC).';
@@ -39,7 +40,8 @@ comment on column config.params.arpu_monthly is 'Planning ARPU: monthly revenue 
 comment on column config.params.stickiness_benchmark is 'DAU/MAU benchmark for productivity tools (0.30).';
 comment on column config.params.signup_growth_monthly is 'Monthly growth rate of new signups assumed by the 12-month projection.';
 comment on column config.params.projection_months is 'Horizon of the growth projection in months.';
-comment on column config.params.seed is 'Seed of the synthetic data (0 for ingested data).';
+comment on column config.params.seed is 'Seed of the synthetic data (0 for ingested data; see data_source).';
+comment on column config.params.data_source is 'generated (northstar generate/run, any seed including 0) or ingested (northstar ingest).';
 
 create table config.growth_levers (
     lever_id integer not null,
