@@ -1,8 +1,8 @@
 -- name: north_star_weekly
--- version: 2
+-- version: 3
 -- depends: stg_events, user_weeks
 -- grain: one row per ISO week (Monday start) from the week of period_start to the week of as_of_date
--- description: North Star WACW: distinct workspaces with at least one collaborative action in the ISO week; WAU (distinct active users in the week), active workspaces, collaborative share
+-- description: North Star WACW: distinct workspaces with at least one collaborative action in the ISO week; users active in the ISO week (iso_week_active_users: calendar-week counts, not the rolling 7-day WAU of dau_mau), active workspaces, collaborative share
 with params as (
     select period_start, as_of_date from config.params
 ),
@@ -38,7 +38,7 @@ workspace_counts as (
 user_counts as (
     select
         week_start,
-        cast(count(*) as bigint) as wau
+        cast(count(*) as bigint) as iso_week_active_users
     from analytics.user_weeks
     group by week_start
 ),
@@ -50,7 +50,7 @@ final as (
         weeks.week_start >= params.period_start
             and weeks.week_start + 6 <= params.as_of_date as is_complete_week,
         coalesce(workspace_counts.collaborative_workspaces, cast(0 as bigint)) as collaborative_workspaces,
-        coalesce(user_counts.wau, cast(0 as bigint)) as wau,
+        coalesce(user_counts.iso_week_active_users, cast(0 as bigint)) as iso_week_active_users,
         coalesce(workspace_counts.active_workspaces, cast(0 as bigint)) as active_workspaces,
         cast(workspace_counts.collaborative_workspaces as double precision)
             / nullif(workspace_counts.active_workspaces, 0) as collaborative_share
