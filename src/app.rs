@@ -251,7 +251,7 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
     let (staging, summary, generate_ms, seed) = if args.from_ingest {
         // Analyse what `northstar ingest` loaded: no generation, same queries.
         let staging = Staging::copy_existing(&config.warehouse)?;
-        if let Some(ingested) = ingested_config(&args.generate, &staging)? {
+        if let Some(ingested) = ingested_config(&args.generate, &config, &staging)? {
             warehouse::write_config_tables(staging.conn(), &ingested, None)?;
         }
         let count = |table: &str| -> Result<u64> {
@@ -609,10 +609,9 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
         .map(|(table, loaded, _)| format!("{loaded} {table}"))
         .collect();
     output.info(&format!(
-        "ingested {} (period {}..{}, as of {}) in {:.2}s: {}; next: northstar run --from-ingest --warehouse {}",
+        "ingested {} (period {}..{}, the last day the as-of date) in {:.2}s: {}; next: northstar run --from-ingest --warehouse {}",
         loaded.join(", "),
         config.start,
-        config.end,
         config.end,
         started.elapsed().as_secs_f64(),
         args.warehouse.display(),
@@ -642,17 +641,22 @@ fn refuse_generator_flags(args: &GenerateArgs) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn ingested_config(args: &GenerateArgs, staging: &Staging) -> Result<Option<Config>> {
+/// The configuration of `run --from-ingest`: the period, as-of date and
+/// sample of the ingest, with the `[analysis]` of `loaded` (the config file,
+/// already parsed and validated by [`load_config`]). `None` without a file.
+fn ingested_config(
+    args: &GenerateArgs,
+    loaded: &Config,
+    staging: &Staging,
+) -> Result<Option<Config>> {
     let Some(path) = &args.config else {
         return Ok(None);
     };
+    // Which keys the file sets: the parsed Config cannot tell a default from
+    // a value the user wrote.
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.clone(),
         source,
-    })?;
-    let file = Config::from_toml(&text).map_err(|message| ConfigError::Parse {
-        path: path.clone(),
-        message,
     })?;
     let table: toml::Table = text
         .parse()
@@ -679,18 +683,17 @@ fn ingested_config(args: &GenerateArgs, staging: &Staging) -> Result<Option<Conf
             [],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )?;
-    let mut analysis = file.analysis;
+    let mut analysis = loaded.analysis.clone();
     if !sets_population {
         analysis.population_users = sample_users.max(1);
     }
-    let config = Config {
+    Ok(Some(Config {
         users: sample_users.max(0) as u64,
         start,
         end,
         analysis,
         ..Config::default()
-    };
-    Ok(Some(config))
+    }))
 }
 
 fn lock_command(args: &LockArgs, output: &Output) -> Result<ExitCode> {
@@ -761,7 +764,11 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.chain().any(|cause| {
         matches!(
             cause.downcast_ref::<WarehouseError>(),
-            Some(WarehouseError::Missing { .. } | WarehouseError::IsDirectory { .. })
+            Some(
+                WarehouseError::Missing { .. }
+                    | WarehouseError::IsDirectory { .. }
+                    | WarehouseError::NotRegular { .. }
+            )
         ) || matches!(
             cause.downcast_ref::<QueryError>(),
             Some(QueryError::NoMatch(_) | QueryError::Directory { .. })
@@ -771,9 +778,6 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         ) || matches!(
             cause.downcast_ref::<postgres::PgError>(),
             Some(postgres::PgError::Usage(_) | postgres::PgError::Url { .. })
-        ) || matches!(
-            cause.downcast_ref::<WarehouseError>(),
-            Some(WarehouseError::NotRegular { .. })
         ) || matches!(
             cause.downcast_ref::<ExportError>(),
             Some(ExportError::Warehouse(WarehouseError::Missing { .. }))

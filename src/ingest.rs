@@ -385,6 +385,15 @@ fn sql_error(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Ingest
     }
 }
 
+/// The file of `spec` at `path` cannot be read: the reader's message, on one line.
+fn cannot_read(spec: &TableSpec, path: &Path, message: impl std::fmt::Display) -> IngestError {
+    IngestError::Unreadable {
+        flag: spec.flag,
+        path: path.to_path_buf(),
+        message: crate::one_line(&message.to_string()),
+    }
+}
+
 /// Escapes control characters and shortens a shown value so the message stays one line.
 fn shown(value: &str) -> String {
     value
@@ -445,11 +454,7 @@ fn check_file(spec: &TableSpec, path: &Path) -> Result<FileFormat, IngestError> 
             flag: spec.flag,
             path: path.to_path_buf(),
         },
-        _ => IngestError::Unreadable {
-            flag: spec.flag,
-            path: path.to_path_buf(),
-            message: crate::one_line(&err.to_string()),
-        },
+        _ => cannot_read(spec, path, err),
     })?;
     if metadata.is_dir() {
         return Err(IngestError::IsDirectory {
@@ -579,11 +584,7 @@ fn clean_csv(
     path: &Path,
     scratch: &Path,
 ) -> Result<(PathBuf, Vec<String>), IngestError> {
-    let unreadable = |message: String| IngestError::Unreadable {
-        flag: spec.flag,
-        path: path.to_path_buf(),
-        message: crate::one_line(&message),
-    };
+    let unreadable = |message: String| cannot_read(spec, path, message);
     let delimiter = sniff_delimiter(path).map_err(|err| unreadable(err.to_string()))?;
     let file = std::fs::File::open(path).map_err(|err| unreadable(err.to_string()))?;
     let mut reader = csv::ReaderBuilder::new()
@@ -625,16 +626,14 @@ fn clean_csv(
         .map(|(index, name)| (index, name.as_str()))
         .collect();
     let clean = scratch.join(format!("{}.csv", spec.table));
-    let mut writer = csv::Writer::from_path(&clean).map_err(|err| IngestError::Sql {
-        context: format!("writing the scratch copy of '{}'", path.display()),
-        message: crate::one_line(&err.to_string()),
-    })?;
     let write_error = |err: csv::Error| IngestError::Sql {
         context: format!("writing the scratch copy of '{}'", path.display()),
         message: crate::one_line(&err.to_string()),
     };
+    let mut writer = csv::Writer::from_path(&clean).map_err(write_error)?;
+    let names: Vec<String> = selected.iter().map(|(_, name)| name.to_string()).collect();
     let mut out: Vec<String> = vec!["source_line".to_string()];
-    out.extend(selected.iter().map(|(_, name)| name.to_string()));
+    out.extend(names.iter().cloned());
     writer.write_record(&out).map_err(write_error)?;
     let mut rows = 0u64;
     loop {
@@ -688,11 +687,7 @@ fn clean_csv(
             path: path.to_path_buf(),
         });
     }
-    Ok((clean, out_names(&selected)))
-}
-
-fn out_names(selected: &[(usize, &str)]) -> Vec<String> {
-    selected.iter().map(|(_, name)| name.to_string()).collect()
+    Ok((clean, names))
 }
 
 /// Reads one file into the temp table `src_<table>`: `source_line` and the
@@ -706,11 +701,7 @@ fn stage_file(
 ) -> Result<(Vec<String>, FileFormat), IngestError> {
     let format = check_file(spec, path)?;
     let staged = format!("src_{}", spec.table);
-    let unreadable = |err: duckdb::Error| IngestError::Unreadable {
-        flag: spec.flag,
-        path: path.to_path_buf(),
-        message: crate::one_line(&err.to_string()),
-    };
+    let unreadable = |err: duckdb::Error| cannot_read(spec, path, err);
     let present = match format {
         FileFormat::Csv => {
             let (clean, present) = clean_csv(spec, path, scratch)?;
@@ -738,16 +729,8 @@ fn stage_file(
             // DuckDB reads a path as a glob pattern ('users[1].parquet'): read
             // a link with a plain name instead, so a path is exactly one file.
             let link = scratch.join(format!("{}.parquet", spec.table));
-            let target = std::fs::canonicalize(path).map_err(|err| IngestError::Unreadable {
-                flag: spec.flag,
-                path: path.to_path_buf(),
-                message: crate::one_line(&err.to_string()),
-            })?;
-            link_or_copy(&target, &link).map_err(|err| IngestError::Unreadable {
-                flag: spec.flag,
-                path: path.to_path_buf(),
-                message: crate::one_line(&err.to_string()),
-            })?;
+            let target = std::fs::canonicalize(path).map_err(|err| cannot_read(spec, path, err))?;
+            link_or_copy(&target, &link).map_err(|err| cannot_read(spec, path, err))?;
             conn.execute_batch(&format!(
                 "create or replace temp table raw_{staged} as \
                  select * from read_parquet('{}', file_row_number = true)",
@@ -868,7 +851,10 @@ fn validate(
             }
         }
         if column.kind == Kind::Text {
-            // CSV text is checked while parsing; Parquet text here.
+            // CSV text is checked for NUL bytes while parsing; Parquet text here.
+            if format != FileFormat::Parquet {
+                continue;
+            }
             if let Some((line, _)) = first_offender(
                 conn,
                 &staged,

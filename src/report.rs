@@ -170,31 +170,6 @@ fn read_rows(conn: &Connection, table: &str, sql: &str) -> Result<Vec<Row>, Repo
     Ok(out)
 }
 
-/// A row of `analytics.<table>` with every column NULL: what a single-row
-/// section shows when the data has no such row yet (a short export with no
-/// observable cohort), so the template prints "-" instead of failing.
-fn null_row(conn: &Connection, table: &str) -> Result<Json, ReportError> {
-    let mut statement = conn
-        .prepare(
-            "select column_name from duckdb_columns() \
-             where schema_name = 'analytics' and table_name = ? order by column_index",
-        )
-        .map_err(|source| ReportError::Sql {
-            table: format!("analytics.{table}"),
-            source,
-        })?;
-    let names: Vec<String> = statement
-        .query_map([table], |row| row.get(0))
-        .and_then(|rows| rows.collect())
-        .map_err(|source| ReportError::Sql {
-            table: format!("analytics.{table}"),
-            source,
-        })?;
-    Ok(Json::Object(
-        names.into_iter().map(|name| (name, Json::Null)).collect(),
-    ))
-}
-
 /// Reads the single row of `sql`; an empty result is an error naming `table`.
 fn read_one(conn: &Connection, table: &str, sql: &str) -> Result<Row, ReportError> {
     read_rows(conn, table, sql)?
@@ -534,20 +509,16 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
 
     let months: Vec<Json> = (0..MATRIX_MONTHS).map(|month| json!(month)).collect();
     let ltv_columns: Vec<Json> = LTV_MONTHS.iter().map(|month| json!(month)).collect();
-    let paid_all = match paid
+    let paid_all = paid
         .iter()
         .find(|row| row.get("dimension").and_then(Json::as_str) == Some("all"))
-    {
-        Some(row) => Json::Object(row.clone()),
-        None => null_row(conn, "paid_conversion")?,
-    };
-    let activation_all = match activation
+        .cloned()
+        .map_or(Json::Null, Json::Object);
+    let activation_all = activation
         .iter()
         .find(|row| row.get("dimension").and_then(Json::as_str) == Some("all"))
-    {
-        Some(row) => Json::Object(row.clone()),
-        None => null_row(conn, "activation_summary")?,
-    };
+        .cloned()
+        .map_or(Json::Null, Json::Object);
     let by_dimension = |rows: &[Row], dimension: &str| -> Map<String, Json> {
         let selected: Vec<Row> = rows
             .iter()
@@ -649,18 +620,12 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ),
         (
             "top_lever",
-            match levers.first() {
-                Some(row) => Json::Object(row.clone()),
-                None => null_row(conn, "growth_levers")?,
-            },
+            levers.first().cloned().map_or(Json::Null, Json::Object),
         ),
         ("projection", projection.clone().into()),
         (
             "projection_final",
-            match projection.last() {
-                Some(row) => Json::Object(row.clone()),
-                None => null_row(conn, "growth_projection")?,
-            },
+            projection.last().cloned().map_or(Json::Null, Json::Object),
         ),
         (
             "sensitivity",

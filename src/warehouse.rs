@@ -340,19 +340,7 @@ pub fn open_current(
     files: &[(String, u32)],
 ) -> Result<Connection, WarehouseError> {
     let conn = open_northstar(warehouse, HINT_OTHER)?;
-    let analytics: i64 = conn
-        .query_row(
-            "select count(*) from duckdb_tables() where database_name = current_database() \
-             and schema_name = 'analytics'",
-            [],
-            |row| row.get(0),
-        )
-        .map_err(sql_error("listing the analytics tables"))?;
-    if analytics == 0 {
-        return Err(WarehouseError::NoAnalytics {
-            path: warehouse.to_path_buf(),
-        });
-    }
+    // No query run recorded = no analytics tables yet (checked below).
     let mut statement = conn
         .prepare("select query_name, query_version from meta.query_runs")
         .map_err(sql_error("reading meta.query_runs"))?;

@@ -74,6 +74,15 @@ fn assert_rejected(dir: &Path, extra: &[&str], needles: &[&str]) -> TestResult {
     Ok(())
 }
 
+/// A temp dir holding `users.csv` and `events.csv` (USERS, EVENTS) and then
+/// `files`, which may replace them.
+fn dataset(files: &[(&str, &str)]) -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
+    let dir = temp_dir();
+    write(dir.path(), &[("users.csv", USERS), ("events.csv", EVENTS)])?;
+    write(dir.path(), files)?;
+    Ok(dir)
+}
+
 /// Makes sure `dir/w.duckdb` holds a warehouse (ingested from USERS/EVENTS
 /// into a side directory) and returns its digest.
 fn prior_warehouse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
@@ -99,10 +108,7 @@ fn strings(dir: &Path, sql: &str) -> Result<Vec<String>, Box<dyn std::error::Err
 #[test]
 fn offsets_are_converted_to_utc_whatever_the_machine_time_zone() -> TestResult {
     for tz in ["America/New_York", "Asia/Kolkata", "UTC"] {
-        let dir = temp_dir();
-        write(
-            dir.path(),
-            &[
+        let dir = dataset(&[
                 (
                     "users.csv",
                     "user_id,signup_at\n\
@@ -117,8 +123,7 @@ fn offsets_are_converted_to_utc_whatever_the_machine_time_zone() -> TestResult {
                     "events.csv",
                     "user_id,event_type,occurred_at\n1,page_view,2024-03-02T00:30:00-05:00\n6,page_view,2024-03-05 10:00:00\n",
                 ),
-            ],
-        )?;
+            ])?;
         let output = northstar()
             .args([
                 "ingest",
@@ -162,28 +167,21 @@ fn offsets_are_converted_to_utc_whatever_the_machine_time_zone() -> TestResult {
 
 #[test]
 fn a_timestamp_in_another_form_is_a_line_numbered_rejection() -> TestResult {
-    for (value, shown) in [
-        ("01/03/2024", "01/03/2024"),
-        ("2024-03-01 01:30:00 CET", "2024-03-01 01:30:00 CET"),
-        ("infinity", "infinity"),
-        ("-1709251200", "-1709251200"),
+    for value in [
+        "01/03/2024",
+        "2024-03-01 01:30:00 CET",
+        "infinity",
+        "-1709251200",
     ] {
-        let dir = temp_dir();
-        write(
-            dir.path(),
-            &[
-                (
-                    "users.csv",
-                    &format!("user_id,signup_at\n1,2024-01-01\n2,{value}\n"),
-                ),
-                ("events.csv", EVENTS),
-            ],
-        )?;
+        let dir = dataset(&[(
+            "users.csv",
+            &format!("user_id,signup_at\n1,2024-01-01\n2,{value}\n"),
+        )])?;
         assert_rejected(
             dir.path(),
             &[],
             &[&format!(
-                "--users file 'users.csv' line 3 column 'signup_at': '{shown}' is not a valid timestamp"
+                "--users file 'users.csv' line 3 column 'signup_at': '{value}' is not a valid timestamp"
             )],
         )?;
     }
@@ -192,10 +190,7 @@ fn a_timestamp_in_another_form_is_a_line_numbered_rejection() -> TestResult {
 
 #[test]
 fn empty_optional_cells_take_the_documented_defaults() -> TestResult {
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
+    let dir = dataset(&[
             (
                 "users.csv",
                 "user_id,signup_at,full_name,email,company_name,segment,acquisition_channel,device,region,use_case\n\
@@ -218,8 +213,7 @@ fn empty_optional_cells_take_the_documented_defaults() -> TestResult {
                 "visits.csv",
                 "visit_id,visited_at,channel,landing_page,user_id\n,2024-01-01,referral,,\n5,2024-01-01,referral,/pricing,1\n",
             ),
-        ],
-    )?;
+        ])?;
     ingest_ok(
         dir.path(),
         &[
@@ -276,8 +270,7 @@ fn empty_optional_cells_take_the_documented_defaults() -> TestResult {
 
 #[test]
 fn ingested_data_is_at_scale_one_unless_the_config_says_otherwise() -> TestResult {
-    let dir = temp_dir();
-    write(dir.path(), &[("users.csv", USERS), ("events.csv", EVENTS)])?;
+    let dir = dataset(&[])?;
     ingest_ok(dir.path(), &["--end", "2024-03-31"]);
     let scale = |dir: &Path| {
         strings(
@@ -361,17 +354,12 @@ fn ingested_data_is_at_scale_one_unless_the_config_says_otherwise() -> TestResul
 
 #[test]
 fn the_partial_last_day_is_kept_in_raw_but_the_as_of_date_is_the_day_before() -> TestResult {
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
-            ("users.csv", USERS),
+    let dir = dataset(&[
             (
                 "events.csv",
                 "user_id,event_type,occurred_at\n1,page_view,2024-01-01 10:00:00\n2,page_view,2024-01-09 23:00:00\n1,page_view,2024-01-10 14:00:00\n2,page_view,2024-01-10 14:00:05\n",
             ),
-        ],
-    )?;
+        ])?;
     let message = ingest_ok(dir.path(), &[]);
     assert!(
         message.contains("2 row(s) dated after the as-of date 2024-01-09"),
@@ -406,23 +394,16 @@ fn the_partial_last_day_is_kept_in_raw_but_the_as_of_date_is_the_day_before() ->
 
 #[test]
 fn exact_duplicate_events_are_quarantined_unless_dedupe_is_off() -> TestResult {
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
-            ("users.csv", USERS),
-            (
-                "events.csv",
-                "event_id,user_id,event_type,occurred_at\n\
+    let dir = dataset(&[(
+        "events.csv",
+        "event_id,user_id,event_type,occurred_at\n\
                  1,1,page_view,2024-01-01 10:00:00\n\
                  2,1,page_view,2024-01-01 10:00:00\n\
                  3,1,page_view,2024-01-01 10:00:01\n\
                  4,2,page_view,2024-01-03 10:00:00\n\
                  5,1,page_view,2024-01-01 10:00:00\n\
                  6,1,comment,2024-01-01 10:00:00\n",
-            ),
-        ],
-    )?;
+    )])?;
     let message = ingest_ok(dir.path(), &[]);
     assert!(message.contains("duplicate event: 2"), "{message}");
     assert_eq!(
@@ -459,18 +440,12 @@ fn negative_non_finite_and_absurd_numbers_are_rejected() -> TestResult {
         ("NaN", "'NaN' is not a valid number"),
         ("1e308", "'1e308' is outside the accepted range"),
     ] {
-        let dir = temp_dir();
-        write(
-            dir.path(),
-            &[
-                ("users.csv", USERS),
-                ("events.csv", EVENTS),
-                (
-                    "subs.csv",
-                    &format!("user_id,started_at,monthly_revenue\n1,2024-01-02,10\n2,2024-01-03,{revenue}\n"),
-                ),
-            ],
-        )?;
+        let dir = dataset(&[(
+            "subs.csv",
+            &format!(
+                "user_id,started_at,monthly_revenue\n1,2024-01-02,10\n2,2024-01-03,{revenue}\n"
+            ),
+        )])?;
         assert_rejected(
             dir.path(),
             &["--subscriptions", "subs.csv"],
@@ -480,18 +455,10 @@ fn negative_non_finite_and_absurd_numbers_are_rejected() -> TestResult {
             ],
         )?;
     }
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
-            ("users.csv", USERS),
-            ("events.csv", EVENTS),
-            (
-                "subs.csv",
-                "user_id,started_at,monthly_revenue,seats\n1,2024-01-02,10,-1\n",
-            ),
-        ],
-    )?;
+    let dir = dataset(&[(
+        "subs.csv",
+        "user_id,started_at,monthly_revenue,seats\n1,2024-01-02,10,-1\n",
+    )])?;
     assert_rejected(
         dir.path(),
         &["--subscriptions", "subs.csv"],
@@ -501,17 +468,10 @@ fn negative_non_finite_and_absurd_numbers_are_rejected() -> TestResult {
 
 #[test]
 fn non_integral_ids_are_rejected_in_csv_and_parquet() -> TestResult {
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
-            (
-                "users.csv",
-                "user_id,signup_at\n1,2024-01-01\n1.6,2024-01-02\n",
-            ),
-            ("events.csv", EVENTS),
-        ],
-    )?;
+    let dir = dataset(&[(
+        "users.csv",
+        "user_id,signup_at\n1,2024-01-01\n1.6,2024-01-02\n",
+    )])?;
     assert_rejected(
         dir.path(),
         &[],
@@ -532,17 +492,12 @@ fn non_integral_ids_are_rejected_in_csv_and_parquet() -> TestResult {
 
 #[test]
 fn a_path_is_a_path_not_a_glob_pattern() -> TestResult {
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
-            ("users[1].csv", USERS),
-            ("users1.csv", "user_id,signup_at\n99,2024-01-01\n"),
-            ("u1.csv", USERS),
-            ("u2.csv", USERS),
-            ("events.csv", EVENTS),
-        ],
-    )?;
+    let dir = dataset(&[
+        ("users[1].csv", USERS),
+        ("users1.csv", "user_id,signup_at\n99,2024-01-01\n"),
+        ("u1.csv", USERS),
+        ("u2.csv", USERS),
+    ])?;
     ingest_ok(dir.path(), &["--users", "users[1].csv"]);
     assert_eq!(
         strings(
@@ -567,17 +522,10 @@ fn a_path_is_a_path_not_a_glob_pattern() -> TestResult {
 
 #[test]
 fn nul_bytes_in_text_are_rejected() -> TestResult {
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
-            (
-                "users.csv",
-                "user_id,signup_at,full_name\n1,2024-01-01,ok\n2,2024-01-02,a\0b\n",
-            ),
-            ("events.csv", EVENTS),
-        ],
-    )?;
+    let dir = dataset(&[(
+        "users.csv",
+        "user_id,signup_at,full_name\n1,2024-01-01,ok\n2,2024-01-02,a\0b\n",
+    )])?;
     assert_rejected(
         dir.path(),
         &[],
@@ -587,18 +535,10 @@ fn nul_bytes_in_text_are_rejected() -> TestResult {
 
 #[test]
 fn the_default_period_covers_every_dated_table() -> TestResult {
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
-            ("users.csv", USERS),
-            ("events.csv", EVENTS),
-            (
-                "visits.csv",
-                "visited_at,channel,user_id\n2023-12-31 12:00:00,referral,1\n",
-            ),
-        ],
-    )?;
+    let dir = dataset(&[(
+        "visits.csv",
+        "visited_at,channel,user_id\n2023-12-31 12:00:00,referral,1\n",
+    )])?;
     ingest_ok(dir.path(), &["--visits", "visits.csv"]);
     assert_eq!(
         strings(
@@ -613,17 +553,10 @@ fn the_default_period_covers_every_dated_table() -> TestResult {
 #[test]
 fn outlier_dates_are_refused_unless_the_period_is_given_then_quarantined() -> TestResult {
     for value in ["2100-01-01", "0001-01-01", "1969-12-31 23:00:00"] {
-        let dir = temp_dir();
-        write(
-            dir.path(),
-            &[
-                (
-                    "users.csv",
-                    &format!("user_id,signup_at\n1,2024-01-01\n2,2024-01-02\n3,{value}\n"),
-                ),
-                ("events.csv", EVENTS),
-            ],
-        )?;
+        let dir = dataset(&[(
+            "users.csv",
+            &format!("user_id,signup_at\n1,2024-01-01\n2,2024-01-02\n3,{value}\n"),
+        )])?;
         assert_rejected(
             dir.path(),
             &[],
@@ -649,17 +582,13 @@ fn outlier_dates_are_refused_unless_the_period_is_given_then_quarantined() -> Te
 
 #[test]
 fn rows_outside_an_explicit_period_are_quarantined_with_their_reason() -> TestResult {
-    let dir = temp_dir();
-    write(
-        dir.path(),
-        &[
+    let dir = dataset(&[
             ("users.csv", "user_id,signup_at\n1,2024-01-01\n2,2024-01-02\n3,2024-02-20\n"),
             (
                 "events.csv",
                 "user_id,event_type,occurred_at\n1,page_create,2024-01-01 10:00:00\n1,page_view,2024-02-10 10:00:00\n3,page_view,2024-02-21 10:00:00\n2,page_view,2024-01-03 10:00:00\n",
             ),
-        ],
-    )?;
+        ])?;
     let message = ingest_ok(dir.path(), &["--end", "2024-01-31"]);
     assert!(message.contains("quarantined"), "{message}");
     assert_eq!(
@@ -687,18 +616,11 @@ fn rows_outside_an_explicit_period_are_quarantined_with_their_reason() -> TestRe
 
 #[test]
 fn ragged_rows_and_line_numbers_name_the_physical_line() -> TestResult {
-    let dir = temp_dir();
     // a quoted value spanning two lines, then a blank line: the bad value is on line 6
-    write(
-        dir.path(),
-        &[
-            (
-                "users.csv",
-                "user_id,signup_at,full_name\n1,2024-01-01,\"two\nlines\"\n\n2,2024-01-02,x\n3,soon,y\n",
-            ),
-            ("events.csv", EVENTS),
-        ],
-    )?;
+    let dir = dataset(&[(
+        "users.csv",
+        "user_id,signup_at,full_name\n1,2024-01-01,\"two\nlines\"\n\n2,2024-01-02,x\n3,soon,y\n",
+    )])?;
     assert_rejected(
         dir.path(),
         &[],
@@ -731,8 +653,7 @@ fn ragged_rows_and_line_numbers_name_the_physical_line() -> TestResult {
 
 #[test]
 fn empty_files_directories_pipes_and_case_twins_are_named() -> TestResult {
-    let dir = temp_dir();
-    write(dir.path(), &[("events.csv", EVENTS), ("zero.csv", "")])?;
+    let dir = dataset(&[("zero.csv", "")])?;
     assert_rejected(
         dir.path(),
         &["--users", "zero.csv"],
@@ -775,8 +696,7 @@ fn empty_files_directories_pipes_and_case_twins_are_named() -> TestResult {
 #[test]
 fn a_short_export_with_no_observable_cohort_still_gets_a_report() -> TestResult {
     // four days of data: no user's 7-day activation window is observable yet
-    let dir = temp_dir();
-    write(dir.path(), &[("users.csv", USERS), ("events.csv", EVENTS)])?;
+    let dir = dataset(&[])?;
     ingest_ok(dir.path(), &[]);
     let message = analyse(dir.path(), &[]);
     assert!(!message.contains("template"), "{message}");
@@ -795,4 +715,30 @@ fn a_short_export_with_no_observable_cohort_still_gets_a_report() -> TestResult 
     // an unmeasured step is not lifted to 100% (least() skips NULLs)
     assert!(!report.contains("- -> 100.0%"), "{report}");
     Ok(())
+}
+
+#[test]
+fn a_reversed_period_or_data_without_a_complete_day_is_refused() -> TestResult {
+    let dir = dataset(&[])?;
+    assert_rejected(
+        dir.path(),
+        &["--start", "2024-02-01", "--end", "2024-01-31"],
+        &["--end 2024-01-31 is before --start 2024-02-01"],
+    )?;
+    // every event on one day: that day is taken as partial, nothing complete remains
+    write(
+        dir.path(),
+        &[(
+            "events.csv",
+            "user_id,event_type,occurred_at\n1,page_view,2024-01-02 10:00:00\n2,page_view,2024-01-02 11:00:00\n",
+        )],
+    )?;
+    assert_rejected(
+        dir.path(),
+        &["--start", "2024-01-02"],
+        &[
+            "--events file 'events.csv': no complete day in the data",
+            "pass --end",
+        ],
+    )
 }

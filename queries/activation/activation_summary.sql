@@ -1,5 +1,5 @@
 -- name: activation_summary
--- version: 1
+-- version: 2
 -- depends: user_milestones
 -- grain: one row per dimension value: ('all', 'all'), ('segment', <segment>), ('channel', <channel>)
 -- description: activation rate (page_create at day_n < 7 among users with signup_date + 6 <= as_of_date), time-to-first-value buckets and median hours to the first page
@@ -14,9 +14,12 @@ with observable_users as (
     where is_activation_observable
 ),
 
+-- the ('all', 'all') row exists even before any user is observable (a short
+-- export): a left join from one row, counted by a non-null column, gives 0 users
 dimensioned as (
     select 'all' as dimension, 'all' as dimension_value, observable_users.*
-    from observable_users
+    from (select 1 as one) as all_row
+    left join observable_users on true
     union all
     select 'segment', segment, observable_users.*
     from observable_users
@@ -29,9 +32,10 @@ final as (
     select
         cast(dimension as varchar) as dimension,
         cast(dimension_value as varchar) as dimension_value,
-        cast(count(*) as bigint) as observable_users,
+        cast(count(is_activated) as bigint) as observable_users,
         cast(count(*) filter (where is_activated) as bigint) as activated_users,
-        cast(count(*) filter (where is_activated) as double precision) / count(*) as activation_rate,
+        cast(count(*) filter (where is_activated) as double precision)
+            / nullif(count(is_activated), 0) as activation_rate,
         cast(count(*) filter (where time_to_first_value = 'under_1h') as bigint) as under_1h,
         cast(count(*) filter (where time_to_first_value = '1h_to_24h') as bigint) as h1_to_24h,
         cast(count(*) filter (where time_to_first_value = '1d_to_7d') as bigint) as d1_to_7d,
