@@ -32,10 +32,52 @@ pub const REPORT_FILE: &str = "report.txt";
 pub const SUMMARY_FILE: &str = "summary.json";
 
 /// The built-in templates, embedded so `northstar` runs from anywhere.
-pub const EMBEDDED_TEMPLATES: [(&str, &str); 3] = [
+/// `report.txt` numbers and orders the sections; each section is a file of
+/// its own under `report/`.
+pub const EMBEDDED_TEMPLATES: [(&str, &str); 13] = [
     ("base.txt", include_str!("../templates/base.txt")),
     ("macros.txt", include_str!("../templates/macros.txt")),
     ("report.txt", include_str!("../templates/report.txt")),
+    (
+        "report/summary.txt",
+        include_str!("../templates/report/summary.txt"),
+    ),
+    (
+        "report/north_star.txt",
+        include_str!("../templates/report/north_star.txt"),
+    ),
+    (
+        "report/key_metrics.txt",
+        include_str!("../templates/report/key_metrics.txt"),
+    ),
+    (
+        "report/funnel.txt",
+        include_str!("../templates/report/funnel.txt"),
+    ),
+    (
+        "report/retention.txt",
+        include_str!("../templates/report/retention.txt"),
+    ),
+    (
+        "report/growth.txt",
+        include_str!("../templates/report/growth.txt"),
+    ),
+    (
+        "report/data_quality.txt",
+        include_str!("../templates/report/data_quality.txt"),
+    ),
+    (
+        "report/calibration.txt",
+        include_str!("../templates/report/calibration.txt"),
+    ),
+    (
+        "report/recommendations.txt",
+        include_str!("../templates/report/recommendations.txt"),
+    ),
+    (
+        "report/next_steps.txt",
+        include_str!("../templates/report/next_steps.txt"),
+    ),
 ];
 
 /// Months shown in the cohort retention matrix (0 .. 11).

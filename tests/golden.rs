@@ -16,12 +16,7 @@ fn fixture_dir() -> PathBuf {
 fn load_fixture(
 ) -> Result<(Connection, Vec<queries::QueryFile>, queries::RunSummary), Box<dyn std::error::Error>>
 {
-    let conn = Connection::open_in_memory()?;
-    northstar::warehouse::create_schema(&conn)?;
-    conn.execute_batch(&std::fs::read_to_string(fixture_dir().join("data.sql"))?)?;
-    let files = queries::order(&queries::load(None)?)?;
-    let summary = queries::run(&conn, &files, &ProgressBar::hidden())?;
-    Ok((conn, files, summary))
+    load_fixture_dir(&fixture_dir())
 }
 
 fn values_match(expected: Option<&str>, actual: Option<&str>) -> bool {
@@ -39,89 +34,62 @@ fn values_match(expected: Option<&str>, actual: Option<&str>) -> bool {
     }
 }
 
+/// Every fixture dataset: `tests/fixtures/<name>/data.sql` with its expected
+/// tables in `expected/`. `golden` covers every analysis query; a further
+/// fixture (e.g. `accounts`) holds the cases of one subject and asserts only
+/// the queries it has an expected file for, so adding a case there does not
+/// change the hand derivations of every other query.
+fn fixture_dirs() -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))? {
+        let path = entry?.path();
+        if path.join("data.sql").is_file() && path.join("expected").is_dir() {
+            dirs.push(path);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+fn load_fixture_dir(
+    dir: &Path,
+) -> Result<(Connection, Vec<queries::QueryFile>, queries::RunSummary), Box<dyn std::error::Error>>
+{
+    let conn = Connection::open_in_memory()?;
+    northstar::warehouse::create_schema(&conn)?;
+    conn.execute_batch(&std::fs::read_to_string(dir.join("data.sql"))?)?;
+    let files = queries::order(&queries::load(None)?)?;
+    let summary = queries::run(&conn, &files, &ProgressBar::hidden())?;
+    Ok((conn, files, summary))
+}
+
 #[test]
-fn every_query_matches_the_hand_computed_fixture() -> Result<(), Box<dyn std::error::Error>> {
-    let (conn, files, _) = load_fixture()?;
-    // The query stage takes file access away from `conn`'s database: the
-    // expected CSVs are read on a database of their own.
-    let csv = Connection::open_in_memory()?;
-    let expected_dir = fixture_dir().join("expected");
+fn every_query_matches_the_hand_computed_fixtures() -> Result<(), Box<dyn std::error::Error>> {
     let mut failures = Vec::new();
-    for file in files.iter().filter(|f| f.kind == QueryKind::Analysis) {
-        let path = expected_dir.join(format!("{}.csv", file.name));
-        if !path.exists() {
-            failures.push(format!(
-                "{}: no expected file {}",
-                file.name,
-                path.display()
-            ));
-            continue;
-        }
-        let mut header_statement = csv.prepare(&format!(
-            "select * from read_csv('{}', all_varchar = true, header = true, delim = ',', quote = '\"')",
-            path.display()
-        ))?;
-        let mut expected_rows: Vec<Vec<Option<String>>> = Vec::new();
-        let mut rows = header_statement.query([])?;
-        let columns: Vec<String> = rows
-            .as_ref()
-            .map(|statement| statement.column_names())
+    let mut covered = std::collections::BTreeSet::new();
+    let mut analysis = std::collections::BTreeSet::new();
+    for dir in fixture_dirs()? {
+        let fixture = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        while let Some(row) = rows.next()? {
-            expected_rows.push(
-                (0..columns.len())
-                    .map(|i| row.get::<_, Option<String>>(i))
-                    .collect::<Result<_, _>>()?,
-            );
-        }
-        let list = columns
-            .iter()
-            .map(|c| format!("cast(\"{c}\" as varchar)"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let order = (1..=columns.len())
-            .map(|i| format!("{i} nulls first"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sort_list = columns
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "select {list} from (select {sort_list} from analytics.{} order by {order}) as sorted",
-            file.name
-        );
-        let mut statement = conn
-            .prepare(&sql)
-            .map_err(|err| format!("{}: {err}", file.name))?;
-        let actual_rows: Vec<Vec<Option<String>>> = statement
-            .query_map([], |row| {
-                (0..columns.len())
-                    .map(|i| row.get::<_, Option<String>>(i))
-                    .collect()
-            })?
-            .collect::<Result<_, _>>()?;
-        if actual_rows.len() != expected_rows.len() {
-            failures.push(format!(
-                "{}: {} rows, expected {}",
-                file.name,
-                actual_rows.len(),
-                expected_rows.len()
-            ));
-            continue;
-        }
-        for (index, (expected, actual)) in expected_rows.iter().zip(&actual_rows).enumerate() {
-            for (column, (e, a)) in columns.iter().zip(expected.iter().zip(actual)) {
-                if !values_match(e.as_deref(), a.as_deref()) {
-                    failures.push(format!(
-                        "{} row {} column {column}: expected {e:?}, got {a:?}",
-                        file.name,
-                        index + 1
-                    ));
-                }
+        let (conn, files, _) = load_fixture_dir(&dir)?;
+        // The query stage takes file access away from `conn`'s database: the
+        // expected CSVs are read on a database of their own.
+        let csv = Connection::open_in_memory()?;
+        let expected_dir = dir.join("expected");
+        for file in files.iter().filter(|f| f.kind == QueryKind::Analysis) {
+            analysis.insert(file.name.clone());
+            let path = expected_dir.join(format!("{}.csv", file.name));
+            if !path.exists() {
+                continue;
             }
+            covered.insert(file.name.clone());
+            compare_table(&conn, &csv, &path, &file.name, &fixture, &mut failures)?;
         }
+    }
+    for name in analysis.difference(&covered) {
+        failures.push(format!("{name}: no expected file in any fixture"));
     }
     assert!(
         failures.is_empty(),
@@ -129,6 +97,82 @@ fn every_query_matches_the_hand_computed_fixture() -> Result<(), Box<dyn std::er
         failures.len(),
         failures.join("\n")
     );
+    Ok(())
+}
+
+fn compare_table(
+    conn: &Connection,
+    csv: &Connection,
+    path: &Path,
+    name: &str,
+    fixture: &str,
+    failures: &mut Vec<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut header_statement = csv.prepare(&format!(
+        "select * from read_csv('{}', all_varchar = true, header = true, delim = ',', quote = '\"')",
+        path.display()
+    ))?;
+    let mut expected_rows: Vec<Vec<Option<String>>> = Vec::new();
+    let mut rows = header_statement.query([])?;
+    let columns: Vec<String> = rows
+        .as_ref()
+        .map(|statement| statement.column_names())
+        .unwrap_or_default();
+    while let Some(row) = rows.next()? {
+        expected_rows.push(
+            (0..columns.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect::<Result<_, _>>()?,
+        );
+    }
+    let list = columns
+        .iter()
+        .map(|c| format!("cast(\"{c}\" as varchar)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let order = (1..=columns.len())
+        .map(|i| format!("{i} nulls first"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sort_list = columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "select {list} from (select {sort_list} from analytics.{} order by {order}) as sorted",
+        name
+    );
+    let mut statement = conn
+        .prepare(&sql)
+        .map_err(|err| format!("{}: {err}", name))?;
+    let actual_rows: Vec<Vec<Option<String>>> = statement
+        .query_map([], |row| {
+            (0..columns.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect()
+        })?
+        .collect::<Result<_, _>>()?;
+    if actual_rows.len() != expected_rows.len() {
+        failures.push(format!(
+            "{fixture}/{}: {} rows, expected {}",
+            name,
+            actual_rows.len(),
+            expected_rows.len()
+        ));
+        return Ok(());
+    }
+    for (index, (expected, actual)) in expected_rows.iter().zip(&actual_rows).enumerate() {
+        for (column, (e, a)) in columns.iter().zip(expected.iter().zip(actual)) {
+            if !values_match(e.as_deref(), a.as_deref()) {
+                failures.push(format!(
+                    "{fixture}/{} row {} column {column}: expected {e:?}, got {a:?}",
+                    name,
+                    index + 1
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
