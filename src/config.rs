@@ -26,7 +26,7 @@ const CHANNEL_NAMES: [&str; 6] = [
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The config file could not be read.
-    #[error("unable to read config file '{path}': {source}")]
+    #[error("unable to read config file '{path}'")]
     Read {
         path: PathBuf,
         source: std::io::Error,

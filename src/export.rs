@@ -32,7 +32,7 @@ pub const DATA_SCHEMAS: [&str; 2] = ["raw", "config"];
 pub enum ExportError {
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
-    #[error("unable to read the table catalog ({context}): {source}")]
+    #[error("unable to read the table catalog ({context})")]
     Catalog {
         context: String,
         source: duckdb::Error,
@@ -45,13 +45,13 @@ pub enum ExportError {
     },
     #[error("warehouse has no table {0}; run `northstar generate` or `northstar run` to build a complete one")]
     MissingTable(String),
-    #[error("unable to export {table} to '{path}': {source}")]
+    #[error("unable to export {table} to '{path}'")]
     Data {
         table: String,
         path: PathBuf,
         source: duckdb::Error,
     },
-    #[error("unable to write '{path}': {source}")]
+    #[error("unable to write '{path}'")]
     Write {
         path: PathBuf,
         source: std::io::Error,

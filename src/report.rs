@@ -94,7 +94,7 @@ const TREND_WEEKS: usize = 12;
 pub enum ReportError {
     #[error("warehouse has no analytics tables; run `northstar run` or `northstar query` first")]
     NoAnalytics,
-    #[error("unable to read {table} for the report: {source}")]
+    #[error("unable to read {table} for the report")]
     Sql {
         table: String,
         source: duckdb::Error,
@@ -112,12 +112,12 @@ pub enum ReportError {
         path: PathBuf,
         problem: &'static str,
     },
-    #[error("unable to create report directory '{path}' (--out): {source}")]
+    #[error("unable to create report directory '{path}' (--out)")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("unable to write '{path}': {source}")]
+    #[error("unable to write '{path}'")]
     Write {
         path: PathBuf,
         source: std::io::Error,

@@ -28,12 +28,12 @@ const CONFIG_SCHEMA_SQL: &str = include_str!("sql/config_schema.sql");
 /// Errors about the warehouse file.
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
-    #[error("unable to create warehouse directory '{path}': {source}")]
+    #[error("unable to create warehouse directory '{path}'")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("warehouse directory '{path}' is not writable: {source}")]
+    #[error("warehouse directory '{path}' is not writable")]
     NotWritable {
         path: PathBuf,
         source: std::io::Error,
@@ -67,13 +67,13 @@ pub enum WarehouseError {
         "warehouse '{path}' is a directory, not a file; pass the .duckdb file with --warehouse"
     )]
     IsDirectory { path: PathBuf },
-    #[error("unable to copy warehouse '{from}' to '{to}': {source}")]
+    #[error("unable to copy warehouse '{from}' to '{to}'")]
     Copy {
         from: PathBuf,
         to: PathBuf,
         source: std::io::Error,
     },
-    #[error("unable to replace warehouse '{path}': {source}")]
+    #[error("unable to replace warehouse '{path}'")]
     Replace {
         path: PathBuf,
         source: std::io::Error,
@@ -86,7 +86,7 @@ pub enum WarehouseError {
         how: String,
         kept: PathBuf,
     },
-    #[error("warehouse SQL failed ({context}): {source}")]
+    #[error("warehouse SQL failed ({context})")]
     Sql {
         context: String,
         source: duckdb::Error,

@@ -33,7 +33,7 @@ pub use source::load;
 /// Errors of the query layer; each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    #[error("unable to read queries from '{path}': {source}")]
+    #[error("unable to read queries from '{path}'")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -74,7 +74,7 @@ pub enum QueryError {
     NoMatch(String),
     #[error("{count} data-quality check(s) failed: {names}")]
     ChecksFailed { count: usize, names: String },
-    #[error("unable to record the run of '{name}': {source}")]
+    #[error("unable to record the run of '{name}'")]
     Record { name: String, source: duckdb::Error },
     #[error("unable to open a connection for the query runner: {0}")]
     Connect(duckdb::Error),
