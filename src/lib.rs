@@ -19,6 +19,7 @@ pub mod parquet_export;
 pub mod postgres;
 pub mod queries;
 pub mod report;
+pub mod spark;
 pub mod tuning;
 pub mod warehouse;
 
