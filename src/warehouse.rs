@@ -951,8 +951,8 @@ pub fn calibration_targets(
     rows
 }
 
-/// Writes `config.params`, `config.growth_levers`, `config.funnel_stages`
-/// and `config.calibration_targets` for `config`.
+/// Writes `config.params`, `config.growth_levers`, `config.funnel_stages`,
+/// `config.calibration_targets` and `config.numbers` for `config`.
 ///
 /// # Errors
 /// DuckDB failures.
@@ -1038,7 +1038,25 @@ fn write_config_rows(
         )
         .map_err(sql_error("writing config.calibration_targets"))?;
     }
+    conn.execute("delete from config.numbers", [])
+        .map_err(sql_error("clearing config.numbers"))?;
+    conn.execute(
+        "insert into config.numbers select cast(range as integer) from range(0, ? + 1)",
+        params![numbers_max(config)],
+    )
+    .map_err(sql_error("writing config.numbers"))?;
     Ok(())
+}
+
+/// The largest integer in `config.numbers`: the days of the period + 400, at
+/// least 1,000 and at least `analysis.projection_months`, so every series a
+/// query builds from it (days, weeks and months of the period, projection
+/// months, fixed steps) fits.
+#[must_use]
+pub fn numbers_max(config: &Config) -> i64 {
+    (config.period_days() + 400)
+        .max(1000)
+        .max(i64::from(config.analysis.projection_months))
 }
 
 /// One row of `meta.pipeline_runs`.

@@ -1,5 +1,5 @@
 -- name: growth_levers
--- version: 2
+-- version: 3
 -- depends: funnel_stages, user_funnel
 -- grain: one row per lever of config.growth_levers
 -- description: ROI of each growth lever: its stage's measured step conversion, lifted rates (capped at 1) for low / expected / high lifts, lifted signup -> paid conversion, extra paying users and annual revenue at population scale, confidence-weighted score and rank
@@ -23,7 +23,7 @@ baseline as (
 annual as (
     select
         cast(count(user_funnel.user_id) as double precision) * 365
-            / nullif(greatest(params.as_of_date - params.monetization_window_days + 1 - params.period_start + 1, 0), 0)
+            / nullif(greatest(cast((params.as_of_date - params.monetization_window_days + 1) - params.period_start as integer) + 1, 0), 0)
             * params.population_users / nullif(params.sample_users, 0) as annual_signups
     from params
     left join analytics.user_funnel as user_funnel

@@ -1,5 +1,5 @@
 -- name: growth_projection
--- version: 2
+-- version: 3
 -- depends: growth_levers, funnel_stages
 -- grain: one row per projected month 1..projection_months
 -- description: 12-month projection of the top 3 levers combined: signups growing monthly, each lever's lift ramping linearly to full over its ramp_months, new paying users with and without levers, accumulated extra paying users, extra MRR and cumulative extra revenue (population scale)
@@ -21,9 +21,16 @@ top_levers as (
         and growth_levers.score is not null
 ),
 
+-- the (at most 3) top levers' names joined by ' + ' in lever_id order; NULL when none
 lever_names as (
-    select string_agg(lever_name, ' + ' order by lever_id) as levers
-    from top_levers
+    select
+        max(case when ranked.rn = 1 then ranked.lever_name end)
+        || coalesce(' + ' || max(case when ranked.rn = 2 then ranked.lever_name end), '')
+        || coalesce(' + ' || max(case when ranked.rn = 3 then ranked.lever_name end), '') as levers
+    from (
+        select lever_name, row_number() over (order by lever_id) as rn
+        from top_levers
+    ) as ranked
 ),
 
 baseline as (
@@ -34,9 +41,10 @@ baseline as (
 ),
 
 months as (
-    select cast(month_series.g as integer) as month_number
+    select numbers.n as month_number
     from params
-    cross join generate_series(1, params.projection_months) as month_series (g)
+    inner join config.numbers as numbers
+        on numbers.n between 1 and params.projection_months
 ),
 
 stages as (

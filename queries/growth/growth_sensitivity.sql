@@ -1,5 +1,5 @@
 -- name: growth_sensitivity
--- version: 2
+-- version: 3
 -- depends: growth_levers
 -- grain: one row per lever and relative lift 0.05, 0.10, ..., 0.30
 -- description: sensitivity of each lever's annual revenue (population scale) to the size of its lift, lifted rate capped at 1; NULL with the lever's reason when it cannot be valued
@@ -8,8 +8,9 @@ with params as (
 ),
 
 lifts as (
-    select cast(lift_series.g as double precision) / 20 as lift
-    from generate_series(1, 6) as lift_series (g)
+    select cast(numbers.n as double precision) / 20 as lift
+    from config.numbers as numbers
+    where numbers.n between 1 and 6
 ),
 
 scenarios as (

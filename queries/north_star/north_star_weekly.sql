@@ -1,5 +1,5 @@
 -- name: north_star_weekly
--- version: 3
+-- version: 4
 -- depends: stg_events, user_weeks
 -- grain: one row per ISO week (Monday start) from the week of period_start to the week of as_of_date
 -- description: North Star WACW: distinct workspaces with at least one collaborative action in the ISO week; users active in the ISO week (iso_week_active_users: calendar-week counts, not the rolling 7-day WAU of dau_mau), active workspaces, collaborative share
@@ -8,13 +8,19 @@ with params as (
 ),
 
 weeks as (
-    select cast(week_series.g as date) as week_start
-    from params
-    cross join generate_series(
-        date_trunc('week', cast(params.period_start as timestamp)),
-        date_trunc('week', cast(params.as_of_date as timestamp)),
-        interval '7 days'
-    ) as week_series (g)
+    select week_series.week_start
+    from (
+        -- Mondays from the week of period_start to the week of as_of_date
+        select first_week.week_start + 7 * numbers.n as week_start
+        from (
+            select
+                cast(date_trunc('week', cast(params.period_start as timestamp)) as date) as week_start,
+                params.as_of_date
+            from params
+        ) as first_week
+        inner join config.numbers as numbers
+            on 7 * numbers.n <= cast(first_week.as_of_date - first_week.week_start as integer)
+    ) as week_series
 ),
 
 workspace_weeks as (

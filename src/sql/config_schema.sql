@@ -93,6 +93,12 @@ comment on column config.calibration_targets.upper_bound is 'Highest accepted me
 comment on column config.calibration_targets.unit is 'count, share (0..1) or ratio.';
 comment on column config.calibration_targets.note is 'Definition notes and known tensions.';
 
+create table config.numbers (
+    n integer not null
+);
+comment on table config.numbers is 'The integers 0..N, one per row, N = days of the period + 400 (at least 1000): the series a query needs (days, weeks, months, steps) is a join to this table filtered by n, which every engine (DuckDB, PostgreSQL, Spark) runs alike.';
+comment on column config.numbers.n is 'An integer 0..N, each once.';
+
 create table meta.pipeline_runs (
     run_id bigint not null,
     command varchar not null,
