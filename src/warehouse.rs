@@ -839,6 +839,58 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
     },
 ];
 
+/// One plan of the price list, as written to `config.plans`.
+pub struct Plan {
+    pub name: &'static str,
+    /// Upgrade order: a move to a higher rank is an upgrade.
+    pub rank: i32,
+    /// List price per seat per month, USD.
+    pub price_per_seat: f64,
+    /// Gross margin of the plan's revenue (predictive LTV).
+    pub gross_margin: f64,
+    pub description: &'static str,
+}
+
+/// The price list (docs/METRICS.md, Revenue): billed per seat to the paying
+/// workspace; the generator prices its subscriptions from it.
+pub const PLANS: [Plan; 5] = [
+    Plan {
+        name: "free",
+        rank: 0,
+        price_per_seat: 0.0,
+        gross_margin: 0.8,
+        description: "Free plan: no subscription row, never billed.",
+    },
+    Plan {
+        name: "education",
+        rank: 1,
+        price_per_seat: 4.0,
+        gross_margin: 0.8,
+        description: "Discounted plan for schools and universities.",
+    },
+    Plan {
+        name: "plus",
+        rank: 2,
+        price_per_seat: 10.0,
+        gross_margin: 0.8,
+        description: "Individuals and small teams.",
+    },
+    Plan {
+        name: "business",
+        rank: 3,
+        price_per_seat: 18.0,
+        gross_margin: 0.8,
+        description: "Teams that need permissions, SSO and larger limits.",
+    },
+    Plan {
+        name: "enterprise",
+        rank: 4,
+        price_per_seat: 25.0,
+        gross_margin: 0.8,
+        description: "Companies with admin, audit and security needs.",
+    },
+];
+
 /// The seven funnel stages and their definitions (docs/METRICS.md).
 pub const FUNNEL_STAGES: [(&str, &str); 7] = [
     ("awareness", "an anonymous visit to the website (raw.visits)"),
@@ -1019,6 +1071,21 @@ fn write_config_rows(
             ],
         )
         .map_err(sql_error("writing config.growth_levers"))?;
+    }
+    conn.execute("delete from config.plans", [])
+        .map_err(sql_error("clearing config.plans"))?;
+    for plan in &PLANS {
+        conn.execute(
+            "insert into config.plans values (?, ?, ?, ?, ?)",
+            params![
+                plan.name,
+                plan.rank,
+                plan.price_per_seat,
+                plan.gross_margin,
+                plan.description
+            ],
+        )
+        .map_err(sql_error("writing config.plans"))?;
     }
     conn.execute("delete from config.funnel_stages", [])
         .map_err(sql_error("clearing config.funnel_stages"))?;

@@ -65,6 +65,20 @@ comment on column config.growth_levers.confidence is 'Confidence in the expected
 comment on column config.growth_levers.ramp_months is 'Months until the lift is fully in effect (linear ramp) in the projection.';
 comment on column config.growth_levers.description is 'What the lever changes in the product.';
 
+create table config.plans (
+    plan varchar not null,
+    plan_rank integer not null,
+    price_per_seat double precision not null,
+    gross_margin double precision not null,
+    description varchar not null
+);
+comment on table config.plans is 'The price list: one row per plan, billed per seat per month to the paying workspace (account).';
+comment on column config.plans.plan is 'Plan name as in raw.subscriptions.plan (free, plus, business, enterprise, education).';
+comment on column config.plans.plan_rank is 'Order of the plans: a move to a higher rank is an upgrade, to a lower one a downgrade.';
+comment on column config.plans.price_per_seat is 'List price per seat per month, USD (0 for free).';
+comment on column config.plans.gross_margin is 'Gross margin of the plan''s revenue, 0..1 (predictive LTV = ARPA x gross margin / monthly logo churn).';
+comment on column config.plans.description is 'Who the plan is for.';
+
 create table config.funnel_stages (
     stage_order integer not null,
     stage_name varchar not null,
