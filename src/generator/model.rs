@@ -570,9 +570,8 @@ pub fn simulate_journey<R: Rng>(
             };
             pick_days(rng, active, from, to, days);
             if with_team {
-                for day in from..=to.min(planned_days - 1) {
-                    team_days[day] = active[day];
-                }
+                let days = from..to.min(planned_days - 1) + 1;
+                team_days[days.clone()].copy_from_slice(&active[days]);
             }
         }
     }
