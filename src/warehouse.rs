@@ -974,7 +974,7 @@ pub fn calibration_targets(
             "+-2 points".into(),
         ));
     }
-    let fixed: [(&str, &str, f64, f64, f64, &str, &str); 13] = [
+    let fixed: [(&str, &str, f64, f64, f64, &str, &str); 14] = [
         ("C5", "users on a paid plan at the end (as_of_date)", 0.13, 0.11, 0.15, "share", "subscription active on as_of_date / all users"),
         ("C6", "activation rate (first page within 7 days)", 0.60, 0.55, 0.65, "share", "among users observable for 7 days"),
         ("C7", "awareness -> signup (visits that sign up)", 0.15, 0.12, 0.18, "share", "visits with a user / all visits"),
@@ -985,9 +985,10 @@ pub fn calibration_targets(
         ("C12_m1", "monthly retention, month 1", 0.45, 0.42, 0.48, "share", "pooled over all cohorts, right-censored"),
         ("C12_m3", "monthly retention, month 3", 0.29, 0.26, 0.32, "share", "pooled over all cohorts, right-censored"),
         ("C12_m6", "monthly retention, month 6", 0.19, 0.16, 0.22, "share", "pooled over all cohorts, right-censored"),
-        ("C13", "month-1 retention, latest 6 complete cohorts vs first 6 (relative)", 0.08, 0.05, 0.11, "ratio", "latest / first - 1"),
+        ("C13", "month-1 retention, latest 6 complete cohorts vs first 6 (relative)", 0.08, 0.03, 0.13, "ratio", "latest / first - 1; band +-5 points, about 2.5 standard errors of the measured change (~2 points at 50,000 users)"),
         ("C14", "share of events from the top 10% of users", 0.50, 0.45, 0.55, "share", "users ranked by event count"),
         ("C15", "paid conversion, referral / paid_ads", 1.5, 1.0, 1_000_000.0, "ratio", "direction only: passes when referral converts better (> 1); the target value is indicative"),
+        ("C21", "North Star v2: share of active team workspaces with 2+ members active and a comment, co_edit or share in the ISO week (last 52 complete weeks)", 0.30, 0.20, 0.40, "share", "members of a team are active in the same weeks; roughly a quarter to a third of the team workspaces active in a week collaborate in it"),
     ];
     for (id, measure, target, lower, upper, unit, note) in fixed {
         rows.push((

@@ -236,6 +236,13 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
         company_of.push(company);
     }
 
+    // Members of a team workspace share its weekly rhythm (model::TEAM_COACTIVITY).
+    for (profile, workspace_id) in profiles.iter_mut().zip(&workspace_of) {
+        if profile.segment != 0 {
+            profile.team_rhythm = Some(model::team_rhythm_key(config.seed, *workspace_id));
+        }
+    }
+
     for (offset, profile) in profiles.iter().enumerate() {
         let rng = &mut rngs[offset];
         let user_id = profile.user_index as i64 + 1;
