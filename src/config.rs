@@ -119,7 +119,8 @@ pub struct AnalysisParams {
     pub north_star_target_per_1000_users: f64,
     /// Size of the real user base the sample stands for.
     pub population_users: i64,
-    /// Planning ARPU in USD per month for a new paying user.
+    /// Former planning ARPU (USD a month), kept in `config.params` for
+    /// compatibility; the growth model measures ARPA instead.
     pub arpu_monthly: f64,
     pub stickiness_benchmark: f64,
     pub signup_growth_monthly: f64,
@@ -141,7 +142,7 @@ impl Default for AnalysisParams {
             arpu_monthly: 12.0,
             stickiness_benchmark: 0.30,
             signup_growth_monthly: 0.03,
-            projection_months: 12,
+            projection_months: 24,
         }
     }
 }

@@ -783,7 +783,16 @@ pub struct GrowthLever {
     pub confidence: f64,
     pub ramp_months: i32,
     pub description: &'static str,
+    /// Engineering weeks to build the lever.
+    pub cost_weeks: f64,
 }
+
+/// Fully loaded cost of one engineering week, USD (about $200,000 a year).
+pub const COST_PER_ENGINEERING_WEEK: f64 = 4_000.0;
+
+/// Gross margin of subscription revenue (hosting, support and payment fees
+/// take the rest), the share of revenue a lever's ROI counts.
+pub const GROSS_MARGIN: f64 = 0.80;
 
 /// The five modelled growth levers (`queries/growth/` ranks and projects them).
 pub const GROWTH_LEVERS: [GrowthLever; 5] = [
@@ -796,6 +805,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.7,
         ramp_months: 3,
         description: "Surface templates by use case during onboarding so more new users create a first page.",
+        cost_weeks: 6.0,
     },
     GrowthLever {
         name: "viral_sharing",
@@ -806,6 +816,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.6,
         ramp_months: 4,
         description: "One-click sharing and guest invites from any page, so habitual users bring collaborators.",
+        cost_weeks: 8.0,
     },
     GrowthLever {
         name: "seo_content",
@@ -816,6 +827,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.5,
         ramp_months: 6,
         description: "Public template gallery and guides that rank in search: more visits convert to signups.",
+        cost_weeks: 12.0,
     },
     GrowthLever {
         name: "mobile_experience",
@@ -826,6 +838,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.6,
         ramp_months: 5,
         description: "Faster mobile editor and offline mode, so activated users come back on more days.",
+        cost_weeks: 20.0,
     },
     GrowthLever {
         name: "api_integrations",
@@ -836,6 +849,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.5,
         ramp_months: 6,
         description: "Public API and integrations (Slack, GitHub, calendar) that make the paid plan worth it for teams.",
+        cost_weeks: 16.0,
     },
 ];
 
@@ -1058,7 +1072,7 @@ fn write_config_rows(
         .map_err(sql_error("clearing config.growth_levers"))?;
     for (index, lever) in GROWTH_LEVERS.iter().enumerate() {
         conn.execute(
-            "insert into config.growth_levers values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into config.growth_levers values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 index as i32 + 1,
                 lever.name,
@@ -1068,7 +1082,10 @@ fn write_config_rows(
                 lever.high_lift,
                 lever.confidence,
                 lever.ramp_months,
-                lever.description
+                lever.description,
+                lever.cost_weeks,
+                COST_PER_ENGINEERING_WEEK,
+                GROSS_MARGIN
             ],
         )
         .map_err(sql_error("writing config.growth_levers"))?;

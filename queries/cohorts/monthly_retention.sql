@@ -1,5 +1,5 @@
 -- name: monthly_retention
--- version: 3
+-- version: 4
 -- depends: user_milestones, user_months
 -- grain: one row per signup-relative month N (0 .. the last month observable for anyone)
 -- description: pooled month-N retention over all cohorts: users active in day_n [30N, 30N + 29] / users for whom that window is observable; retention_rate_n and its 95% Wilson interval

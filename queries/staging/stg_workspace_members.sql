@@ -1,5 +1,5 @@
 -- name: stg_workspace_members
--- version: 1
+-- version: 2
 -- depends:
 -- grain: one row per (workspace, user) membership that started on or before as_of_date
 -- description: raw.workspace_members censored at as_of_date, with join_date, the workspace's type and its number of members as of as_of_date; a team workspace is one with two or more members (is_team_workspace); the owner (member_role = 'owner') is the account's billing owner, and a member joined by day d is covered by the workspace's paid subscription active on d
