@@ -274,6 +274,7 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
         let (summary, generate_ms) = generate_into(&staging, &config, output)?;
         (staging, summary, Some(generate_ms), Some(config.seed))
     };
+    warehouse::ensure_run_history(staging.conn())?;
     let query_summary = run_queries(&staging, &files, output)?;
     warehouse::record_pipeline_run(
         staging.conn(),
@@ -287,6 +288,8 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
             check_ms: Some(query_summary.check_ms),
         },
     )?;
+    // The headline figures of this run, for the next run to compare with.
+    warehouse::record_run_history(staging.conn())?;
     // Checks are recorded in the warehouse either way; a failure is reported
     // after the warehouse is in place so it can be inspected.
     staging.commit()?;
@@ -329,6 +332,7 @@ fn query_command(args: &QueryArgs, output: &Output) -> Result<ExitCode> {
         return query_postgres(args, &files, output, started);
     }
     let staging = Staging::copy_existing(&args.warehouse)?;
+    warehouse::ensure_run_history(staging.conn())?;
     let summary = run_queries(&staging, &files, output)?;
     warehouse::record_pipeline_run(
         staging.conn(),
