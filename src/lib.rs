@@ -10,6 +10,7 @@ pub mod app;
 pub mod charts;
 pub mod cli;
 pub mod config;
+pub mod connectors;
 pub mod engine;
 pub mod export;
 pub mod export_dir;

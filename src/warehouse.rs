@@ -1182,3 +1182,51 @@ pub fn record_pipeline_run(conn: &Connection, run: &PipelineRun<'_>) -> Result<(
     .map_err(sql_error("writing meta.pipeline_runs"))?;
     Ok(())
 }
+
+/// `meta.run_history` for a warehouse built before it existed (the
+/// headline query reads it).
+const RUN_HISTORY_DDL: &str = "create table if not exists meta.run_history (\
+     run_id bigint not null, recorded_at timestamp not null, as_of_date date not null, \
+     north_star bigint, activation_rate double precision, paid_conversion double precision, \
+     mrr double precision, paying_users bigint)";
+
+/// Creates `meta.run_history` when an older warehouse lacks it.
+///
+/// # Errors
+/// DuckDB failures.
+pub fn ensure_run_history(conn: &Connection) -> Result<(), WarehouseError> {
+    conn.execute_batch(RUN_HISTORY_DDL)
+        .map_err(sql_error("creating meta.run_history"))
+}
+
+/// Copies the current figures of `analytics.headline` (one row, computed by
+/// the headline query) into `meta.run_history` under the latest
+/// `meta.pipeline_runs` run id, replacing an earlier row of the same as-of
+/// date. Nothing happens when the run did not compute the headline.
+///
+/// # Errors
+/// DuckDB failures.
+pub fn record_run_history(conn: &Connection) -> Result<(), WarehouseError> {
+    let computed: i64 = conn
+        .query_row(
+            "select count(*) from duckdb_tables() where database_name = current_database() \
+             and schema_name = 'analytics' and table_name = 'headline'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(sql_error("looking for analytics.headline"))?;
+    if computed == 0 {
+        return Ok(());
+    }
+    in_transaction(conn, sql_error("writing meta.run_history"), || {
+        conn.execute_batch(&format!(
+            "{RUN_HISTORY_DDL}; \
+             delete from meta.run_history where as_of_date in (select as_of_date from analytics.headline); \
+             insert into meta.run_history \
+             select (select max(run_id) from meta.pipeline_runs), cast(current_timestamp as timestamp), \
+               as_of_date, north_star, activation_rate, paid_conversion, mrr, paying_users \
+             from analytics.headline;"
+        ))
+        .map_err(sql_error("writing meta.run_history"))
+    })
+}
