@@ -1,5 +1,5 @@
 -- name: monthly_retention
--- version: 3
+-- version: 4
 -- depends: user_milestones, user_months
 -- grain: one row per signup-relative month N (0 .. the last month observable for anyone)
 -- description: pooled month-N retention over all cohorts: users active in day_n [30N, 30N + 29] / users for whom that window is observable; retention_rate_n and its 95% Wilson interval
@@ -13,7 +13,7 @@ users as (
     select
         user_milestones.user_id,
         cast(
-            floor(cast(params.as_of_date - user_milestones.signup_date - 29 as double precision) / 30)
+            floor(cast(cast(params.as_of_date - user_milestones.signup_date as integer) - 29 as double precision) / 30)
             as integer
         ) as last_observable_month
     from analytics.user_milestones as user_milestones
@@ -26,9 +26,10 @@ bounds as (
 ),
 
 months as (
-    select cast(month_series.g as integer) as month_n
+    select numbers.n as month_n
     from bounds
-    cross join generate_series(0, bounds.max_month_n) as month_series (g)
+    inner join config.numbers as numbers
+        on numbers.n <= bounds.max_month_n
 ),
 
 -- users per last observable month; month N is observable for all users whose last

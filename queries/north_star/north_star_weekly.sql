@@ -1,5 +1,5 @@
 -- name: north_star_weekly
--- version: 4
+-- version: 5
 -- depends: stg_events, stg_workspace_members, user_weeks
 -- grain: one row per ISO week (Monday start) from the week of period_start to the week of as_of_date
 -- description: North Star v2 WACW (wacw): team workspaces (two or more members) with at least two distinct members active in the workspace in the ISO week and at least one comment, co_edit or share there (an invite alone does not count); active_team_workspaces (team workspaces with any member active in them in the week) and wacw_share = wacw / active_team_workspaces with its 95% Wilson interval; v1 kept as collaborative_workspaces (any workspace with any collaborative action, invites included); iso_week_active_users (calendar-week counts, not the rolling 7-day WAU of dau_mau), active workspaces, v1 collaborative share
@@ -7,15 +7,20 @@ with params as (
     select period_start, as_of_date from config.params
 ),
 
--- config.numbers is not on main yet: the week series keeps the generate_series shape
 weeks as (
-    select cast(week_series.g as date) as week_start
-    from params
-    cross join generate_series(
-        date_trunc('week', cast(params.period_start as timestamp)),
-        date_trunc('week', cast(params.as_of_date as timestamp)),
-        interval '7 days'
-    ) as week_series (g)
+    select week_series.week_start
+    from (
+        -- Mondays from the week of period_start to the week of as_of_date
+        select first_week.week_start + 7 * numbers.n as week_start
+        from (
+            select
+                cast(date_trunc('week', cast(params.period_start as timestamp)) as date) as week_start,
+                params.as_of_date
+            from params
+        ) as first_week
+        inner join config.numbers as numbers
+            on 7 * numbers.n <= cast(first_week.as_of_date - first_week.week_start as integer)
+    ) as week_series
 ),
 
 workspace_weeks as (

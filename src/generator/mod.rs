@@ -39,7 +39,7 @@ pub const BATCH_USERS: u64 = 2_048;
 /// Errors while generating.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    #[error("unable to append to table 'raw.{table}': {source}")]
+    #[error("unable to append to table 'raw.{table}'")]
     Append {
         table: &'static str,
         source: duckdb::Error,
