@@ -34,13 +34,17 @@ pub const SUMMARY_FILE: &str = "summary.json";
 /// The built-in templates, embedded so `northstar` runs from anywhere.
 /// `report.txt` numbers and orders the sections; each section is a file of
 /// its own under `report/`.
-pub const EMBEDDED_TEMPLATES: [(&str, &str); 13] = [
+pub const EMBEDDED_TEMPLATES: [(&str, &str); 14] = [
     ("base.txt", include_str!("../templates/base.txt")),
     ("macros.txt", include_str!("../templates/macros.txt")),
     ("report.txt", include_str!("../templates/report.txt")),
     (
         "report/summary.txt",
         include_str!("../templates/report/summary.txt"),
+    ),
+    (
+        "report/changes.txt",
+        include_str!("../templates/report/changes.txt"),
     ),
     (
         "report/north_star.txt",
@@ -94,7 +98,7 @@ const TREND_WEEKS: usize = 12;
 pub enum ReportError {
     #[error("warehouse has no analytics tables; run `northstar run` or `northstar query` first")]
     NoAnalytics,
-    #[error("unable to read {table} for the report: {source}")]
+    #[error("unable to read {table} for the report")]
     Sql {
         table: String,
         source: duckdb::Error,
@@ -112,12 +116,12 @@ pub enum ReportError {
         path: PathBuf,
         problem: &'static str,
     },
-    #[error("unable to create report directory '{path}' (--out): {source}")]
+    #[error("unable to create report directory '{path}' (--out)")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("unable to write '{path}': {source}")]
+    #[error("unable to write '{path}'")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -369,6 +373,17 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         "meta.pipeline_runs",
         "select * from meta.pipeline_runs order by run_id desc limit 1",
     )?;
+    // The change since the previous run, and every run's headline figures.
+    let headline = read_optional(
+        conn,
+        "analytics.headline",
+        "select * from analytics.headline",
+    )?;
+    let run_history = read_rows(
+        conn,
+        "meta.run_history",
+        "select * from meta.run_history order by as_of_date",
+    )?;
     let engagement = read_one(
         conn,
         "analytics.engagement_summary",
@@ -588,6 +603,8 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ("tool_version", env!("CARGO_PKG_VERSION").into()),
         ("params", params.into()),
         ("run", run),
+        ("headline", headline),
+        ("run_history", run_history.into()),
         ("engagement", engagement.into()),
         ("data", data.into()),
         ("north_star", north_star.into()),
@@ -767,6 +784,8 @@ pub fn summary_json(context: &Json) -> Json {
         "users": context["params"]["sample_users"],
         "as_of_date": context["params"]["as_of_date"],
         "north_star": context["north_star"],
+        "since_previous_run": context["headline"],
+        "run_history": context["run_history"],
         "key_metrics": {
             "dau_30d_avg": engagement["avg_dau_30d"],
             "wau_30d_avg": engagement["avg_wau_30d"],

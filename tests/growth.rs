@@ -42,17 +42,25 @@ fn levers_alike_but_on_stages_with_different_rates_get_different_values() -> Tes
     // identical lifts, confidence, ramp and cost: only the stage differs
     let conn = golden_with(Some(
         "insert into config.growth_levers values
-             (1, 'on_engagement', 'engagement', 0.2, 0.1, 0.3, 0.5, 3, 'a', 4, 100, 0.8),
-             (2, 'on_monetization', 'monetization', 0.2, 0.1, 0.3, 0.5, 3, 'b', 4, 100, 0.8);",
+             (1, 'on_activation', 'activation', 0.2, 0.1, 0.3, 0.5, 3, 'a', 4, 100, 0.8),
+             (2, 'on_engagement', 'engagement', 0.2, 0.1, 0.3, 0.5, 3, 'b', 4, 100, 0.8),
+             (3, 'on_habit', 'habit', 0.2, 0.1, 0.3, 0.5, 3, 'c', 4, 100, 0.8);",
     ))?;
     let rows: Vec<(String, f64, f64, f64)> = conn
         .prepare(
             "select lever_name, measured_rate, extra_paid_per_signup_p50, first_12_month_revenue_p50
-             from analytics.growth_levers order by lever_id",
+             from analytics.growth_levers where lever_id <= 2 order by lever_id",
         )?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?
         .collect::<Result<_, _>>()?;
-    assert_eq!(rows.len(), 2);
+    let habit: Option<String> = conn.query_row(
+        "select status_reason from analytics.growth_levers where lever_name = 'on_habit'",
+        [],
+        |row| row.get(0),
+    )?;
+    // the fixture's habit reachers and missers all pay: no measured uplift, not valued
+    assert!(habit.is_some_and(|reason| reason.contains("no measured uplift")));
+    let rows: Vec<_> = rows.into_iter().take(2).collect();
     let (engagement, monetization) = (&rows[0], &rows[1]);
     assert!(
         (engagement.1 - monetization.1).abs() > 0.05,

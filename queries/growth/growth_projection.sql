@@ -1,5 +1,5 @@
 -- name: growth_projection
--- version: 3
+-- version: 4
 -- depends: growth_baseline, growth_levers, growth_scenarios
 -- grain: one row per projected month 1..projection_months
 -- description: projection of paying accounts and MRR, population scale, baseline vs with the top 3 ranked levers that can be valued: signups at the measured run rate growing by the measured month-over-month trend; new paying accounts = signups x paid rate x accounts per paying user, arriving by the measured payment lag (signups of the months before month 1 included); each lever adds its extra payers per signup (P50, and P10 / P90 for the band) ramping linearly over its ramp_months by signup month; accounts churn at the measured monthly logo churn from the month after they arrive; MRR = accounts x ARPA; cumulative extra revenue at P10 / P50 / P90 (levers assumed to move together, so the band is wide)
@@ -59,9 +59,10 @@ lever_names as (
 ),
 
 months as (
-    select cast(month_series.g as integer) as month_number
+    select cast(numbers.n as integer) as month_number
     from params
-    cross join generate_series(1, params.projection_months) as month_series (g)
+    inner join config.numbers as numbers
+        on numbers.n between 1 and params.projection_months
 ),
 
 -- new accounts arriving in month t from signup month s = t - lag (s <= 0: signups before month 1)

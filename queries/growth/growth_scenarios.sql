@@ -1,5 +1,5 @@
 -- name: growth_scenarios
--- version: 2
+-- version: 3
 -- depends: growth_baseline
 -- grain: one row per lever of config.growth_levers and scenario (p10, p50, p90 of the lift; lift_low, lift_high, arpa_minus_20, arpa_plus_20, churn_x0_5, churn_x1_5, ramp_3, ramp_9, ceiling_off at the p50 lift)
 -- description: value of each lever under each scenario, population scale: the lift moves the stage's step rate in odds (rate' = r (1 + lift) / (1 + r lift)), capped at the stage's ceiling (best segment's or channel's rate); extra payers per signup = share reaching the previous stage x rate change x (P(paid | reached) - P(paid | missed)), or for signup the extra signups x paid rate; extra paying accounts = extra payers x accounts per paying user, arriving by the measured payment lag, the lift ramping over ramp_months, surviving the monthly logo churn; money at ARPA: first-12-month revenue and, separately, the steady-state annual run rate; gross profit, cost (engineering weeks x cost per week), ROI and payback months
@@ -179,9 +179,10 @@ valued as (
 ),
 
 months as (
-    select cast(month_series.g as integer) as month_number
+    select cast(numbers.n as integer) as month_number
     from params
-    cross join generate_series(1, greatest(params.projection_months, 12)) as month_series (g)
+    inner join config.numbers as numbers
+        on numbers.n between 1 and greatest(params.projection_months, 12)
 ),
 
 -- extra paying accounts at month t per extra paying account a month at full lift:

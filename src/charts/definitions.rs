@@ -182,9 +182,15 @@ fn north_star(conn: &Connection) -> Result<Figure, ChartError> {
         conn,
         NAME,
         "analytics.north_star_weekly",
-        "select cast(week_start as varchar), cast(collaborative_workspaces as double) \
+        "select cast(week_start as varchar), cast(wacw as double), cast(collaborative_workspaces as double) \
          from analytics.north_star_weekly where is_complete_week order by week_start",
-        |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<f64>>(1)?)),
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+            ))
+        },
     )?;
     let target = read(
         conn,
@@ -196,25 +202,27 @@ fn north_star(conn: &Connection) -> Result<Figure, ChartError> {
     .into_iter()
     .next()
     .flatten();
-    let weeks: Vec<String> = rows.iter().map(|(week, _)| week.clone()).collect();
-    let values = rows.iter().map(|(_, value)| *value).collect();
+    let weeks: Vec<String> = rows.iter().map(|(week, _, _)| week.clone()).collect();
+    let values = rows.iter().map(|(_, value, _)| *value).collect();
+    let v1_values = rows.iter().map(|(_, _, v1)| *v1).collect();
     let target_name = match target {
         Some(value) => format!("target ({})", Unit::Count.format(value)),
         None => "target".to_string(),
     };
     Ok(Figure {
         name: NAME,
-        title: "North Star: weekly active collaborative workspaces".into(),
+        title: "North Star v2: weekly active collaborative workspaces".into(),
         source: "analytics.north_star_weekly, analytics.north_star_summary (complete ISO weeks)"
             .into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Dates(dates(NAME, &weeks)?),
             x_label: "ISO week (Monday)".into(),
             x_unit: Unit::Count,
-            y_label: "workspaces with a collaborative action".into(),
+            y_label: "team workspaces with 2+ members active and collaborating".into(),
             y_unit: Unit::Count,
             series: vec![
-                line("WACW", 0, values),
+                line("WACW (v2)", 0, values),
+                line("v1: any collaborative action", 1, v1_values),
                 reference(target_name, target, weeks.len()),
             ],
             horizontal: false,

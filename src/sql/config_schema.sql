@@ -71,6 +71,20 @@ comment on column config.growth_levers.cost_weeks is 'Engineering weeks to build
 comment on column config.growth_levers.cost_per_week is 'Fully loaded cost of one engineering week, USD (default 4,000: about 200,000 a year).';
 comment on column config.growth_levers.gross_margin is 'Share of revenue kept after hosting, support and payment fees (default 0.80); ROI and payback count gross profit.';
 
+create table config.plans (
+    plan varchar not null,
+    plan_rank integer not null,
+    price_per_seat double precision not null,
+    gross_margin double precision not null,
+    description varchar not null
+);
+comment on table config.plans is 'The price list: one row per plan, billed per seat per month to the paying workspace (account).';
+comment on column config.plans.plan is 'Plan name as in raw.subscriptions.plan (free, plus, business, enterprise, education).';
+comment on column config.plans.plan_rank is 'Order of the plans: a move to a higher rank is an upgrade, to a lower one a downgrade.';
+comment on column config.plans.price_per_seat is 'List price per seat per month, USD (0 for free).';
+comment on column config.plans.gross_margin is 'Gross margin of the plan''s revenue, 0..1 (predictive LTV = ARPA x gross margin / monthly logo churn).';
+comment on column config.plans.description is 'Who the plan is for.';
+
 create table config.funnel_stages (
     stage_order integer not null,
     stage_name varchar not null,
@@ -98,6 +112,12 @@ comment on column config.calibration_targets.lower_bound is 'Lowest accepted mea
 comment on column config.calibration_targets.upper_bound is 'Highest accepted measured value (inclusive).';
 comment on column config.calibration_targets.unit is 'count, share (0..1) or ratio.';
 comment on column config.calibration_targets.note is 'Definition notes and known tensions.';
+
+create table config.numbers (
+    n integer not null
+);
+comment on table config.numbers is 'The integers 0..N, one per row, N = days of the period + 400 (at least 1000): the series a query needs (days, weeks, months, steps) is a join to this table filtered by n, which every engine (DuckDB, PostgreSQL, Spark) runs alike.';
+comment on column config.numbers.n is 'An integer 0..N, each once.';
 
 create table meta.pipeline_runs (
     run_id bigint not null,
