@@ -8,6 +8,7 @@ mod cli;
 mod compat;
 mod determinism;
 mod golden;
+mod growth;
 mod ingest;
 mod ingest_rules;
 mod lock;
