@@ -832,11 +832,12 @@ fn lock_command(args: &LockArgs, output: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The one line printed for `err`: the error and each cause, separated by
-/// `": "`, where a cause whose text the line already holds (an error type
-/// that formats its source into its own message) is not repeated, so an OS
-/// error appears once; whitespace (DuckDB's multi-line messages) collapses
-/// to single spaces.
+/// The one line printed for `err`, by `main` and nowhere else: the error and
+/// each cause, separated by `": "`. Our error types never format their
+/// `source` into their own message (the chain prints it), so each cause
+/// appears once; a foreign error that repeats its cause's text is still
+/// printed once. Whitespace (DuckDB's multi-line messages) collapses to
+/// single spaces.
 pub fn error_line(err: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in err.chain() {

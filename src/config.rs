@@ -26,7 +26,7 @@ const CHANNEL_NAMES: [&str; 6] = [
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The config file could not be read.
-    #[error("unable to read config file '{path}': {source}")]
+    #[error("unable to read config file '{path}'")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -271,7 +271,8 @@ pub struct AnalysisParams {
     pub north_star_target_per_1000_users: f64,
     /// Size of the real user base the sample stands for.
     pub population_users: i64,
-    /// Planning ARPU in USD per month for a new paying user.
+    /// Former planning ARPU (USD a month), kept in `config.params` for
+    /// compatibility; the growth model measures ARPA instead.
     pub arpu_monthly: f64,
     pub stickiness_benchmark: f64,
     pub signup_growth_monthly: f64,
@@ -293,7 +294,7 @@ impl Default for AnalysisParams {
             arpu_monthly: 12.0,
             stickiness_benchmark: 0.30,
             signup_growth_monthly: 0.03,
-            projection_months: 12,
+            projection_months: 24,
         }
     }
 }

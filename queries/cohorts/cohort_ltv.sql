@@ -1,5 +1,5 @@
 -- name: cohort_ltv
--- version: 2
+-- version: 3
 -- depends: cohort_retention, stg_subscriptions, user_milestones
 -- grain: one row per signup-month cohort and signup-relative month N (the grid of cohort_retention)
 -- description: cumulative subscription revenue per cohort user up to the end of signup-relative month N (day_n 30N + 29); NULL when the cell is censored
@@ -56,7 +56,7 @@ revenue as (
         cast(
             sum(
                 monthly_revenue
-                * (floor(cast(last_billable_date - start_date as double precision) / 30) + 1)
+                * (floor(cast(cast(last_billable_date - start_date as integer) as double precision) / 30) + 1)
             ) as double precision
         ) as cumulative_revenue
     from billing_windows

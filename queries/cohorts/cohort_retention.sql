@@ -1,5 +1,5 @@
 -- name: cohort_retention
--- version: 1
+-- version: 2
 -- depends: user_milestones, user_months
 -- grain: one row per signup-month cohort and signup-relative month N (0 .. the last month observable for the earliest signup)
 -- description: cohort retention matrix in long form: users of the cohort active in day_n [30N, 30N + 29] / cohort users; NULL unless every user of the cohort is observable
@@ -28,7 +28,7 @@ cohorts as (
 bounds as (
     select
         cast(
-            floor(cast(params.as_of_date - min(users.signup_date) - 29 as double precision) / 30)
+            floor(cast(cast(params.as_of_date - min(users.signup_date) as integer) - 29 as double precision) / 30)
             as integer
         ) as max_month_n
     from users
@@ -37,9 +37,10 @@ bounds as (
 ),
 
 months as (
-    select cast(month_series.g as integer) as month_n
+    select numbers.n as month_n
     from bounds
-    cross join generate_series(0, bounds.max_month_n) as month_series (g)
+    inner join config.numbers as numbers
+        on numbers.n <= bounds.max_month_n
 ),
 
 retained as (

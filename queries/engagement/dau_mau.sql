@@ -1,5 +1,5 @@
 -- name: dau_mau
--- version: 2
+-- version: 3
 -- depends: user_days
 -- grain: one row per calendar day from period_start to as_of_date
 -- description: DAU, WAU (distinct users active in [d - 6, d]), MAU (distinct users active in [d - 29, d]), stickiness = DAU / MAU, dau_wau = DAU / WAU; computed linearly from each active day's new window coverage and running sums
@@ -8,11 +8,10 @@ with params as (
 ),
 
 calendar as (
-    select cast(day_series.g as date) as activity_date
+    select params.period_start + numbers.n as activity_date
     from params
-    cross join generate_series(
-        cast(params.period_start as timestamp), cast(params.as_of_date as timestamp), interval '1 day'
-    ) as day_series (g)
+    inner join config.numbers as numbers
+        on numbers.n <= cast(params.as_of_date - params.period_start as integer)
 ),
 
 active_days as (

@@ -1,5 +1,5 @@
 -- name: user_funnel
--- version: 2
+-- version: 3
 -- depends: stg_events, user_days, user_milestones
 -- grain: one row per user of the funnel cohort (signup_date + monetization_window_days - 1 <= as_of_date)
 -- description: strict ordered funnel per user: time each of stages 3..7 (activation, engagement, habit, collaboration, monetization = the first paid subscription when it comes at or after the collaboration) is reached, NULL if not
@@ -122,7 +122,7 @@ collaboration as (
     cross join params
     where stg_events.is_collaborative
         and stg_events.occurred_at >= habit.habit_at
-        and stg_events.activity_date - cohort.signup_date < params.collaboration_window_days
+        and cast(stg_events.activity_date - cohort.signup_date as integer) < params.collaboration_window_days
     group by habit.user_id
 ),
 
@@ -138,7 +138,7 @@ monetization as (
         on cohort.user_id = collaboration.user_id
     cross join params
     where cohort.first_paid_at >= collaboration.collaborated_at
-        and cast(cohort.first_paid_at as date) - cohort.signup_date < params.monetization_window_days
+        and cast(cast(cohort.first_paid_at as date) - cohort.signup_date as integer) < params.monetization_window_days
 ),
 
 final as (

@@ -1,5 +1,5 @@
 -- name: lifecycle_weekly
--- version: 1
+-- version: 2
 -- depends: user_weeks
 -- grain: one row per complete ISO week (all seven days within period_start..as_of_date)
 -- description: PostHog lifecycle per week: new (first-ever active week), returning (active this and the previous week), resurrecting (active this week, not the previous, active before), dormant (active the previous week, not this one; negative count)
@@ -8,15 +8,22 @@ with params as (
 ),
 
 weeks as (
-    select cast(week_series.g as date) as week_start
-    from params
-    cross join generate_series(
-        date_trunc('week', cast(params.period_start as timestamp)),
-        date_trunc('week', cast(params.as_of_date as timestamp)),
-        interval '7 days'
-    ) as week_series (g)
-    where cast(week_series.g as date) >= params.period_start
-        and cast(week_series.g as date) + 6 <= params.as_of_date
+    select week_series.week_start
+    from (
+        -- Mondays from the week of period_start to the week of as_of_date
+        select first_week.week_start + 7 * numbers.n as week_start
+        from (
+            select
+                cast(date_trunc('week', cast(params.period_start as timestamp)) as date) as week_start,
+                params.as_of_date
+            from params
+        ) as first_week
+        inner join config.numbers as numbers
+            on 7 * numbers.n <= cast(first_week.as_of_date - first_week.week_start as integer)
+    ) as week_series
+    cross join params
+    where week_series.week_start >= params.period_start
+        and week_series.week_start + 6 <= params.as_of_date
 ),
 
 user_weeks as (

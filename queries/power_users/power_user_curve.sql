@@ -1,5 +1,5 @@
 -- name: power_user_curve
--- version: 1
+-- version: 2
 -- depends: user_days
 -- grain: one row per number of active days 1..28
 -- description: L28 power-user curve: users by number of distinct active days in the 28 days ending as_of_date, and their share of the users active in that window
@@ -8,8 +8,9 @@ with params as (
 ),
 
 day_counts as (
-    select cast(day_series.g as integer) as active_days
-    from generate_series(1, 28) as day_series (g)
+    select numbers.n as active_days
+    from config.numbers as numbers
+    where numbers.n between 1 and 28
 ),
 
 user_counts as (

@@ -1,5 +1,5 @@
 -- name: mrr_monthly
--- version: 2
+-- version: 3
 -- depends: stg_subscriptions
 -- grain: one row per calendar month from the month of period_start to the month of as_of_date
 -- description: MRR (monthly_revenue of paid subscriptions, monthly_revenue > 0, active on the month's last day, or as_of_date for the last month), paying users, ARPPU, new and churned paying users versus the previous month's evaluation day
@@ -7,17 +7,22 @@ with params as (
     select period_start, as_of_date from config.params
 ),
 
+-- months from the month of period_start to the month of as_of_date
+month_series as (
+    select date_trunc('month', cast(params.period_start as timestamp)) + numbers.n * interval '1 month' as g
+    from params
+    inner join config.numbers as numbers
+        on cast(date_trunc('month', cast(params.period_start as timestamp)) + numbers.n * interval '1 month' as date)
+            <= params.as_of_date
+),
+
 months as (
     select
         cast(month_series.g as date) as month_start,
         -- evaluation day: the month's last day, or as_of_date in the as_of month
         least(cast(month_series.g + interval '1 month' as date) - 1, params.as_of_date) as evaluation_date
-    from params
-    cross join generate_series(
-        date_trunc('month', cast(params.period_start as timestamp)),
-        date_trunc('month', cast(params.as_of_date as timestamp)),
-        interval '1 month'
-    ) as month_series (g)
+    from month_series
+    cross join params
 ),
 
 -- active on day d: started on or before d and not ended on or before d; paid only (a $0
