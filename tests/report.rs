@@ -133,7 +133,7 @@ enum Format {
 }
 
 /// Every row of the Key Metrics table, with the SQL that reads its value back.
-const KEY_METRICS: [(&str, Format, &str); 13] = [
+const KEY_METRICS: [(&str, Format, &str); 14] = [
     ("DAU (30-day average)", Format::Int, "select avg_dau_30d from analytics.engagement_summary"),
     ("WAU (30-day average)", Format::Int, "select avg_wau_30d from analytics.engagement_summary"),
     ("MAU (30-day average)", Format::Int, "select avg_mau_30d from analytics.engagement_summary"),
@@ -155,7 +155,12 @@ const KEY_METRICS: [(&str, Format, &str); 13] = [
          where weekly.week_start = (select week_start from analytics.north_star_summary)",
     ),
     (
-        "Paid conversion",
+        "Paid conversion (120 days)",
+        Format::Pct,
+        "select paid_in_window_conversion from analytics.paid_conversion where dimension = 'all'",
+    ),
+    (
+        "Paid conversion (ever)",
         Format::Pct,
         "select paid_conversion from analytics.paid_conversion where dimension = 'all'",
     ),
@@ -170,16 +175,16 @@ const KEY_METRICS: [(&str, Format, &str); 13] = [
         "select mrr from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
     ),
     (
-        "Paying users",
+        "Paying accounts",
         Format::Int,
-        "select paying_users from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
+        "select paying_accounts from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
     ),
     (
-        "ARPPU (monthly)",
+        "ARPA (monthly)",
         Format::Money,
-        "select arppu from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
+        "select arpa from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
     ),
-    ("ARPU (monthly, planning)", Format::Money, "select arpu_monthly from config.params"),
+    ("Planning revenue per payer", Format::Money, "select arpu_monthly from config.params"),
 ];
 
 fn sql_number(conn: &Connection, sql: &str) -> f64 {
