@@ -34,7 +34,7 @@ pub const SUMMARY_FILE: &str = "summary.json";
 /// The built-in templates, embedded so `northstar` runs from anywhere.
 /// `report.txt` numbers and orders the sections; each section is a file of
 /// its own under `report/`.
-pub const EMBEDDED_TEMPLATES: [(&str, &str); 14] = [
+pub const EMBEDDED_TEMPLATES: [(&str, &str); 15] = [
     ("base.txt", include_str!("../templates/base.txt")),
     ("macros.txt", include_str!("../templates/macros.txt")),
     ("report.txt", include_str!("../templates/report.txt")),
@@ -53,6 +53,10 @@ pub const EMBEDDED_TEMPLATES: [(&str, &str); 14] = [
     (
         "report/key_metrics.txt",
         include_str!("../templates/report/key_metrics.txt"),
+    ),
+    (
+        "report/revenue.txt",
+        include_str!("../templates/report/revenue.txt"),
     ),
     (
         "report/funnel.txt",
@@ -673,6 +677,7 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ("calibration_summary", calibration_summary.into()),
         ("failed_calibration", failed_calibration.into()),
         ("query_versions", query_versions.into()),
+        ("revenue", load_revenue(conn)?),
     ];
     Ok(Json::Object(
         entries
@@ -766,6 +771,54 @@ fn growth_context(conn: &Connection, levers: &[Row]) -> Result<Json, ReportError
     }))
 }
 
+/// The Revenue section: the MRR bridge of the last 12 months (complete
+/// months and the as_of month), the account metrics of the latest month,
+/// pooled NRR/GRR and the predictive LTV per segment.
+fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
+    let bridge = read_rows(
+        conn,
+        "analytics.mrr_movements",
+        "select * from (
+             select * from analytics.mrr_movements order by month_start desc limit 12
+         ) as latest order by month_start",
+    )?;
+    let latest = read_optional(
+        conn,
+        "analytics.account_metrics_monthly",
+        "select * from analytics.account_metrics_monthly order by month desc limit 1",
+    )?;
+    let churn_12 = read_one(
+        conn,
+        "analytics.account_metrics_monthly",
+        "select
+             count(*) as months,
+             avg(logo_churn_rate) as mean_logo_churn_rate,
+             avg(revenue_churn_rate) as mean_revenue_churn_rate
+         from (
+             select * from analytics.account_metrics_monthly
+             where is_complete_month order by month desc limit 12
+         ) as latest",
+    )?;
+    let nrr = read_optional(
+        conn,
+        "analytics.net_revenue_retention",
+        "select * from analytics.net_revenue_retention where row_type = 'pooled'",
+    )?;
+    let ltv = read_rows(
+        conn,
+        "analytics.predictive_ltv",
+        "select * from analytics.predictive_ltv
+         order by case when segment = 'all' then 0 else 1 end, segment",
+    )?;
+    Ok(json!({
+        "bridge": bridge,
+        "latest": latest,
+        "churn_12": churn_12,
+        "nrr": nrr,
+        "ltv": ltv,
+    }))
+}
+
 // ---------------------------------------------------------------------------
 // summary.json
 
@@ -798,8 +851,10 @@ pub fn summary_json(context: &Json) -> Json {
             "paid_conversion": context["paid_all"]["paid_conversion"],
             "paid_at_end_rate": context["paid_all"]["paid_at_end_rate"],
             "mrr": context["mrr"]["mrr"],
-            "arppu": context["mrr"]["arppu"],
-            "arpa": context["growth"]["baseline"]["arpa"]["value"],
+            "paying_accounts": context["mrr"]["paying_accounts"],
+            "arpa": context["mrr"]["arpa"],
+            "nrr_12_pooled": context["revenue"]["nrr"]["nrr_12"],
+            "logo_churn_rate_12m_mean": context["revenue"]["churn_12"]["mean_logo_churn_rate"],
         },
         "funnel": {
             "signup_to_paid": context["funnel"]

@@ -988,20 +988,25 @@ pub fn calibration_targets(
             "+-2 points".into(),
         ));
     }
-    let fixed: [(&str, &str, f64, f64, f64, &str, &str); 14] = [
-        ("C5", "users on a paid plan at the end (as_of_date)", 0.13, 0.11, 0.15, "share", "subscription active on as_of_date / all users"),
+    let fixed: [(&str, &str, f64, f64, f64, &str, &str); 19] = [
+        ("C5", "users covered by a paid seat at the end (as_of_date)", 0.13, 0.11, 0.15, "share", "members of a workspace with a paid subscription active on as_of_date / all users (billing is per workspace)"),
         ("C6", "activation rate (first page within 7 days)", 0.60, 0.55, 0.65, "share", "among users observable for 7 days"),
         ("C7", "awareness -> signup (visits that sign up)", 0.15, 0.12, 0.18, "share", "visits with a user / all visits"),
         ("C8", "activation -> engagement step conversion", 0.45, 0.40, 0.50, "share", "funnel cohort; a 55% drop"),
         ("C9", "strict funnel signup -> paid", 0.012, 0.008, 0.016, "share", "through every stage in order, funnel cohort. Tension: the product story calls activation -> engagement the largest drop, but its own stage rates make collaboration -> monetization (75% drop) the largest; the report names the measured largest"),
-        ("C10", "paid conversion, enterprise / individual", 6.0, 5.0, 7.0, "ratio", "ever paid by as_of_date"),
+        ("C10", "paid conversion, enterprise / individual", 6.0, 5.0, 7.0, "ratio", "tenure-fair: covered by a paid seat within the monetization window (120 days) among users observable for it"),
         ("C11", "month-1 retention, fast activators (< 24 h) / the rest", 2.0, 1.7, 2.3, "ratio", "users observable for month 1"),
         ("C12_m1", "monthly retention, month 1", 0.45, 0.42, 0.48, "share", "pooled over all cohorts, right-censored"),
         ("C12_m3", "monthly retention, month 3", 0.29, 0.26, 0.32, "share", "pooled over all cohorts, right-censored"),
         ("C12_m6", "monthly retention, month 6", 0.19, 0.16, 0.22, "share", "pooled over all cohorts, right-censored"),
         ("C13", "month-1 retention, latest 6 complete cohorts vs first 6 (relative)", 0.08, 0.03, 0.13, "ratio", "latest / first - 1; band +-5 points, about 2.5 standard errors of the measured change (~2 points at 50,000 users)"),
         ("C14", "share of events from the top 10% of users", 0.50, 0.45, 0.55, "share", "users ranked by event count"),
-        ("C15", "paid conversion, referral / paid_ads", 1.5, 1.0, 1_000_000.0, "ratio", "direction only: passes when referral converts better (> 1); the target value is indicative"),
+        ("C15", "paid conversion, referral / paid_ads", 1.5, 1.0, 1_000_000.0, "ratio", "direction only: passes when referral converts better (> 1) on the tenure-fair rate (as C10); the target value is indicative"),
+        ("C16", "paying workspaces with more than one active subscription on any day", 0.0, 0.0, 0.0, "count", "exact: billing is one subscription at a time per workspace"),
+        ("C17", "MRR per paid seat at the end (as_of month)", 12.0, 8.0, 20.0, "usd", "USD; a Notion-like price list of $4 .. $25 a seat (config.plans)"),
+        ("C18", "monthly logo churn of paying accounts, mean of the last 12 complete months", 0.025, 0.015, 0.04, "share", "churned accounts / accounts paying at the previous month end"),
+        ("C19", "net revenue retention at 12 months, pooled over observable account cohorts", 1.05, 0.95, 1.20, "ratio", "MRR of the cohorts 12 months on / their MRR in the cohort month"),
+        ("C20", "trial -> paid conversion, trials started >= 30 days before the end", 0.20, 0.12, 0.30, "share", "a paid subscription of the same workspace and user within 30 days of the trial start"),
         ("C21", "North Star v2: share of active team workspaces with 2+ members active and a comment, co_edit or share in the ISO week (last 52 complete weeks)", 0.30, 0.20, 0.40, "share", "members of a team are active in the same weeks; roughly a quarter to a third of the team workspaces active in a week collaborate in it"),
     ];
     for (id, measure, target, lower, upper, unit, note) in fixed {

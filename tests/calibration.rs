@@ -79,9 +79,8 @@ fn default_run_meets_every_calibration_target() -> TestResult {
             ))
         })?
         .collect::<Result<_, _>>()?;
-    // 15 targets, C3 split in 4 segments, C4 in 6 channels, C12 in 3 months.
-    // ... and C21 (North Star v2).
-    assert_eq!(rows.len(), 15 - 3 + 4 + 6 + 3 + 1, "one row per target id");
+    // 21 targets (C1 .. C21), C3 split in 4 segments, C4 in 6 channels, C12 in 3 months.
+    assert_eq!(rows.len(), 21 - 3 + 4 + 6 + 3, "one row per target id");
     let mut failures = Vec::new();
     for (id, measure, target, lower, upper, measured, passed) in &rows {
         eprintln!("{id:<20} target {target:>12.4} measured {measured:>12.4?} [{lower}, {upper}] {measure}");

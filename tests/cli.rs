@@ -374,6 +374,7 @@ fn only_runs_the_match_and_its_dependencies_and_duplicates_are_refused() -> Test
             "stg_subscriptions",
             "stg_users",
             "stg_visits",
+            "stg_workspace_members",
             "user_days",
             "user_funnel",
             "user_milestones"

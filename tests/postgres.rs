@@ -959,43 +959,50 @@ fn postgres_engine_names_the_missing_table_or_privilege_and_changes_nothing() ->
     Ok(())
 }
 
-/// The golden fixture (hand-written edge cases: the partial last day after
-/// as_of_date, trials, untracked visits, an upgrade after a payment) gives
-/// the same rows and check results on PostgreSQL (`northstar query --engine
-/// postgres` on the fixture loaded with psql-compatible SQL) as on DuckDB.
+/// The fixtures (golden: hand-written edge cases, the partial last day after
+/// as_of_date, trials, untracked visits, an upgrade after a payment;
+/// accounts: the MRR bridge's cases) give the same rows and check results on
+/// PostgreSQL (`northstar query --engine postgres` on the fixture loaded with
+/// psql-compatible SQL) as on DuckDB.
 #[test]
 fn the_golden_fixture_gives_the_same_rows_on_postgresql() -> TestResult {
     let Some(bin) = pg_bin() else {
         return Ok(());
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let data = std::fs::read_to_string(root.join("tests/fixtures/golden/data.sql"))?;
-    let duck = Connection::open_in_memory()?;
-    northstar::warehouse::create_schema(&duck)?;
-    duck.execute_batch(&data)?;
-    let files = northstar::queries::order(&northstar::queries::load(None)?)?;
-    northstar::queries::run(&duck, &files, &indicatif::ProgressBar::hidden())?;
-
     let cluster = Cluster::start(&bin);
-    cluster.create_database("fixture");
-    let mut client = cluster.client("fixture");
-    for script in ["src/sql/schema.sql", "src/sql/config_schema.sql"] {
-        client.batch_execute(&std::fs::read_to_string(root.join(script))?)?;
+    for fixture in ["golden", "accounts"] {
+        let data =
+            std::fs::read_to_string(root.join(format!("tests/fixtures/{fixture}/data.sql")))?;
+        let duck = Connection::open_in_memory()?;
+        northstar::warehouse::create_schema(&duck)?;
+        duck.execute_batch(&data)?;
+        let files = northstar::queries::order(&northstar::queries::load(None)?)?;
+        northstar::queries::run(&duck, &files, &indicatif::ProgressBar::hidden())?;
+
+        cluster.create_database(fixture);
+        let mut client = cluster.client(fixture);
+        for script in ["src/sql/schema.sql", "src/sql/config_schema.sql"] {
+            client.batch_execute(&std::fs::read_to_string(root.join(script))?)?;
+        }
+        client.batch_execute(&data)?;
+        let dir = temp_dir();
+        let output = northstar()
+            .args(["--quiet", "query", "--engine", "postgres", "--database-url"])
+            .arg(cluster.conninfo(fixture, "postgres"))
+            .current_dir(dir.path())
+            .output()?;
+        assert_success(
+            &output,
+            &format!("northstar query --engine postgres ({fixture} fixture)"),
+        );
+        assert_parity(&compare(&duck, &mut client), fixture);
+        assert_eq!(
+            duckdb_checks(&duck),
+            postgres_checks(&mut client),
+            "check results differ ({fixture} fixture)"
+        );
     }
-    client.batch_execute(&data)?;
-    let dir = temp_dir();
-    let output = northstar()
-        .args(["--quiet", "query", "--engine", "postgres", "--database-url"])
-        .arg(cluster.conninfo("fixture", "postgres"))
-        .current_dir(dir.path())
-        .output()?;
-    assert_success(&output, "northstar query --engine postgres (fixture)");
-    assert_parity(&compare(&duck, &mut client), "fixture");
-    assert_eq!(
-        duckdb_checks(&duck),
-        postgres_checks(&mut client),
-        "check results differ"
-    );
     Ok(())
 }
 

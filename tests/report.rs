@@ -106,13 +106,14 @@ fn report_sections_come_in_order() {
         "1. EXECUTIVE SUMMARY",
         "2. NORTH STAR METRIC",
         "3. KEY METRICS SNAPSHOT",
-        "4. FUNNEL ANALYSIS",
-        "5. RETENTION INSIGHTS",
-        "6. GROWTH OPPORTUNITIES",
-        "7. DATA QUALITY",
-        "8. CALIBRATION",
-        "9. STRATEGIC RECOMMENDATIONS",
-        "10. NEXT STEPS",
+        "4. REVENUE",
+        "5. FUNNEL ANALYSIS",
+        "6. RETENTION INSIGHTS",
+        "7. GROWTH OPPORTUNITIES",
+        "8. DATA QUALITY",
+        "9. CALIBRATION",
+        "10. STRATEGIC RECOMMENDATIONS",
+        "11. NEXT STEPS",
         "Query versions:",
     ];
     let mut last = 0;
@@ -155,7 +156,12 @@ const KEY_METRICS: [(&str, Format, &str); 13] = [
          where weekly.week_start = (select week_start from analytics.north_star_summary)",
     ),
     (
-        "Paid conversion",
+        "Paid conversion (120 days)",
+        Format::Pct,
+        "select paid_in_window_conversion from analytics.paid_conversion where dimension = 'all'",
+    ),
+    (
+        "Paid conversion (ever)",
         Format::Pct,
         "select paid_conversion from analytics.paid_conversion where dimension = 'all'",
     ),
@@ -170,19 +176,14 @@ const KEY_METRICS: [(&str, Format, &str); 13] = [
         "select mrr from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
     ),
     (
-        "Paying users",
+        "Paying accounts",
         Format::Int,
-        "select paying_users from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
-    ),
-    (
-        "ARPPU (monthly)",
-        Format::Money,
-        "select arppu from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
+        "select paying_accounts from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
     ),
     (
         "ARPA (monthly)",
         Format::Money,
-        "select value from analytics.growth_baseline where measure = 'arpa'",
+        "select arpa from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
     ),
 ];
 

@@ -1,7 +1,7 @@
 -- name: calibration
--- version: 3
--- depends: stg_events, stg_visits, user_milestones, funnel_stages, activation_summary, paid_conversion, activation_speed_retention, monthly_retention, cohort_early_late, power_users, north_star_weekly
--- grain: one row per calibration id of METRICS.md (26 rows)
+-- version: 4
+-- depends: stg_events, stg_visits, stg_subscriptions, user_milestones, funnel_stages, activation_summary, paid_conversion, activation_speed_retention, monthly_retention, cohort_early_late, power_users, account_metrics_monthly, net_revenue_retention, trials, north_star_weekly
+-- grain: one row per calibration id of docs/CALIBRATION.md (31 rows)
 -- description: calibration targets (config.calibration_targets) against the value measured on the warehouse; passed = measured within [lower_bound, upper_bound] (C15: measured > lower_bound)
 with user_counts as (
     select cast(count(*) as double precision) as users
@@ -34,9 +34,34 @@ channel_shares as (
     group by channel_list.channel
 ),
 
+-- C10 and C15 compare the tenure-fair rate (covered by a paid seat within the monetization window)
 paid as (
-    select dimension, dimension_value, paid_conversion, paid_at_end_rate
+    select dimension, dimension_value, paid_in_window_conversion, paid_at_end_rate
     from analytics.paid_conversion
+),
+
+-- C16: workspaces with a paid subscription and two subscriptions (trials included) active on a common day
+overlapping_workspaces as (
+    select distinct first_subscription.workspace_id
+    from analytics.stg_subscriptions as first_subscription
+    inner join analytics.stg_subscriptions as second_subscription
+        on second_subscription.workspace_id = first_subscription.workspace_id
+        and second_subscription.subscription_id > first_subscription.subscription_id
+        and (second_subscription.end_date is null or second_subscription.end_date > first_subscription.start_date)
+        and (first_subscription.end_date is null or first_subscription.end_date > second_subscription.start_date)
+    where (first_subscription.end_date is null or first_subscription.end_date > first_subscription.start_date)
+        and (second_subscription.end_date is null or second_subscription.end_date > second_subscription.start_date)
+        and first_subscription.workspace_id in (
+            select workspace_id from analytics.stg_subscriptions where is_paid
+        )
+),
+
+latest_complete_months as (
+    select month, logo_churn_rate
+    from analytics.account_metrics_monthly
+    where is_complete_month
+    order by month desc
+    limit 12
 ),
 
 measurements as (
@@ -62,8 +87,8 @@ measurements as (
     union all
     select
         'C10',
-        max(case when dimension_value = 'enterprise' then paid_conversion end)
-            / nullif(max(case when dimension_value = 'individual' then paid_conversion end), 0)
+        max(case when dimension_value = 'enterprise' then paid_in_window_conversion end)
+            / nullif(max(case when dimension_value = 'individual' then paid_in_window_conversion end), 0)
     from paid
     where dimension = 'segment'
     union all
@@ -83,10 +108,22 @@ measurements as (
     union all
     select
         'C15',
-        max(case when dimension_value = 'referral' then paid_conversion end)
-            / nullif(max(case when dimension_value = 'paid_ads' then paid_conversion end), 0)
+        max(case when dimension_value = 'referral' then paid_in_window_conversion end)
+            / nullif(max(case when dimension_value = 'paid_ads' then paid_in_window_conversion end), 0)
     from paid
     where dimension = 'channel'
+    union all
+    select 'C16', cast(count(*) as double precision) from overlapping_workspaces
+    union all
+    select 'C17', mrr_per_seat
+    from analytics.account_metrics_monthly
+    where month = (select max(month) from analytics.account_metrics_monthly)
+    union all
+    select 'C18', avg(logo_churn_rate) from latest_complete_months
+    union all
+    select 'C19', nrr_12 from analytics.net_revenue_retention where row_type = 'pooled'
+    union all
+    select 'C20', trial_conversion from analytics.trials
     union all
     -- North Star v2: share of active team workspaces counted as WACW, pooled over the last
     -- 52 complete ISO weeks (team workspaces with any member active in the week)
@@ -114,7 +151,7 @@ target_ids as (
             ('C4_word_of_mouth', 11), ('C4_content', 12),
             ('C5', 13), ('C6', 14), ('C7', 15), ('C8', 16), ('C9', 17), ('C10', 18), ('C11', 19),
             ('C12_m1', 20), ('C12_m3', 21), ('C12_m6', 22), ('C13', 23), ('C14', 24), ('C15', 25),
-            ('C21', 26)
+            ('C16', 26), ('C17', 27), ('C18', 28), ('C19', 29), ('C20', 30), ('C21', 31)
     ) as id_list (target_id, sort_order)
 ),
 

@@ -1,9 +1,8 @@
 -- name: check_subscription_overlap
 -- version: 1
 -- depends:
--- severity: warning
 -- grain: one row per pair of subscriptions of the same workspace active on a common day
--- description: at most one active subscription per workspace on any day (active on d: started on or before d, not ended on or before d). A warning for now: the generator bills per member, so a team workspace can hold several subscriptions at once
+-- description: at most one active subscription per workspace on any day (active on d: started on or before d, not ended on or before d): billing is per workspace, so an upgrade, a downgrade or a seat change ends the previous subscription the day the next one starts; an error, since two at once would count the workspace's MRR twice
 with subscriptions as (
     select
         subscription_id,

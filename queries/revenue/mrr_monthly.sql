@@ -1,8 +1,8 @@
 -- name: mrr_monthly
--- version: 3
+-- version: 4
 -- depends: stg_subscriptions
 -- grain: one row per calendar month from the month of period_start to the month of as_of_date
--- description: MRR (monthly_revenue of paid subscriptions, monthly_revenue > 0, active on the month's last day, or as_of_date for the last month), paying users, ARPPU, new and churned paying users versus the previous month's evaluation day
+-- description: MRR (monthly_revenue of paid subscriptions, monthly_revenue > 0, active on the month's last day, or as_of_date for the last month), paying accounts (workspaces: billing is per workspace), ARPA (MRR / paying accounts), new and churned paying accounts versus the previous month's evaluation day
 with params as (
     select period_start, as_of_date from config.params
 ),
@@ -26,11 +26,11 @@ months as (
 ),
 
 -- active on day d: started on or before d and not ended on or before d; paid only (a $0
--- subscription is a trial: no revenue and not a paying user)
+-- subscription is a trial: no revenue and not a paying account)
 active_subscriptions as (
     select
         months.month_start,
-        subscriptions.user_id,
+        subscriptions.workspace_id,
         subscriptions.monthly_revenue
     from months
     inner join analytics.stg_subscriptions as subscriptions
@@ -39,23 +39,23 @@ active_subscriptions as (
     where subscriptions.is_paid
 ),
 
-paying_users as (
+paying_accounts as (
     select distinct
         month_start,
-        user_id
+        workspace_id
     from active_subscriptions
 ),
 
 -- paying now and not at the previous evaluation day = new; the reverse = churned
-user_changes as (
+account_changes as (
     select
         coalesce(current_month.month_start, cast(previous_month.month_start + interval '1 month' as date))
             as month_start,
-        case when previous_month.user_id is null then 1 else 0 end as is_new,
-        case when current_month.user_id is null then 1 else 0 end as is_churned
-    from paying_users as current_month
-    full outer join paying_users as previous_month
-        on previous_month.user_id = current_month.user_id
+        case when previous_month.workspace_id is null then 1 else 0 end as is_new,
+        case when current_month.workspace_id is null then 1 else 0 end as is_churned
+    from paying_accounts as current_month
+    full outer join paying_accounts as previous_month
+        on previous_month.workspace_id = current_month.workspace_id
         and cast(previous_month.month_start + interval '1 month' as date) = current_month.month_start
 ),
 
@@ -63,7 +63,7 @@ revenue as (
     select
         month_start,
         cast(sum(monthly_revenue) as double precision) as mrr,
-        cast(count(distinct user_id) as bigint) as paying_users
+        cast(count(distinct workspace_id) as bigint) as paying_accounts
     from active_subscriptions
     group by month_start
 ),
@@ -71,9 +71,9 @@ revenue as (
 changes as (
     select
         month_start,
-        cast(sum(is_new) as bigint) as new_paying_users,
-        cast(sum(is_churned) as bigint) as churned_paying_users
-    from user_changes
+        cast(sum(is_new) as bigint) as new_paying_accounts,
+        cast(sum(is_churned) as bigint) as churned_paying_accounts
+    from account_changes
     group by month_start
 ),
 
@@ -82,10 +82,10 @@ final as (
         months.month_start,
         months.evaluation_date,
         coalesce(revenue.mrr, cast(0 as double precision)) as mrr,
-        coalesce(revenue.paying_users, cast(0 as bigint)) as paying_users,
-        revenue.mrr / nullif(revenue.paying_users, 0) as arppu,
-        coalesce(changes.new_paying_users, cast(0 as bigint)) as new_paying_users,
-        coalesce(changes.churned_paying_users, cast(0 as bigint)) as churned_paying_users
+        coalesce(revenue.paying_accounts, cast(0 as bigint)) as paying_accounts,
+        revenue.mrr / nullif(revenue.paying_accounts, 0) as arpa,
+        coalesce(changes.new_paying_accounts, cast(0 as bigint)) as new_paying_accounts,
+        coalesce(changes.churned_paying_accounts, cast(0 as bigint)) as churned_paying_accounts
     from months
     left join revenue
         on revenue.month_start = months.month_start

@@ -1,5 +1,5 @@
 -- name: predictive_ltv
--- version: 1
+-- version: 2
 -- depends: revenue_months, account_mrr_monthly
 -- grain: one row per account segment (the owner's segment) plus 'all'
 -- description: predictive account LTV = ARPA x gross margin / monthly logo churn: ARPA and the MRR-weighted gross margin of config.plans at the latest complete month, monthly logo churn pooled over the last 12 complete months (churned / starting accounts, with n and a 95% Wilson interval, which bounds the LTV), next to the realized 12-month gross profit per account of the account cohorts observable for 12 months
@@ -18,16 +18,17 @@ accounts as (
         account.segment,
         account.mrr,
         account.cohort_month,
-        account.mrr * plans.gross_margin as gross_profit
+        -- in 1/10000 USD as an integer, so sums do not depend on the summation order
+        cast(floor(account.mrr * plans.gross_margin * 10000 + 0.5) as bigint) as gross_profit_e4
     from analytics.account_mrr_monthly as account
     left join plans
         on plans.plan = account.plan
 ),
 
 by_segment as (
-    select 'all' as segment, month_start, workspace_id, mrr, gross_profit, cohort_month from accounts
+    select 'all' as segment, month_start, workspace_id, mrr, gross_profit_e4, cohort_month from accounts
     union all
-    select coalesce(segment, 'unknown'), month_start, workspace_id, mrr, gross_profit, cohort_month from accounts
+    select coalesce(segment, 'unknown'), month_start, workspace_id, mrr, gross_profit_e4, cohort_month from accounts
 ),
 
 latest_complete as (
@@ -72,8 +73,8 @@ current_accounts as (
         by_segment.segment,
         cast(count(*) as bigint) as paying_accounts,
         cast(sum(by_segment.mrr) as double precision) as mrr,
-        sum(by_segment.gross_profit) / nullif(sum(by_segment.mrr) filter (where by_segment.gross_profit is not null), 0)
-            as gross_margin
+        cast(sum(by_segment.gross_profit_e4) as double precision) / 10000
+            / nullif(sum(by_segment.mrr) filter (where by_segment.gross_profit_e4 is not null), 0) as gross_margin
     from by_segment
     inner join latest_complete
         on latest_complete.month_start = by_segment.month_start
@@ -86,7 +87,8 @@ realized as (
     select
         by_segment.segment,
         cast(count(distinct by_segment.workspace_id) as bigint) as realized_accounts,
-        sum(by_segment.gross_profit) / count(distinct by_segment.workspace_id) as realized_ltv_12
+        cast(sum(by_segment.gross_profit_e4) as double precision) / 10000
+            / count(distinct by_segment.workspace_id) as realized_ltv_12
     from by_segment
     cross join latest_complete
     where by_segment.cohort_month <= cast(latest_complete.month_start - interval '11 months' as date)

@@ -47,6 +47,9 @@ pub const CHARTS: &[(&str, Builder)] = &[
     ("feature_adoption", feature_adoption),
     ("power_user_curve", power_user_curve),
     ("mrr", mrr),
+    ("mrr_bridge", mrr_bridge),
+    ("nrr_by_cohort", nrr_by_cohort),
+    ("churn_rates", churn_rates),
     ("growth_levers", growth_levers),
     ("growth_projection", growth_projection),
     ("growth_sensitivity", growth_sensitivity),
@@ -662,6 +665,145 @@ fn mrr(conn: &Connection) -> Result<Figure, ChartError> {
     })
 }
 
+fn mrr_bridge(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "mrr_bridge";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.mrr_movements",
+        "select cast(month_start as varchar), mrr_start, new_mrr, expansion_mrr, reactivation_mrr, \
+         -contraction_mrr, -churned_mrr, mrr_end \
+         from analytics.mrr_movements order by month_start",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                (1..=7)
+                    .map(|index| row.get::<_, Option<f64>>(index))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ))
+        },
+    )?;
+    let months: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
+    let column = |index: usize| rows.iter().map(|row| row.1[index]).collect::<Vec<_>>();
+    let mut series: Vec<Series> = [
+        "MRR at the start",
+        "new",
+        "expansion",
+        "reactivation",
+        "contraction",
+        "churned",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(index, name)| Series {
+        stack: Some("mrr"),
+        color: match *name {
+            "MRR at the start" => "#c8ccd2",
+            "contraction" => "#e8a33d",
+            "churned" => "#d64550",
+            _ => palette(index),
+        },
+        ..bar(name, index, column(index))
+    })
+    .collect();
+    series.push(line("MRR at the end", 6, column(6)));
+    Ok(Figure {
+        name: NAME,
+        title: "MRR bridge: new, expansion and reactivation on the starting MRR, contraction and churn below zero".into(),
+        source: "analytics.mrr_movements (each account's change between month ends, classified once)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &months)?),
+            x_label: "month".into(),
+            x_unit: Unit::Count,
+            y_label: "MRR (USD per month)".into(),
+            y_unit: Unit::Usd,
+            series,
+            horizontal: false,
+        }),
+    })
+}
+
+fn nrr_by_cohort(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "nrr_by_cohort";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.net_revenue_retention",
+        "select cast(cohort_month as varchar), nrr_3, nrr_6, nrr_12 \
+         from analytics.net_revenue_retention where row_type = 'cohort' order by cohort_month",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                [
+                    row.get::<_, Option<f64>>(1)?,
+                    row.get::<_, Option<f64>>(2)?,
+                    row.get::<_, Option<f64>>(3)?,
+                ],
+            ))
+        },
+    )?;
+    let months: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
+    let mut series: Vec<Series> = ["NRR at 3 months", "NRR at 6 months", "NRR at 12 months"]
+        .iter()
+        .enumerate()
+        .map(|(index, name)| line(name, index, rows.iter().map(|row| row.1[index]).collect()))
+        .collect();
+    series.push(reference("100%".into(), Some(1.0), rows.len()));
+    Ok(Figure {
+        name: NAME,
+        title: "Net revenue retention by account cohort (month of first payment)".into(),
+        source: "analytics.net_revenue_retention (censored cells are gaps)".into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &months)?),
+            x_label: "account cohort".into(),
+            x_unit: Unit::Count,
+            y_label: "NRR".into(),
+            y_unit: Unit::Percent,
+            series,
+            horizontal: false,
+        }),
+    })
+}
+
+fn churn_rates(conn: &Connection) -> Result<Figure, ChartError> {
+    const NAME: &str = "churn_rates";
+    let rows = read(
+        conn,
+        NAME,
+        "analytics.account_metrics_monthly",
+        "select cast(month as varchar), logo_churn_rate, revenue_churn_rate \
+         from analytics.account_metrics_monthly where is_complete_month order by month",
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                [row.get::<_, Option<f64>>(1)?, row.get::<_, Option<f64>>(2)?],
+            ))
+        },
+    )?;
+    let months: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
+    let series = ["logo churn (accounts)", "revenue churn (MRR)"]
+        .iter()
+        .enumerate()
+        .map(|(index, name)| line(name, index, rows.iter().map(|row| row.1[index]).collect()))
+        .collect();
+    Ok(Figure {
+        name: NAME,
+        title: "Monthly churn of paying accounts: logo and revenue churn".into(),
+        source:
+            "analytics.account_metrics_monthly (complete months; against the previous month end)"
+                .into(),
+        plot: Plot::Cartesian(Cartesian {
+            x: XValues::Dates(dates(NAME, &months)?),
+            x_label: "month".into(),
+            x_unit: Unit::Count,
+            y_label: "churn rate per month".into(),
+            y_unit: Unit::Percent,
+            series,
+            horizontal: false,
+        }),
+    })
+}
+
 fn growth_levers(conn: &Connection) -> Result<Figure, ChartError> {
     const NAME: &str = "growth_levers";
     let rows = read(
@@ -928,7 +1070,7 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
         conn,
         NAME,
         "analytics.paid_conversion",
-        "select paid_conversion, paid_at_end_rate from analytics.paid_conversion where dimension = 'all'",
+        "select paid_in_window_conversion, paid_at_end_rate from analytics.paid_conversion where dimension = 'all'",
         |row| Ok((row.get::<_, Option<f64>>(0)?, row.get::<_, Option<f64>>(1)?)),
     )?);
     let (conversion, at_end) = paid.unwrap_or((None, None));
@@ -936,7 +1078,7 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
         label: "Paid conversion",
         value: or_na(conversion, Unit::Percent),
         detail: format!(
-            "ever subscribed; {} paying at the end",
+            "covered by a paid seat within 120 days of signup; {} covered at the end",
             or_na(at_end, Unit::Percent)
         ),
         status: "neutral",
@@ -947,7 +1089,7 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
         conn,
         NAME,
         "analytics.mrr_monthly",
-        "select mrr, cast(paying_users as double), strftime(month_start, '%Y-%m') \
+        "select mrr, cast(paying_accounts as double), strftime(month_start, '%Y-%m') \
          from analytics.mrr_monthly order by month_start desc limit 1",
         |row| {
             Ok((
@@ -958,11 +1100,26 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
         },
     )?);
     let (mrr, paying, month) = mrr.unwrap_or((None, None, None));
+    let nrr = first_row(read(
+        conn,
+        "kpi",
+        "analytics.net_revenue_retention",
+        "select nrr_12, grr_12 from analytics.net_revenue_retention where row_type = 'pooled'",
+        |row| Ok((row.get::<_, Option<f64>>(0)?, row.get::<_, Option<f64>>(1)?)),
+    )?);
+    let (nrr, grr) = nrr.unwrap_or((None, None));
+    tiles.push(KpiTile {
+        label: "NRR (12 months)",
+        value: or_na(nrr, Unit::Percent),
+        detail: format!("account cohorts pooled; GRR {}", or_na(grr, Unit::Percent)),
+        status: "neutral",
+        source: "analytics.net_revenue_retention",
+    });
     tiles.push(KpiTile {
         label: "MRR",
         value: mrr.map_or_else(|| "n/a".to_string(), crate::report::format_money),
         detail: format!(
-            "{} paying users; {}",
+            "{} paying accounts; {}",
             exact_count(paying),
             month.unwrap_or_else(|| "n/a".into())
         ),

@@ -6,6 +6,7 @@
 //! order, so the tables are identical whatever the thread count. Memory stays
 //! flat: at most a few batches are in flight.
 
+pub mod billing;
 pub mod model;
 
 use std::collections::BTreeMap;
@@ -243,6 +244,7 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
         }
     }
 
+    let mut pay_intents: Vec<Option<i64>> = Vec::with_capacity(profiles.len());
     for (offset, profile) in profiles.iter().enumerate() {
         let rng = &mut rngs[offset];
         let user_id = profile.user_index as i64 + 1;
@@ -250,8 +252,9 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
         let Journey {
             events,
             visits,
-            subscription,
+            pay_intent_us,
         } = simulate_journey(rng, behaviour, period, profile, &mut scratch);
+        pay_intents.push(pay_intent_us);
         for event in events {
             rows.event_user.push(user_id);
             rows.event_workspace.push(workspace_id);
@@ -264,8 +267,64 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
             rows.visit_landing.push(LANDING_PAGES[visit.landing_page]);
             rows.visit_user.push(visit.converted.then_some(user_id));
         }
-        if let Some(subscription) = subscription {
-            rows.subscription_user.push(user_id);
+    }
+    bill_batch(
+        config,
+        period,
+        &profiles,
+        &workspace_of,
+        &pay_intents,
+        &mut rows,
+    );
+    rows
+}
+
+/// The billing pass of a batch: one subscription history per workspace, paid
+/// by its owner (`billing.rs`). A workspace's members are all in its batch
+/// (teams form inside a batch) and its id is its owner's user id.
+fn bill_batch(
+    config: &Config,
+    period: Period,
+    profiles: &[UserProfile],
+    workspace_of: &[i64],
+    pay_intents: &[Option<i64>],
+    rows: &mut BatchRows,
+) {
+    let Some(first_id) = profiles.first().map(|p| p.user_index as i64 + 1) else {
+        return;
+    };
+    // member join times (= signups) by the owner's offset in the batch
+    let mut members: Vec<Vec<i64>> = vec![Vec::new(); profiles.len()];
+    for (profile, workspace_id) in profiles.iter().zip(workspace_of) {
+        if let Some(list) = usize::try_from(workspace_id - first_id)
+            .ok()
+            .and_then(|owner| members.get_mut(owner))
+        {
+            list.push(profile.signup_us);
+        }
+    }
+    let mut subscriptions = Vec::new();
+    for (offset, profile) in profiles.iter().enumerate() {
+        let workspace_id = profile.user_index as i64 + 1;
+        if workspace_of[offset] != workspace_id {
+            continue;
+        }
+        subscriptions.clear();
+        billing::bill_account(
+            config.seed,
+            &config.behaviour,
+            period,
+            &billing::Account {
+                workspace_id,
+                segment: profile.segment,
+                owner_signup_us: profile.signup_us,
+                pay_intent_us: pay_intents[offset],
+                member_joins: &members[offset],
+            },
+            &mut subscriptions,
+        );
+        for subscription in &subscriptions {
+            rows.subscription_user.push(workspace_id);
             rows.subscription_workspace.push(workspace_id);
             rows.subscription_plan.push(subscription.plan);
             rows.subscription_seats.push(subscription.seats as i32);
@@ -274,7 +333,6 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
             rows.subscription_revenue.push(subscription.monthly_revenue);
         }
     }
-    rows
 }
 
 fn ts_field(name: &str, nullable: bool) -> Field {

@@ -27,7 +27,9 @@
 //!    are active (and leave) in the same weeks more often than by chance.
 //! 7. **Monetization**: funnel completers pay within the monetization window
 //!    at `funnel_paid_rate`; everyone else has a lifetime paid probability by
-//!    segment and channel. Subscriptions cancel with a monthly hazard.
+//!    segment and channel. The owner's decision starts the workspace's
+//!    subscription; its lifecycle (trial, seats, plan changes, cancellation,
+//!    reactivation) is `billing.rs`.
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp, Poisson, StandardNormal};
@@ -77,13 +79,6 @@ const SEGMENT_ENGAGEMENT: [f64; 4] = [0.9, 1.1, 1.2, 0.95];
 const DEVICE_ENGAGEMENT: [f64; 3] = [1.05, 0.85, 0.95];
 /// Probability an event on an active day is a collaborative action, by segment.
 const SEGMENT_COLLABORATION: [f64; 4] = [0.02, 0.09, 0.11, 0.07];
-/// Plan, seats range and price per seat by segment.
-const PLANS: [(&str, u32, u32, f64); 4] = [
-    ("plus", 1, 1, 10.0),
-    ("business", 2, 8, 15.0),
-    ("enterprise", 10, 60, 20.0),
-    ("plus", 5, 30, 4.0),
-];
 /// Team size range by segment (individuals have personal workspaces).
 pub const TEAM_SIZES: [(u32, u32); 4] = [(1, 1), (2, 8), (5, 40), (3, 25)];
 
@@ -201,22 +196,15 @@ pub struct SimVisit {
     pub converted: bool,
 }
 
-/// One simulated subscription.
-#[derive(Clone, Copy, Debug)]
-pub struct SimSubscription {
-    pub plan: &'static str,
-    pub seats: u32,
-    pub started_us: i64,
-    pub ended_us: Option<i64>,
-    pub monthly_revenue: f64,
-}
-
 /// Everything one user produces, before workspace ids are known.
 #[derive(Clone, Debug, Default)]
 pub struct Journey {
     pub events: Vec<SimEvent>,
     pub visits: Vec<SimVisit>,
-    pub subscription: Option<SimSubscription>,
+    /// When the user decides to pay (inside the period): the owner's decision
+    /// starts the workspace's subscription (`billing.rs`); a member's is not
+    /// billed, the workspace pays for the seats.
+    pub pay_intent_us: Option<i64>,
 }
 
 /// Picks an index from `weights` (need not sum to 1).
@@ -763,30 +751,7 @@ pub fn simulate_journey<R: Rng>(
             }
         }
     };
-    if let Some(started_us) = pay_us.filter(|at| *at < period.end_us) {
-        let (plan, min_seats, max_seats, price) = PLANS[profile.segment];
-        let seats = rng.gen_range(min_seats..=max_seats);
-        let mut ended_us = None;
-        let mut month = 1i64;
-        loop {
-            let renewal = started_us + month * 30 * DAY_US;
-            if renewal >= period.end_us {
-                break;
-            }
-            if rng.gen::<f64>() < behaviour.subscription_churn_monthly {
-                ended_us = Some(renewal);
-                break;
-            }
-            month += 1;
-        }
-        journey.subscription = Some(SimSubscription {
-            plan,
-            seats,
-            started_us,
-            ended_us,
-            monthly_revenue: price * f64::from(seats),
-        });
-    }
+    journey.pay_intent_us = pay_us.filter(|at| *at < period.end_us);
 
     // Awareness: the visit that led to the signup, and anonymous visits around it.
     journey.visits.push(SimVisit {

@@ -110,7 +110,7 @@ comment on column config.calibration_targets.measure is 'What is measured, in wo
 comment on column config.calibration_targets.target_value is 'Target value.';
 comment on column config.calibration_targets.lower_bound is 'Lowest accepted measured value (inclusive).';
 comment on column config.calibration_targets.upper_bound is 'Highest accepted measured value (inclusive).';
-comment on column config.calibration_targets.unit is 'count, share (0..1) or ratio.';
+comment on column config.calibration_targets.unit is 'count, share (0..1), ratio or usd.';
 comment on column config.calibration_targets.note is 'Definition notes and known tensions.';
 
 create table config.numbers (

@@ -97,10 +97,10 @@ create table raw.subscriptions (
 );
 comment on table raw.subscriptions is 'Paid subscriptions: one row per subscription, billed monthly while active.';
 comment on column raw.subscriptions.subscription_id is 'Integer subscription id, unique.';
-comment on column raw.subscriptions.user_id is 'User who bought the subscription (the paying user).';
+comment on column raw.subscriptions.user_id is 'User who pays for the subscription: the workspace owner (billing is per workspace).';
 comment on column raw.subscriptions.workspace_id is 'Workspace the subscription pays for.';
-comment on column raw.subscriptions.plan is 'plus, business or enterprise.';
-comment on column raw.subscriptions.seats is 'Number of paid seats.';
+comment on column raw.subscriptions.plan is 'Plan of config.plans: education, plus, business or enterprise (a $0 trial carries the plan tried).';
+comment on column raw.subscriptions.seats is 'Number of paid seats: the workspace members at the time (a seat change is a new subscription row).';
 comment on column raw.subscriptions.started_at is 'UTC timestamp the subscription started (the user converted to paid).';
 comment on column raw.subscriptions.ended_at is 'UTC timestamp the subscription was cancelled; NULL while active.';
 comment on column raw.subscriptions.monthly_revenue is 'Monthly recurring revenue of the subscription in USD (seats x plan price).';
