@@ -9,6 +9,7 @@ mod compat;
 mod connectors;
 mod determinism;
 mod golden;
+mod growth;
 mod ingest;
 mod ingest_rules;
 mod lock;
