@@ -52,10 +52,10 @@ search = ["search"]
 TOML
 ls -l events.jsonl >&2
 rm -f w.duckdb
-/usr/bin/time -f "wall %e s, peak RSS %M KiB" "$BIN" ingest --from posthog events.jsonl \
+/usr/bin/time -f "wall %e s, CPU %U s user + %S s system, peak RSS %M KiB" "$BIN" ingest --from posthog events.jsonl \
     --config northstar.toml --warehouse w.duckdb 2> ingest.log || { cat ingest.log >&2; exit 1; }
 cat ingest.log
 # Appending the same export again: every row skipped by its id.
-/usr/bin/time -f "append of the same file: wall %e s, peak RSS %M KiB" "$BIN" ingest --from posthog events.jsonl \
+/usr/bin/time -f "append of the same file: wall %e s, CPU %U s user + %S s system, peak RSS %M KiB" "$BIN" ingest --from posthog events.jsonl \
     --config northstar.toml --warehouse w.duckdb --append 2>&1 | tail -2
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$DIR"

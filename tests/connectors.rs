@@ -412,7 +412,8 @@ fn append_is_idempotent_accepts_late_events_and_advances_the_as_of_date() -> Tes
         )),
         "{report}"
     );
-    assert!(report.contains("MRR up, $10.00 ->"), "{report}");
+    // (the paragraph wraps at 100 columns: the figures are checked in summary.json)
+    assert!(report.contains("MRR up,"), "{report}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
         dir.path().join("reports/summary.json"),
     )?)?;
