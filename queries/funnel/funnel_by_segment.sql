@@ -1,8 +1,8 @@
 -- name: funnel_by_segment
--- version: 1
+-- version: 2
 -- depends: user_funnel
 -- grain: one row per segment value and funnel stage (7)
--- description: strict seven-stage funnel of the funnel cohort by segment: users, step and overall conversion, drop-off
+-- description: strict seven-stage funnel of the funnel cohort by segment: users, step and overall conversion, drop-off; step and overall conversion with their n (previous_users, signup_users) and 95% Wilson intervals
 with params as (
     select * from config.params
 ),
@@ -80,10 +80,17 @@ rates as (
                 then cast(users as double precision) / nullif(
                     max(case when stage_order = 2 then users end) over (partition by dimension_value), 0
                 )
-        end as overall_conversion
+        end as overall_conversion,
+        lag(users) over (partition by dimension_value order by stage_order) as previous_users,
+        case
+            when stage_order >= 2
+                then max(case when stage_order = 2 then users end) over (partition by dimension_value)
+        end as signup_users
     from counts
 ),
 
+-- 95% Wilson score interval of x successes in n: (x + z^2/2 -+ z sqrt(x (n - x) / n + z^2/4)) / (n + z^2),
+-- z = 1.959963984540054 (z^2 = 3.8414588206941254); NULL when n = 0
 final as (
     select
         cast('segment' as varchar) as dimension,
@@ -93,7 +100,21 @@ final as (
         users,
         step_conversion,
         overall_conversion,
-        1 - step_conversion as drop_off
+        1 - step_conversion as drop_off,
+        previous_users as step_conversion_n,
+        (cast(users as double precision) + 1.9207294103470627
+            - 1.959963984540054 * sqrt(cast(users as double precision) * (cast(nullif(previous_users, 0) as double precision) - cast(users as double precision)) / cast(nullif(previous_users, 0) as double precision) + 0.9603647051735313))
+            / (cast(nullif(previous_users, 0) as double precision) + 3.8414588206941254) as step_conversion_ci_low,
+        (cast(users as double precision) + 1.9207294103470627
+            + 1.959963984540054 * sqrt(cast(users as double precision) * (cast(nullif(previous_users, 0) as double precision) - cast(users as double precision)) / cast(nullif(previous_users, 0) as double precision) + 0.9603647051735313))
+            / (cast(nullif(previous_users, 0) as double precision) + 3.8414588206941254) as step_conversion_ci_high,
+        (cast(users as double precision) + 1.9207294103470627
+            - 1.959963984540054 * sqrt(cast(users as double precision) * (cast(nullif(signup_users, 0) as double precision) - cast(users as double precision)) / cast(nullif(signup_users, 0) as double precision) + 0.9603647051735313))
+            / (cast(nullif(signup_users, 0) as double precision) + 3.8414588206941254) as overall_conversion_ci_low,
+        (cast(users as double precision) + 1.9207294103470627
+            + 1.959963984540054 * sqrt(cast(users as double precision) * (cast(nullif(signup_users, 0) as double precision) - cast(users as double precision)) / cast(nullif(signup_users, 0) as double precision) + 0.9603647051735313))
+            / (cast(nullif(signup_users, 0) as double precision) + 3.8414588206941254) as overall_conversion_ci_high,
+        signup_users as overall_conversion_n
     from rates
 )
 
