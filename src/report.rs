@@ -925,6 +925,29 @@ fn environment(templates: Option<PathBuf>) -> Environment<'static> {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(true);
+    // A data value never writes a control character as it is: a terminal
+    // escape in an ingested name (a channel, an event type) would recolour
+    // or rewrite the reader's terminal. It is written escaped (\u{1b}).
+    env.set_formatter(|out, state, value| {
+        let text = value.to_string();
+        // (\u{1f} is the table filter's column separator, `col`)
+        let unsafe_char = |c: char| c.is_control() && !matches!(c, '\n' | '\t' | '\u{1f}');
+        if !text.chars().any(unsafe_char) {
+            return minijinja::escape_formatter(out, state, value);
+        }
+        let escaped: String = text
+            .chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        out.write_str(&escaped)
+            .map_err(|_| TemplateError::new(ErrorKind::WriteFailure, "unable to write the report"))
+    });
     env.set_loader(move |name| {
         confined_name(name)?;
         if let Some(dir) = &templates {

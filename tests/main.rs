@@ -6,6 +6,7 @@ mod calibration;
 mod charts;
 mod cli;
 mod compat;
+mod connectors;
 mod determinism;
 mod golden;
 mod growth;
