@@ -1,5 +1,5 @@
 -- name: growth_sensitivity
--- version: 3
+-- version: 4
 -- depends: growth_scenarios
 -- grain: one row per lever of config.growth_levers and assumption (lift, arpa, churn, ramp, ceiling)
 -- description: tornado of each lever's P50 first-12-month revenue (population scale): the value when one assumption moves one notch down and up (lift: low / high lift; arpa: -20% / +20%; churn: x0.5 / x1.5; ramp: 3 / 9 months; ceiling: off, its other side the P50 value), the P50 value and the swing (high - low); NULL with the lever's reason when it cannot be valued
@@ -31,6 +31,31 @@ notches as (
     group by scenarios.lever_id, scenarios.assumption
 ),
 
+-- a notch that leaves the value unchanged up to floating-point summation order (the ceiling
+-- of a stage it does not bind) is the P50 value itself, so the swing is exactly 0 on every engine
+snapped as (
+    select
+        notches.lever_id,
+        notches.lever_name,
+        notches.target_stage,
+        notches.assumption,
+        notches.assumption_order,
+        notches.status_reason,
+        case
+            when abs(notches.pessimistic_value - base.base_value) <= 1e-12 * abs(base.base_value)
+                then base.base_value
+            else notches.pessimistic_value
+        end as pessimistic_value,
+        case
+            when abs(notches.optimistic_value - base.base_value) <= 1e-12 * abs(base.base_value)
+                then base.base_value
+            else notches.optimistic_value
+        end as optimistic_value
+    from notches
+    inner join base
+        on base.lever_id = notches.lever_id
+),
+
 final as (
     select
         notches.lever_id,
@@ -50,7 +75,7 @@ final as (
             as double precision
         ) as swing,
         notches.status_reason
-    from notches
+    from snapped as notches
     inner join base
         on base.lever_id = notches.lever_id
 )

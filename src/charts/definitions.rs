@@ -868,7 +868,7 @@ fn growth_projection(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: format!(
-            "{}-month projection: cumulative extra revenue of the top levers, P10..P90 band",
+            "{}-month projection: cumulative extra revenue, P10..P90",
             rows.len()
         ),
         source: format!(
