@@ -403,6 +403,19 @@ fn export_command(args: &ExportArgs, output: &Output) -> Result<ExitCode> {
                 args.out.display()
             ));
         }
+        ExportTarget::Spark(args) => {
+            let files = load_ordered(args.queries.as_deref())?;
+            let summary = crate::spark::export_spark(&args.warehouse, &args.out, &files)?;
+            output.info(&format!(
+                "exported {} tables ({} rows), {} queries and {} checks for Spark in {:.2}s: {} (run.sh, README.md)",
+                summary.tables,
+                summary.rows,
+                summary.analyses,
+                summary.checks,
+                started.elapsed().as_secs_f64(),
+                args.out.display()
+            ));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -787,6 +800,14 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         ) || matches!(
             cause.downcast_ref::<parquet_export::ParquetExportError>(),
             Some(parquet_export::ParquetExportError::Dir(dir)) if dir.is_usage()
+        ) || matches!(
+            cause.downcast_ref::<crate::spark::SparkError>(),
+            Some(crate::spark::SparkError::Export(ExportError::Dir(dir))) if dir.is_usage()
+        ) || matches!(
+            cause.downcast_ref::<crate::spark::SparkError>(),
+            Some(crate::spark::SparkError::Export(ExportError::Warehouse(
+                WarehouseError::Missing { .. }
+            )))
         )
     }) {
         return EXIT_USAGE;
