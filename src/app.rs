@@ -800,15 +800,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         ) || matches!(
             cause.downcast_ref::<parquet_export::ParquetExportError>(),
             Some(parquet_export::ParquetExportError::Dir(dir)) if dir.is_usage()
-        ) || matches!(
-            cause.downcast_ref::<crate::spark::SparkError>(),
-            Some(crate::spark::SparkError::Export(ExportError::Dir(dir))) if dir.is_usage()
-        ) || matches!(
-            cause.downcast_ref::<crate::spark::SparkError>(),
-            Some(crate::spark::SparkError::Export(ExportError::Warehouse(
-                WarehouseError::Missing { .. }
-            )))
-        )
+        ) || cause
+            .downcast_ref::<crate::spark::SparkError>()
+            .is_some_and(crate::spark::SparkError::is_usage)
     }) {
         return EXIT_USAGE;
     }

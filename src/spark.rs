@@ -41,7 +41,7 @@ use crate::warehouse;
 #[derive(Debug, thiserror::Error)]
 pub enum SparkError {
     #[error(transparent)]
-    Export(#[from] ExportError),
+    Export(Box<ExportError>),
     #[error("{path}:{line}: not portable to Spark: {message}")]
     Unportable {
         path: String,
@@ -58,15 +58,36 @@ pub enum SparkError {
     },
 }
 
+impl From<ExportError> for SparkError {
+    fn from(err: ExportError) -> Self {
+        Self::Export(Box::new(err))
+    }
+}
+
 impl From<export_dir::ExportDirError> for SparkError {
     fn from(err: export_dir::ExportDirError) -> Self {
-        Self::Export(ExportError::Dir(err))
+        ExportError::Dir(err).into()
     }
 }
 
 impl From<warehouse::WarehouseError> for SparkError {
     fn from(err: warehouse::WarehouseError) -> Self {
-        Self::Export(ExportError::Warehouse(err))
+        ExportError::Warehouse(err).into()
+    }
+}
+
+impl SparkError {
+    /// A usage error (exit 2): a bad `--out` or a missing warehouse.
+    #[must_use]
+    pub fn is_usage(&self) -> bool {
+        match self {
+            Self::Export(err) => match err.as_ref() {
+                ExportError::Dir(dir) => dir.is_usage(),
+                ExportError::Warehouse(warehouse::WarehouseError::Missing { .. }) => true,
+                _ => false,
+            },
+            _ => false,
+        }
     }
 }
 

@@ -17,3 +17,4 @@ mod reliability;
 mod report;
 mod scaling;
 mod security;
+mod spark;
