@@ -15,6 +15,7 @@ use crate::cli::{
     LockArgs, QueryArgs, RunArgs,
 };
 use crate::config::{Config, ConfigError, Overrides};
+use crate::connectors;
 use crate::export::{self, ExportError};
 use crate::generator::{self, GenerateError};
 use crate::ingest;
@@ -273,6 +274,7 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
         let (summary, generate_ms) = generate_into(&staging, &config, output)?;
         (staging, summary, Some(generate_ms), Some(config.seed))
     };
+    warehouse::ensure_run_history(staging.conn())?;
     let query_summary = run_queries(&staging, &files, output)?;
     warehouse::record_pipeline_run(
         staging.conn(),
@@ -286,6 +288,8 @@ fn run_command(args: &RunArgs, output: &Output) -> Result<ExitCode> {
             check_ms: Some(query_summary.check_ms),
         },
     )?;
+    // The headline figures of this run, for the next run to compare with.
+    warehouse::record_run_history(staging.conn())?;
     // Checks are recorded in the warehouse either way; a failure is reported
     // after the warehouse is in place so it can be inspected.
     staging.commit()?;
@@ -328,6 +332,7 @@ fn query_command(args: &QueryArgs, output: &Output) -> Result<ExitCode> {
         return query_postgres(args, &files, output, started);
     }
     let staging = Staging::copy_existing(&args.warehouse)?;
+    warehouse::ensure_run_history(staging.conn())?;
     let summary = run_queries(&staging, &files, output)?;
     warehouse::record_pipeline_run(
         staging.conn(),
@@ -539,9 +544,19 @@ fn list_command(args: &ListArgs) -> Result<ExitCode> {
 fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
+    if let Some(format) = args.from {
+        return connector_command(args, format, output);
+    }
+    let (Some(users), Some(events)) = (&args.users, &args.events) else {
+        return Err(ConfigError::Invalid {
+            key: "ingest",
+            message: "--users and --events are required without --from".into(),
+        }
+        .into());
+    };
     let files = ingest::IngestFiles {
-        users: args.users.clone(),
-        events: args.events.clone(),
+        users: users.clone(),
+        events: events.clone(),
         workspaces: args.workspaces.clone(),
         visits: args.visits.clone(),
         subscriptions: args.subscriptions.clone(),
@@ -633,6 +648,116 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `northstar ingest --from FORMAT FILE...`: an analytics tool's export into
+/// a new warehouse, or added to the existing one with `--append`.
+fn connector_command(
+    args: &IngestArgs,
+    format: connectors::Format,
+    output: &Output,
+) -> Result<ExitCode> {
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    if args.files.is_empty() {
+        return Err(ConfigError::Invalid {
+            key: "ingest",
+            message: format!("--from {} needs at least one export FILE", format.name()),
+        }
+        .into());
+    }
+    let mapping = match &args.config {
+        Some(path) => Config::load(Some(path), &Overrides::default())?.mapping,
+        None => crate::config::Mapping::default(),
+    };
+    let staging = if args.append {
+        Staging::copy_existing(&args.warehouse)?
+    } else {
+        Staging::create(&args.warehouse, args.force)?
+    };
+    let options = connectors::ConnectorOptions {
+        format,
+        files: args.files.clone(),
+        today: started_at.date_naive(),
+    };
+    let summary = connectors::ingest_export(staging.conn(), &mapping, &options)?;
+    let defaults = Config::default();
+    let users = summary.users_by_as_of;
+    let config = Config {
+        users: users as u64,
+        start: summary.period_start.unwrap_or(defaults.start),
+        end: summary.as_of_date.unwrap_or(defaults.end),
+        warehouse: args.warehouse.clone(),
+        analysis: crate::config::AnalysisParams {
+            population_users: users.max(1),
+            ..defaults.analysis.clone()
+        },
+        mapping,
+        ..defaults
+    };
+    warehouse::write_config_tables(staging.conn(), &config, None)?;
+    warehouse::record_pipeline_run(
+        staging.conn(),
+        &PipelineRun {
+            command: "ingest",
+            seed: None,
+            config_toml: config.to_toml(),
+            started_at,
+            generate_ms: Some(started.elapsed().as_millis() as i64),
+            query_ms: None,
+            check_ms: None,
+        },
+    )?;
+    staging.commit()?;
+    for (table, reason, rows) in &summary.quarantined {
+        output.info(&format!(
+            "raw.{table}: {rows} row(s) quarantined in meta.rejected_rows ({reason})"
+        ));
+    }
+    if summary.already_ingested > 0 || summary.repeated_ids > 0 {
+        output.info(&format!(
+            "skipped {} row(s) ingested before and {} repeating an id earlier in the files",
+            summary.already_ingested, summary.repeated_ids
+        ));
+    }
+    if !summary.unmapped.is_empty() {
+        let names: Vec<String> = summary
+            .unmapped
+            .iter()
+            .map(|(name, rows)| format!("'{}' {rows}", crate::ingest::shown(name)))
+            .collect();
+        output.info(&format!(
+            "{} unmapped event name(s) kept as their own event types: {}",
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    if summary.rows_after_as_of > 0 {
+        output.info(&format!(
+            "{} row(s) dated after the as-of date {} (taken as a partial last day) are kept in raw, outside every metric",
+            summary.rows_after_as_of, config.end
+        ));
+    }
+    output.info(&format!(
+        "ingested {} rows from {} {} file(s): {} new users ({} anonymous ids merged), {} workspaces, {} events, {} subscriptions ({} ended), {} anonymous visitors ({} of their events not loaded); period {}..{} (the last day the as-of date) in {:.2}s: {}; next: northstar run --from-ingest --warehouse {}",
+        summary.rows,
+        summary.files,
+        format.name(),
+        summary.new_users,
+        summary.merged_ids,
+        summary.new_workspaces,
+        summary.new_events,
+        summary.new_subscriptions,
+        summary.ended_subscriptions,
+        summary.visits,
+        summary.visitor_events,
+        config.start,
+        config.end,
+        started.elapsed().as_secs_f64(),
+        args.warehouse.display(),
+        args.warehouse.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `run --from-ingest` analyses the data as ingested: generator flags and
 /// config keys do not apply and are refused; a config file's `[analysis]`
 /// section is applied, with the population equal to the data unless the file
@@ -679,7 +804,7 @@ fn ingested_config(
         })?;
     if let Some(key) = table
         .keys()
-        .find(|key| !matches!(key.as_str(), "analysis" | "warehouse"))
+        .find(|key| !matches!(key.as_str(), "analysis" | "warehouse" | "mapping"))
     {
         return Err(ConfigError::NotForIngested {
             what: format!("key '{key}' of config file '{}'", path.display()),
@@ -720,11 +845,12 @@ fn lock_command(args: &LockArgs, output: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The one line printed for `err`: the error and each cause, separated by
-/// `": "`, where a cause whose text the line already holds (an error type
-/// that formats its source into its own message) is not repeated, so an OS
-/// error appears once; whitespace (DuckDB's multi-line messages) collapses
-/// to single spaces.
+/// The one line printed for `err`, by `main` and nowhere else: the error and
+/// each cause, separated by `": "`. Our error types never format their
+/// `source` into their own message (the chain prints it), so each cause
+/// appears once; a foreign error that repeats its cause's text is still
+/// printed once. Whitespace (DuckDB's multi-line messages) collapses to
+/// single spaces.
 pub fn error_line(err: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in err.chain() {
@@ -763,6 +889,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             ) || matches!(
                 cause.downcast_ref::<postgres::PgError>(),
                 Some(postgres::PgError::Interrupted)
+            ) || matches!(
+                cause.downcast_ref::<connectors::ConnectorError>(),
+                Some(connectors::ConnectorError::Interrupted)
             )
         })
     {

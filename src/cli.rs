@@ -93,15 +93,27 @@ pub struct RunArgs {
 /// Files for `northstar ingest` (README "Ingesting your own data" lists the columns).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  northstar ingest --users users.csv --events events.parquet --warehouse warehouse/mine.duckdb\n  northstar run --from-ingest --warehouse warehouse/mine.duckdb"
+    after_help = "Examples:\n  northstar ingest --users users.csv --events events.parquet --warehouse warehouse/mine.duckdb\n  northstar ingest --from posthog 'exports/*.jsonl.gz' --config northstar.toml --warehouse warehouse/mine.duckdb\n  northstar ingest --from posthog exports/week-12.jsonl.gz --config northstar.toml --append --warehouse warehouse/mine.duckdb\n  northstar run --from-ingest --warehouse warehouse/mine.duckdb"
 )]
 pub struct IngestArgs {
+    /// Read an analytics tool's event export instead of CSV/Parquet tables (docs/CONNECTORS.md).
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["users", "events", "workspaces", "subscriptions", "visits", "start", "end", "dedupe", "no_dedupe"])]
+    pub from: Option<crate::connectors::Format>,
+    /// Export files of --from: paths or quoted globs ('exports/*.jsonl.gz'); .gz is read transparently.
+    #[arg(value_name = "FILE", requires = "from")]
+    pub files: Vec<String>,
+    /// Config file whose [mapping] section maps the export (event names, workspace, attributes, revenue).
+    #[arg(long, requires = "from")]
+    pub config: Option<PathBuf>,
+    /// Add the export to the existing --warehouse: rows whose own id is already there are skipped; the as-of date advances.
+    #[arg(long, requires = "from", conflicts_with = "force")]
+    pub append: bool,
     /// Users file (.csv with a header, or .parquet): user_id, signup_at, [segment, acquisition_channel, ...].
-    #[arg(long)]
-    pub users: PathBuf,
+    #[arg(long, required_unless_present = "from")]
+    pub users: Option<PathBuf>,
     /// Events file: user_id, event_type, occurred_at, [event_id, workspace_id].
-    #[arg(long)]
-    pub events: PathBuf,
+    #[arg(long, required_unless_present = "from")]
+    pub events: Option<PathBuf>,
     /// Workspaces file: workspace_id, owner_user_id, created_at, [workspace_name, workspace_type].
     #[arg(long)]
     pub workspaces: Option<PathBuf>,

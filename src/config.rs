@@ -26,7 +26,7 @@ const CHANNEL_NAMES: [&str; 6] = [
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The config file could not be read.
-    #[error("unable to read config file '{path}': {source}")]
+    #[error("unable to read config file '{path}'")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -74,6 +74,158 @@ pub struct Config {
     pub analysis: AnalysisParams,
     /// Behaviour parameters of the synthetic population.
     pub behaviour: Behaviour,
+    /// How a tool's export maps onto the raw tables (`northstar ingest --from`;
+    /// docs/CONNECTORS.md has one example per tool).
+    #[serde(skip_serializing_if = "Mapping::is_empty")]
+    pub mapping: Mapping,
+}
+
+/// The `[mapping]` section: which event names mean which northstar event,
+/// and where the workspace, user attributes and revenue come from. A source
+/// is a path `properties.<key>`, `traits.<key>`, `groups.<key>` or
+/// `event.<field>` (nested keys separated by dots); `event` is the exported
+/// row itself (Amplitude's `event.country`, Segment's
+/// `event.context.campaign.source`), `properties` the event's properties,
+/// `traits` the user's properties (Segment traits, Amplitude
+/// user_properties, PostHog `$set`), `groups` the tool's groups (PostHog
+/// `$groups`, Amplitude `groups`, Segment `context.groupId` as
+/// `groups.groupId`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mapping {
+    /// northstar event type (signup, page_create, share, ..., subscription_start,
+    /// subscription_end) -> the tool's event names that mean it.
+    pub events: std::collections::BTreeMap<String, Vec<String>>,
+    /// Source of the workspace id (absent: each user's personal workspace).
+    pub workspace: Option<String>,
+    /// Source of raw.users.segment.
+    pub segment: Option<String>,
+    /// Source of raw.users.acquisition_channel (UTM source).
+    pub channel: Option<String>,
+    /// Source of the UTM medium, appended to the channel as `source / medium`.
+    pub channel_medium: Option<String>,
+    /// Source of raw.users.device.
+    pub device: Option<String>,
+    /// Source of raw.users.region.
+    pub region: Option<String>,
+    /// Source of raw.users.use_case.
+    pub use_case: Option<String>,
+    /// Source of a subscription's monthly revenue (on subscription_start events).
+    pub revenue: Option<String>,
+    /// Source of a subscription's plan name.
+    pub plan: Option<String>,
+    /// Source of a subscription's seat count.
+    pub seats: Option<String>,
+}
+
+/// The northstar event types a `[mapping.events]` key may name.
+pub const MAPPED_EVENT_TYPES: [&str; 15] = [
+    "signup",
+    "page_view",
+    "page_create",
+    "page_edit",
+    "template_use",
+    "database_create",
+    "search",
+    "integration_connect",
+    "export",
+    "share",
+    "invite",
+    "comment",
+    "co_edit",
+    "subscription_start",
+    "subscription_end",
+];
+
+impl Mapping {
+    /// True when the section is absent (nothing to write back).
+    pub fn is_empty(&self) -> bool {
+        *self == Mapping::default()
+    }
+
+    /// The sources by key, for validation and the connectors.
+    pub fn sources(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            ("workspace", self.workspace.as_deref()),
+            ("segment", self.segment.as_deref()),
+            ("channel", self.channel.as_deref()),
+            ("channel_medium", self.channel_medium.as_deref()),
+            ("device", self.device.as_deref()),
+            ("region", self.region.as_deref()),
+            ("use_case", self.use_case.as_deref()),
+            ("revenue", self.revenue.as_deref()),
+            ("plan", self.plan.as_deref()),
+            ("seats", self.seats.as_deref()),
+        ]
+    }
+
+    /// Checks event types and source paths.
+    ///
+    /// # Errors
+    /// The first unknown event type, empty name list or malformed source, by key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid =
+            |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
+        let mut seen: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+        for (event_type, names) in &self.events {
+            if !MAPPED_EVENT_TYPES.contains(&event_type.as_str()) {
+                return invalid(
+                    "mapping.events",
+                    format!(
+                        "'{}' is not a northstar event type; expected one of {}",
+                        crate::one_line(event_type),
+                        MAPPED_EVENT_TYPES.join(", ")
+                    ),
+                );
+            }
+            for name in names {
+                if let Some(other) = seen.insert(name.as_str(), event_type.as_str()) {
+                    return invalid(
+                        "mapping.events",
+                        format!(
+                            "event name '{}' is mapped to both {other} and {event_type}",
+                            crate::one_line(name)
+                        ),
+                    );
+                }
+            }
+        }
+        for (key, source) in self.sources() {
+            let Some(source) = source else { continue };
+            let mut parts = source.splitn(2, '.');
+            let root = parts.next().unwrap_or_default();
+            let rest = parts.next().unwrap_or_default();
+            if !matches!(root, "properties" | "traits" | "groups" | "event")
+                || rest.is_empty()
+                || rest.split('.').any(str::is_empty)
+            {
+                return Err(ConfigError::Invalid {
+                    key: mapping_key(key),
+                    message: format!(
+                        "'{}' is not a source path: write properties.<key>, traits.<key>, groups.<key> or event.<field>",
+                        crate::one_line(source)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The full config key of a `[mapping]` source (error messages).
+fn mapping_key(key: &str) -> &'static str {
+    match key {
+        "workspace" => "mapping.workspace",
+        "segment" => "mapping.segment",
+        "channel" => "mapping.channel",
+        "channel_medium" => "mapping.channel_medium",
+        "device" => "mapping.device",
+        "region" => "mapping.region",
+        "use_case" => "mapping.use_case",
+        "revenue" => "mapping.revenue",
+        "plan" => "mapping.plan",
+        _ => "mapping.seats",
+    }
 }
 
 /// A date written either as TOML's own date (`end = 2024-01-01`) or as a
@@ -119,7 +271,8 @@ pub struct AnalysisParams {
     pub north_star_target_per_1000_users: f64,
     /// Size of the real user base the sample stands for.
     pub population_users: i64,
-    /// Planning ARPU in USD per month for a new paying user.
+    /// Former planning ARPU (USD a month), kept in `config.params` for
+    /// compatibility; the growth model measures ARPA instead.
     pub arpu_monthly: f64,
     pub stickiness_benchmark: f64,
     pub signup_growth_monthly: f64,
@@ -141,7 +294,7 @@ impl Default for AnalysisParams {
             arpu_monthly: 12.0,
             stickiness_benchmark: 0.30,
             signup_growth_monthly: 0.03,
-            projection_months: 12,
+            projection_months: 24,
         }
     }
 }
@@ -235,6 +388,7 @@ impl Default for Config {
             threads: 0,
             analysis: AnalysisParams::default(),
             behaviour: Behaviour::default(),
+            mapping: Mapping::default(),
         }
     }
 }
@@ -359,6 +513,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid =
             |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
+        self.mapping.validate()?;
         if self.users == 0 {
             return invalid("users", "must be at least 1".into());
         }

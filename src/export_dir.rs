@@ -27,7 +27,7 @@ pub enum ExportDirError {
     WarehouseInside { warehouse: PathBuf, out: PathBuf },
     #[error("'{0}' is in the way and was not written by the previous export (it is not in {MANIFEST}); move it away or choose another --out")]
     InTheWay(PathBuf),
-    #[error("unable to write '{path}': {source}")]
+    #[error("unable to write '{path}'")]
     Io {
         path: PathBuf,
         source: std::io::Error,

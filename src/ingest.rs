@@ -395,7 +395,7 @@ fn cannot_read(spec: &TableSpec, path: &Path, message: impl std::fmt::Display) -
 }
 
 /// Escapes control characters and shortens a shown value so the message stays one line.
-fn shown(value: &str) -> String {
+pub(crate) fn shown(value: &str) -> String {
     value
         .chars()
         .take(80)
@@ -413,7 +413,7 @@ fn shown(value: &str) -> String {
 /// independent of the session's time zone: an offset is subtracted by
 /// arithmetic, never by a time-zone conversion. NULL when the text is not one
 /// of the documented forms.
-fn define_macros(conn: &Connection) -> Result<(), IngestError> {
+pub(crate) fn define_macros(conn: &Connection) -> Result<(), IngestError> {
     // groups: 1 date, 2 HH:MM, 3 SS, 4 fraction (first 6 digits), 5 zone,
     // 6 offset sign, 7 offset hours, 8 offset minutes
     const FORM: &str = "^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ]([0-9]{2}:[0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,6})[0-9]{0,3})?)?)? *(Z|z|UTC|([+-])([0-9]{2}):?([0-9]{2})?)?$";
@@ -1233,9 +1233,29 @@ pub fn ingest(
             return Err(IngestError::Interrupted);
         }
     }
-    // Memberships: workspace owners, and every user active in a workspace.
+    derive_members(conn)?;
+    let period = derive_period(conn, options, &files.events)?;
+    summary.rows_after_as_of = period.rows_after_as_of;
+    summary.users_by_as_of = period.users_by_as_of;
+    summary.period_start = period.start;
+    summary.as_of_date = period.as_of;
+    Ok(summary)
+}
+
+/// The period of the loaded raw tables (see [`derive_period`]).
+pub(crate) struct Period {
+    pub start: Option<NaiveDate>,
+    pub as_of: Option<NaiveDate>,
+    pub rows_after_as_of: i64,
+    pub users_by_as_of: i64,
+}
+
+/// Rebuilds `raw.workspace_members` from the workspaces and events:
+/// workspace owners, and every user active in a workspace.
+pub(crate) fn derive_members(conn: &Connection) -> Result<(), IngestError> {
     conn.execute_batch(
-        "insert into raw.workspace_members \
+        "delete from raw.workspace_members; \
+         insert into raw.workspace_members \
          select workspace_id, owner_user_id, 'owner', created_at from raw.workspaces; \
          insert into raw.workspace_members \
          select events.workspace_id, events.user_id, 'member', min(events.occurred_at) \
@@ -1244,10 +1264,19 @@ pub fn ingest(
          where events.user_id <> workspaces.owner_user_id \
          group by events.workspace_id, events.user_id;",
     )
-    .map_err(sql_error("deriving workspace members"))?;
-    // The period: from the earliest dated row of any table; the as-of date is
-    // the last complete day, the day before the latest event's date (an export
-    // taken at 14:00 holds a partial last day), unless --end says otherwise.
+    .map_err(sql_error("deriving workspace members"))
+}
+
+/// The period of the raw tables: from the earliest dated row of any table
+/// (or `--start`); the as-of date is the last complete day, the day before
+/// the latest event's date (an export taken at 14:00 holds a partial last
+/// day), unless `--end` says otherwise. `events` names the events file(s) in
+/// the no-complete-day error.
+pub(crate) fn derive_period(
+    conn: &Connection,
+    options: &IngestOptions,
+    events: &Path,
+) -> Result<Period, IngestError> {
     let (first_day, last_event_day): (Option<NaiveDate>, Option<NaiveDate>) = conn
         .query_row(
             "select least( \
@@ -1268,13 +1297,14 @@ pub fn ingest(
     if let (Some(start), Some(as_of), None) = (start, as_of, options.end) {
         if as_of < start {
             return Err(IngestError::NoCompleteDay {
-                path: files.events.clone(),
+                path: events.to_path_buf(),
                 last_day: as_of + chrono::Days::new(1),
             });
         }
     }
+    let mut rows_after_as_of = 0;
     if let Some(as_of) = as_of {
-        summary.rows_after_as_of = conn
+        rows_after_as_of = conn
             .query_row(
                 "select (select count(*) from raw.events where occurred_at >= cast(? as timestamp) + interval 1 day) \
                       + (select count(*) from raw.users where signup_at >= cast(? as timestamp) + interval 1 day) \
@@ -1285,16 +1315,19 @@ pub fn ingest(
             )
             .map_err(sql_error("counting rows after the as-of date"))?;
     }
-    summary.users_by_as_of = conn
+    let users_by_as_of = conn
         .query_row(
             "select count(*) from raw.users where ? is null or signup_at < cast(? as timestamp) + interval 1 day",
             duckdb::params![as_of, as_of],
             |row| row.get(0),
         )
         .map_err(sql_error("counting users by the as-of date"))?;
-    summary.period_start = start;
-    summary.as_of_date = as_of;
-    Ok(summary)
+    Ok(Period {
+        start,
+        as_of,
+        rows_after_as_of,
+        users_by_as_of,
+    })
 }
 
 #[cfg(test)]

@@ -10,14 +10,17 @@ pub mod app;
 pub mod charts;
 pub mod cli;
 pub mod config;
+pub mod connectors;
+pub mod engine;
 pub mod export;
 pub mod export_dir;
 pub mod generator;
 pub mod ingest;
 pub mod interrupt;
 pub mod parquet_export;
-pub mod postgres;
 pub mod queries;
+/// The PostgreSQL engine, also reachable as `northstar::postgres`.
+pub use engine::postgres;
 pub mod report;
 pub mod spark;
 pub mod tuning;

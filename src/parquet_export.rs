@@ -16,7 +16,7 @@ use crate::warehouse::{self, sql_path, WarehouseError};
 pub enum ParquetExportError {
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
-    #[error("unable to write '{path}': {source}")]
+    #[error("unable to write '{path}'")]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -34,13 +34,17 @@ pub const SUMMARY_FILE: &str = "summary.json";
 /// The built-in templates, embedded so `northstar` runs from anywhere.
 /// `report.txt` numbers and orders the sections; each section is a file of
 /// its own under `report/`.
-pub const EMBEDDED_TEMPLATES: [(&str, &str); 13] = [
+pub const EMBEDDED_TEMPLATES: [(&str, &str); 14] = [
     ("base.txt", include_str!("../templates/base.txt")),
     ("macros.txt", include_str!("../templates/macros.txt")),
     ("report.txt", include_str!("../templates/report.txt")),
     (
         "report/summary.txt",
         include_str!("../templates/report/summary.txt"),
+    ),
+    (
+        "report/changes.txt",
+        include_str!("../templates/report/changes.txt"),
     ),
     (
         "report/north_star.txt",
@@ -94,7 +98,7 @@ const TREND_WEEKS: usize = 12;
 pub enum ReportError {
     #[error("warehouse has no analytics tables; run `northstar run` or `northstar query` first")]
     NoAnalytics,
-    #[error("unable to read {table} for the report: {source}")]
+    #[error("unable to read {table} for the report")]
     Sql {
         table: String,
         source: duckdb::Error,
@@ -112,12 +116,12 @@ pub enum ReportError {
         path: PathBuf,
         problem: &'static str,
     },
-    #[error("unable to create report directory '{path}' (--out): {source}")]
+    #[error("unable to create report directory '{path}' (--out)")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("unable to write '{path}': {source}")]
+    #[error("unable to write '{path}'")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -369,6 +373,17 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         "meta.pipeline_runs",
         "select * from meta.pipeline_runs order by run_id desc limit 1",
     )?;
+    // The change since the previous run, and every run's headline figures.
+    let headline = read_optional(
+        conn,
+        "analytics.headline",
+        "select * from analytics.headline",
+    )?;
+    let run_history = read_rows(
+        conn,
+        "meta.run_history",
+        "select * from meta.run_history order by as_of_date",
+    )?;
     let engagement = read_one(
         conn,
         "analytics.engagement_summary",
@@ -481,34 +496,13 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
     let levers = read_rows(
         conn,
         "analytics.growth_levers",
-        "select growth.*, levers.description, levers.ramp_months
+        "select growth.*, levers.description, levers.ramp_months, levers.cost_weeks
          from analytics.growth_levers as growth
          inner join config.growth_levers as levers
              on levers.lever_id = growth.lever_id
          order by growth.lever_rank",
     )?;
-    let projection = read_rows(
-        conn,
-        "analytics.growth_projection",
-        "select * from analytics.growth_projection order by month_number",
-    )?;
-    let sensitivity_cells = read_rows(
-        conn,
-        "analytics.growth_sensitivity",
-        "select sensitivity.*, growth.lever_rank
-         from analytics.growth_sensitivity as sensitivity
-         inner join analytics.growth_levers as growth
-             on growth.lever_id = sensitivity.lever_id
-         order by growth.lever_rank, sensitivity.lift",
-    )?;
-    let lifts: Vec<Json> = read_rows(
-        conn,
-        "analytics.growth_sensitivity",
-        "select distinct lift from analytics.growth_sensitivity order by lift",
-    )?
-    .into_iter()
-    .map(|row| row.get("lift").cloned().unwrap_or(Json::Null))
-    .collect();
+    let growth = growth_context(conn, &levers)?;
     let checks = read_rows(
         conn,
         "meta.check_results",
@@ -609,6 +603,8 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ("tool_version", env!("CARGO_PKG_VERSION").into()),
         ("params", params.into()),
         ("run", run),
+        ("headline", headline),
+        ("run_history", run_history.into()),
         ("engagement", engagement.into()),
         ("data", data.into()),
         ("north_star", north_star.into()),
@@ -664,18 +660,7 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
             "top_lever",
             levers.first().cloned().map_or(Json::Null, Json::Object),
         ),
-        ("projection", projection.clone().into()),
-        (
-            "projection_final",
-            projection.last().cloned().map_or(Json::Null, Json::Object),
-        ),
-        (
-            "sensitivity",
-            json!({
-                "lifts": lifts,
-                "rows": pivot(sensitivity_cells, "lever_rank", "lift", "annual_revenue", &lifts),
-            }),
-        ),
+        ("growth", growth),
         ("checks", checks.into()),
         ("checks_summary", checks_summary.into()),
         ("failed_checks", failed_checks.into()),
@@ -697,6 +682,83 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
     ))
 }
 
+/// The growth model's tables for the report: the measured baseline (scalar
+/// measures by name, one row per stage, the payment lag), the experiment
+/// plans, the projection and the tornado rows, as the queries left them.
+fn growth_context(conn: &Connection, levers: &[Row]) -> Result<Json, ReportError> {
+    let measures = read_rows(
+        conn,
+        "analytics.growth_baseline",
+        "select * from analytics.growth_baseline
+         where stage_order is null and month_number is null order by measure",
+    )?;
+    let stages = read_rows(
+        conn,
+        "analytics.growth_baseline",
+        "select stage_order, max(stage_name) as stage_name,
+             max(case when measure = 'reach_rate' then value end) as reach_rate,
+             max(case when measure = 'strict_rate' then value end) as strict_rate,
+             max(case when measure = 'step_rate' then value end) as step_rate,
+             max(case when measure = 'step_rate' then n end) as step_n,
+             max(case when measure = 'step_rate' then value_ci_low end) as step_ci_low,
+             max(case when measure = 'step_rate' then value_ci_high end) as step_ci_high,
+             max(case when measure = 'step_rate_ceiling' then value end) as ceiling,
+             max(case when measure = 'step_rate_ceiling' then detail end) as ceiling_group,
+             max(case when measure = 'paid_if_reached' then value end) as paid_if_reached,
+             max(case when measure = 'paid_if_missed' then value end) as paid_if_missed
+         from analytics.growth_baseline
+         where stage_order is not null
+         group by stage_order order by stage_order",
+    )?;
+    let payment_lag = read_rows(
+        conn,
+        "analytics.growth_baseline",
+        "select month_number, value from analytics.growth_baseline
+         where measure = 'payment_month_share' order by month_number",
+    )?;
+    let experiments = read_rows(
+        conn,
+        "analytics.growth_experiments",
+        "select * from analytics.growth_experiments order by lever_rank",
+    )?;
+    let projection = read_rows(
+        conn,
+        "analytics.growth_projection",
+        "select * from analytics.growth_projection order by month_number",
+    )?;
+    let tornado = read_rows(
+        conn,
+        "analytics.growth_sensitivity",
+        "select sensitivity.*, growth.lever_rank
+         from analytics.growth_sensitivity as sensitivity
+         inner join analytics.growth_levers as growth
+             on growth.lever_id = sensitivity.lever_id
+         order by growth.lever_rank, sensitivity.assumption_order",
+    )?;
+    let first_valued = |rows: &[Row]| {
+        rows.iter()
+            .find(|row| row.get("status_reason").map_or(true, Json::is_null))
+            .cloned()
+            .map_or(Json::Null, Json::Object)
+    };
+    let investable: Vec<Row> = levers
+        .iter()
+        .filter(|lever| lever.get("is_investable") == Some(&Json::Bool(true)))
+        .cloned()
+        .collect();
+    Ok(json!({
+        "baseline": index_rows(&measures, "measure"),
+        "stages": stages,
+        "payment_lag": payment_lag,
+        "experiments": experiments.clone(),
+        "first_experiment": first_valued(&experiments),
+        "invest_lever": first_valued(&investable),
+        "projection": projection.clone(),
+        "projection_final": projection.last().cloned().map_or(Json::Null, Json::Object),
+        "tornado": group_rows(tornado, "lever_rank"),
+    }))
+}
+
 // ---------------------------------------------------------------------------
 // summary.json
 
@@ -715,6 +777,8 @@ pub fn summary_json(context: &Json) -> Json {
         "users": context["params"]["sample_users"],
         "as_of_date": context["params"]["as_of_date"],
         "north_star": context["north_star"],
+        "since_previous_run": context["headline"],
+        "run_history": context["run_history"],
         "key_metrics": {
             "dau_30d_avg": engagement["avg_dau_30d"],
             "wau_30d_avg": engagement["avg_wau_30d"],
@@ -728,7 +792,7 @@ pub fn summary_json(context: &Json) -> Json {
             "paid_at_end_rate": context["paid_all"]["paid_at_end_rate"],
             "mrr": context["mrr"]["mrr"],
             "arppu": context["mrr"]["arppu"],
-            "arpu_monthly_planning": context["params"]["arpu_monthly"],
+            "arpa": context["growth"]["baseline"]["arpa"]["value"],
         },
         "funnel": {
             "signup_to_paid": context["funnel"]
@@ -754,16 +818,21 @@ pub fn summary_json(context: &Json) -> Json {
             json!({
                 "lever_name": top["lever_name"],
                 "target_stage": top["target_stage"],
-                "annual_revenue_low": top["annual_revenue_low"],
-                "annual_revenue_expected": top["annual_revenue_expected"],
-                "annual_revenue_high": top["annual_revenue_high"],
+                "first_12_month_revenue_p10": top["first_12_month_revenue_p10"],
+                "first_12_month_revenue_p50": top["first_12_month_revenue_p50"],
+                "first_12_month_revenue_p90": top["first_12_month_revenue_p90"],
+                "steady_state_annual_run_rate_p50": top["steady_state_annual_run_rate_p50"],
+                "roi_12_months_p10": top["roi_12_months_p10"],
+                "is_investable": top["is_investable"],
                 "confidence": top["confidence"],
             })
         },
         "projection": {
-            "levers": context["projection_final"]["levers"],
-            "months": context["projection_final"]["month_number"],
-            "cumulative_extra_revenue": context["projection_final"]["cumulative_extra_revenue"],
+            "levers": context["growth"]["projection_final"]["levers"],
+            "months": context["growth"]["projection_final"]["month_number"],
+            "cumulative_extra_revenue_p10": context["growth"]["projection_final"]["cumulative_extra_revenue_p10"],
+            "cumulative_extra_revenue_p50": context["growth"]["projection_final"]["cumulative_extra_revenue_p50"],
+            "cumulative_extra_revenue_p90": context["growth"]["projection_final"]["cumulative_extra_revenue_p90"],
         },
         "checks": {
             "total": context["checks_summary"]["total"],

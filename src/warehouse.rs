@@ -28,12 +28,12 @@ const CONFIG_SCHEMA_SQL: &str = include_str!("sql/config_schema.sql");
 /// Errors about the warehouse file.
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
-    #[error("unable to create warehouse directory '{path}': {source}")]
+    #[error("unable to create warehouse directory '{path}'")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("warehouse directory '{path}' is not writable: {source}")]
+    #[error("warehouse directory '{path}' is not writable")]
     NotWritable {
         path: PathBuf,
         source: std::io::Error,
@@ -67,13 +67,13 @@ pub enum WarehouseError {
         "warehouse '{path}' is a directory, not a file; pass the .duckdb file with --warehouse"
     )]
     IsDirectory { path: PathBuf },
-    #[error("unable to copy warehouse '{from}' to '{to}': {source}")]
+    #[error("unable to copy warehouse '{from}' to '{to}'")]
     Copy {
         from: PathBuf,
         to: PathBuf,
         source: std::io::Error,
     },
-    #[error("unable to replace warehouse '{path}': {source}")]
+    #[error("unable to replace warehouse '{path}'")]
     Replace {
         path: PathBuf,
         source: std::io::Error,
@@ -86,7 +86,7 @@ pub enum WarehouseError {
         how: String,
         kept: PathBuf,
     },
-    #[error("warehouse SQL failed ({context}): {source}")]
+    #[error("warehouse SQL failed ({context})")]
     Sql {
         context: String,
         source: duckdb::Error,
@@ -783,7 +783,16 @@ pub struct GrowthLever {
     pub confidence: f64,
     pub ramp_months: i32,
     pub description: &'static str,
+    /// Engineering weeks to build the lever.
+    pub cost_weeks: f64,
 }
+
+/// Fully loaded cost of one engineering week, USD (about $200,000 a year).
+pub const COST_PER_ENGINEERING_WEEK: f64 = 4_000.0;
+
+/// Gross margin of subscription revenue (hosting, support and payment fees
+/// take the rest), the share of revenue a lever's ROI counts.
+pub const GROSS_MARGIN: f64 = 0.80;
 
 /// The five modelled growth levers (`queries/growth/` ranks and projects them).
 pub const GROWTH_LEVERS: [GrowthLever; 5] = [
@@ -796,6 +805,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.7,
         ramp_months: 3,
         description: "Surface templates by use case during onboarding so more new users create a first page.",
+        cost_weeks: 6.0,
     },
     GrowthLever {
         name: "viral_sharing",
@@ -806,6 +816,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.6,
         ramp_months: 4,
         description: "One-click sharing and guest invites from any page, so habitual users bring collaborators.",
+        cost_weeks: 8.0,
     },
     GrowthLever {
         name: "seo_content",
@@ -816,6 +827,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.5,
         ramp_months: 6,
         description: "Public template gallery and guides that rank in search: more visits convert to signups.",
+        cost_weeks: 12.0,
     },
     GrowthLever {
         name: "mobile_experience",
@@ -826,6 +838,7 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.6,
         ramp_months: 5,
         description: "Faster mobile editor and offline mode, so activated users come back on more days.",
+        cost_weeks: 20.0,
     },
     GrowthLever {
         name: "api_integrations",
@@ -836,6 +849,59 @@ pub const GROWTH_LEVERS: [GrowthLever; 5] = [
         confidence: 0.5,
         ramp_months: 6,
         description: "Public API and integrations (Slack, GitHub, calendar) that make the paid plan worth it for teams.",
+        cost_weeks: 16.0,
+    },
+];
+
+/// One plan of the price list, as written to `config.plans`.
+pub struct Plan {
+    pub name: &'static str,
+    /// Upgrade order: a move to a higher rank is an upgrade.
+    pub rank: i32,
+    /// List price per seat per month, USD.
+    pub price_per_seat: f64,
+    /// Gross margin of the plan's revenue (predictive LTV).
+    pub gross_margin: f64,
+    pub description: &'static str,
+}
+
+/// The price list (docs/METRICS.md, Revenue): billed per seat to the paying
+/// workspace; the generator prices its subscriptions from it.
+pub const PLANS: [Plan; 5] = [
+    Plan {
+        name: "free",
+        rank: 0,
+        price_per_seat: 0.0,
+        gross_margin: 0.8,
+        description: "Free plan: no subscription row, never billed.",
+    },
+    Plan {
+        name: "education",
+        rank: 1,
+        price_per_seat: 4.0,
+        gross_margin: 0.8,
+        description: "Discounted plan for schools and universities.",
+    },
+    Plan {
+        name: "plus",
+        rank: 2,
+        price_per_seat: 10.0,
+        gross_margin: 0.8,
+        description: "Individuals and small teams.",
+    },
+    Plan {
+        name: "business",
+        rank: 3,
+        price_per_seat: 18.0,
+        gross_margin: 0.8,
+        description: "Teams that need permissions, SSO and larger limits.",
+    },
+    Plan {
+        name: "enterprise",
+        rank: 4,
+        price_per_seat: 25.0,
+        gross_margin: 0.8,
+        description: "Companies with admin, audit and security needs.",
     },
 ];
 
@@ -922,7 +988,7 @@ pub fn calibration_targets(
             "+-2 points".into(),
         ));
     }
-    let fixed: [(&str, &str, f64, f64, f64, &str, &str); 13] = [
+    let fixed: [(&str, &str, f64, f64, f64, &str, &str); 14] = [
         ("C5", "users on a paid plan at the end (as_of_date)", 0.13, 0.11, 0.15, "share", "subscription active on as_of_date / all users"),
         ("C6", "activation rate (first page within 7 days)", 0.60, 0.55, 0.65, "share", "among users observable for 7 days"),
         ("C7", "awareness -> signup (visits that sign up)", 0.15, 0.12, 0.18, "share", "visits with a user / all visits"),
@@ -933,9 +999,10 @@ pub fn calibration_targets(
         ("C12_m1", "monthly retention, month 1", 0.45, 0.42, 0.48, "share", "pooled over all cohorts, right-censored"),
         ("C12_m3", "monthly retention, month 3", 0.29, 0.26, 0.32, "share", "pooled over all cohorts, right-censored"),
         ("C12_m6", "monthly retention, month 6", 0.19, 0.16, 0.22, "share", "pooled over all cohorts, right-censored"),
-        ("C13", "month-1 retention, latest 6 complete cohorts vs first 6 (relative)", 0.08, 0.05, 0.11, "ratio", "latest / first - 1"),
+        ("C13", "month-1 retention, latest 6 complete cohorts vs first 6 (relative)", 0.08, 0.03, 0.13, "ratio", "latest / first - 1; band +-5 points, about 2.5 standard errors of the measured change (~2 points at 50,000 users)"),
         ("C14", "share of events from the top 10% of users", 0.50, 0.45, 0.55, "share", "users ranked by event count"),
         ("C15", "paid conversion, referral / paid_ads", 1.5, 1.0, 1_000_000.0, "ratio", "direction only: passes when referral converts better (> 1); the target value is indicative"),
+        ("C21", "North Star v2: share of active team workspaces with 2+ members active and a comment, co_edit or share in the ISO week (last 52 complete weeks)", 0.30, 0.20, 0.40, "share", "members of a team are active in the same weeks; roughly a quarter to a third of the team workspaces active in a week collaborate in it"),
     ];
     for (id, measure, target, lower, upper, unit, note) in fixed {
         rows.push((
@@ -1005,7 +1072,7 @@ fn write_config_rows(
         .map_err(sql_error("clearing config.growth_levers"))?;
     for (index, lever) in GROWTH_LEVERS.iter().enumerate() {
         conn.execute(
-            "insert into config.growth_levers values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into config.growth_levers values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 index as i32 + 1,
                 lever.name,
@@ -1015,10 +1082,28 @@ fn write_config_rows(
                 lever.high_lift,
                 lever.confidence,
                 lever.ramp_months,
-                lever.description
+                lever.description,
+                lever.cost_weeks,
+                COST_PER_ENGINEERING_WEEK,
+                GROSS_MARGIN
             ],
         )
         .map_err(sql_error("writing config.growth_levers"))?;
+    }
+    conn.execute("delete from config.plans", [])
+        .map_err(sql_error("clearing config.plans"))?;
+    for plan in &PLANS {
+        conn.execute(
+            "insert into config.plans values (?, ?, ?, ?, ?)",
+            params![
+                plan.name,
+                plan.rank,
+                plan.price_per_seat,
+                plan.gross_margin,
+                plan.description
+            ],
+        )
+        .map_err(sql_error("writing config.plans"))?;
     }
     conn.execute("delete from config.funnel_stages", [])
         .map_err(sql_error("clearing config.funnel_stages"))?;
@@ -1096,4 +1181,52 @@ pub fn record_pipeline_run(conn: &Connection, run: &PipelineRun<'_>) -> Result<(
     )
     .map_err(sql_error("writing meta.pipeline_runs"))?;
     Ok(())
+}
+
+/// `meta.run_history` for a warehouse built before it existed (the
+/// headline query reads it).
+const RUN_HISTORY_DDL: &str = "create table if not exists meta.run_history (\
+     run_id bigint not null, recorded_at timestamp not null, as_of_date date not null, \
+     north_star bigint, activation_rate double precision, paid_conversion double precision, \
+     mrr double precision, paying_users bigint)";
+
+/// Creates `meta.run_history` when an older warehouse lacks it.
+///
+/// # Errors
+/// DuckDB failures.
+pub fn ensure_run_history(conn: &Connection) -> Result<(), WarehouseError> {
+    conn.execute_batch(RUN_HISTORY_DDL)
+        .map_err(sql_error("creating meta.run_history"))
+}
+
+/// Copies the current figures of `analytics.headline` (one row, computed by
+/// the headline query) into `meta.run_history` under the latest
+/// `meta.pipeline_runs` run id, replacing an earlier row of the same as-of
+/// date. Nothing happens when the run did not compute the headline.
+///
+/// # Errors
+/// DuckDB failures.
+pub fn record_run_history(conn: &Connection) -> Result<(), WarehouseError> {
+    let computed: i64 = conn
+        .query_row(
+            "select count(*) from duckdb_tables() where database_name = current_database() \
+             and schema_name = 'analytics' and table_name = 'headline'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(sql_error("looking for analytics.headline"))?;
+    if computed == 0 {
+        return Ok(());
+    }
+    in_transaction(conn, sql_error("writing meta.run_history"), || {
+        conn.execute_batch(&format!(
+            "{RUN_HISTORY_DDL}; \
+             delete from meta.run_history where as_of_date in (select as_of_date from analytics.headline); \
+             insert into meta.run_history \
+             select (select max(run_id) from meta.pipeline_runs), cast(current_timestamp as timestamp), \
+               as_of_date, north_star, activation_rate, paid_conversion, mrr, paying_users \
+             from analytics.headline;"
+        ))
+        .map_err(sql_error("writing meta.run_history"))
+    })
 }

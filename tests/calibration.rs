@@ -1,10 +1,63 @@
 //! docs/CALIBRATION.md: the default 50,000-user run meets every target,
 //! measured by `queries/calibration/calibration.sql` on the warehouse.
 
-use crate::common::{default_warehouse, open, TestResult};
+use crate::common::{default_warehouse, northstar, open, stderr, temp_dir, TestResult};
 
 /// One row of analytics.calibration: id, measure, target, lower, upper, measured, passed.
 type CalibrationRow = (String, String, f64, f64, f64, Option<f64>, Option<bool>);
+
+/// The ids a warehouse misses, with their measured value and bounds.
+fn calibration_misses(path: &std::path::Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let conn = open(path);
+    let mut statement = conn.prepare(
+        "select target_id, measured, lower_bound, upper_bound from analytics.calibration \
+         where not passed order by sort_order",
+    )?;
+    let misses = statement
+        .query_map([], |row| {
+            Ok(format!(
+                "{}: measured {:?}, accepted [{}, {}]",
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, f64>(2)?,
+                row.get::<_, f64>(3)?
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(misses)
+}
+
+/// The bands are sized to sampling noise, not to one lucky seed: four more
+/// seeds at the default 50,000 users (seed 6 once missed C13) meet every
+/// target too. About 3 s a run.
+#[test]
+fn five_seeds_meet_every_calibration_target() -> TestResult {
+    let mut failures = calibration_misses(default_warehouse())?
+        .into_iter()
+        .map(|miss| format!("seed 42 {miss}"))
+        .collect::<Vec<_>>();
+    let dir = temp_dir();
+    for seed in ["1", "2", "3", "6"] {
+        let path = dir.path().join(format!("seed{seed}.duckdb"));
+        let output = northstar()
+            .args(["--quiet", "run", "--seed", seed, "--warehouse"])
+            .arg(&path)
+            .current_dir(dir.path())
+            .output()?;
+        assert!(output.status.success(), "seed {seed}: {}", stderr(&output));
+        failures.extend(
+            calibration_misses(&path)?
+                .into_iter()
+                .map(|miss| format!("seed {seed} {miss}")),
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "calibration misses:\n{}",
+        failures.join("\n")
+    );
+    Ok(())
+}
 
 #[test]
 fn default_run_meets_every_calibration_target() -> TestResult {
@@ -27,7 +80,8 @@ fn default_run_meets_every_calibration_target() -> TestResult {
         })?
         .collect::<Result<_, _>>()?;
     // 15 targets, C3 split in 4 segments, C4 in 6 channels, C12 in 3 months.
-    assert_eq!(rows.len(), 15 - 3 + 4 + 6 + 3, "one row per target id");
+    // ... and C21 (North Star v2).
+    assert_eq!(rows.len(), 15 - 3 + 4 + 6 + 3 + 1, "one row per target id");
     let mut failures = Vec::new();
     for (id, measure, target, lower, upper, measured, passed) in &rows {
         eprintln!("{id:<20} target {target:>12.4} measured {measured:>12.4?} [{lower}, {upper}] {measure}");

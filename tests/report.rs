@@ -179,7 +179,11 @@ const KEY_METRICS: [(&str, Format, &str); 13] = [
         Format::Money,
         "select arppu from analytics.mrr_monthly where month_start = (select max(month_start) from analytics.mrr_monthly)",
     ),
-    ("ARPU (monthly, planning)", Format::Money, "select arpu_monthly from config.params"),
+    (
+        "ARPA (monthly)",
+        Format::Money,
+        "select value from analytics.growth_baseline where measure = 'arpa'",
+    ),
 ];
 
 fn sql_number(conn: &Connection, sql: &str) -> f64 {
@@ -328,8 +332,8 @@ fn summary_json_holds_the_warehouse_values() -> TestResult {
             "select overall_conversion from analytics.funnel_stages where stage_order = 7",
         ),
         (
-            "/top_lever/annual_revenue_expected",
-            "select annual_revenue_expected from analytics.growth_levers where lever_rank = 1",
+            "/top_lever/first_12_month_revenue_p50",
+            "select first_12_month_revenue_p50 from analytics.growth_levers where lever_rank = 1",
         ),
         ("/users", "select sample_users from config.params"),
         ("/seed", "select seed from config.params"),

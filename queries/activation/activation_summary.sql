@@ -1,8 +1,8 @@
 -- name: activation_summary
--- version: 2
+-- version: 3
 -- depends: user_milestones
 -- grain: one row per dimension value: ('all', 'all'), ('segment', <segment>), ('channel', <channel>)
--- description: activation rate (page_create at day_n < 7 among users with signup_date + 6 <= as_of_date), time-to-first-value buckets and median hours to the first page
+-- description: activation rate (page_create at day_n < 7 among users with signup_date + 6 <= as_of_date), time-to-first-value buckets and median hours to the first page; activation_rate_n and its 95% Wilson interval
 with observable_users as (
     select
         segment,
@@ -28,7 +28,7 @@ dimensioned as (
     from observable_users
 ),
 
-final as (
+counted as (
     select
         cast(dimension as varchar) as dimension,
         cast(dimension_value as varchar) as dimension_value,
@@ -48,6 +48,21 @@ final as (
         ) as median_hours_to_first_page
     from dimensioned
     group by dimension, dimension_value
+),
+
+-- 95% Wilson score interval of x successes in n: (x + z^2/2 -+ z sqrt(x (n - x) / n + z^2/4)) / (n + z^2),
+-- z = 1.959963984540054 (z^2 = 3.8414588206941254); NULL when n = 0
+final as (
+    select
+        counted.*,
+        observable_users as activation_rate_n,
+        (cast(activated_users as double precision) + 1.9207294103470627
+            - 1.959963984540054 * sqrt(cast(activated_users as double precision) * (cast(nullif(observable_users, 0) as double precision) - cast(activated_users as double precision)) / cast(nullif(observable_users, 0) as double precision) + 0.9603647051735313))
+            / (cast(nullif(observable_users, 0) as double precision) + 3.8414588206941254) as activation_rate_ci_low,
+        (cast(activated_users as double precision) + 1.9207294103470627
+            + 1.959963984540054 * sqrt(cast(activated_users as double precision) * (cast(nullif(observable_users, 0) as double precision) - cast(activated_users as double precision)) / cast(nullif(observable_users, 0) as double precision) + 0.9603647051735313))
+            / (cast(nullif(observable_users, 0) as double precision) + 3.8414588206941254) as activation_rate_ci_high
+    from counted
 )
 
 select * from final

@@ -1,7 +1,7 @@
 -- name: calibration
--- version: 2
--- depends: stg_events, stg_visits, user_milestones, funnel_stages, activation_summary, paid_conversion, activation_speed_retention, monthly_retention, cohort_early_late, power_users
--- grain: one row per calibration id of METRICS.md (25 rows)
+-- version: 3
+-- depends: stg_events, stg_visits, user_milestones, funnel_stages, activation_summary, paid_conversion, activation_speed_retention, monthly_retention, cohort_early_late, power_users, north_star_weekly
+-- grain: one row per calibration id of METRICS.md (26 rows)
 -- description: calibration targets (config.calibration_targets) against the value measured on the warehouse; passed = measured within [lower_bound, upper_bound] (C15: measured > lower_bound)
 with user_counts as (
     select cast(count(*) as double precision) as users
@@ -87,6 +87,20 @@ measurements as (
             / nullif(max(case when dimension_value = 'paid_ads' then paid_conversion end), 0)
     from paid
     where dimension = 'channel'
+    union all
+    -- North Star v2: share of active team workspaces counted as WACW, pooled over the last
+    -- 52 complete ISO weeks (team workspaces with any member active in the week)
+    select
+        'C21',
+        cast(sum(weekly.wacw) as double precision) / nullif(sum(weekly.active_team_workspaces), 0)
+    from analytics.north_star_weekly as weekly
+    inner join (
+        select max(week_start) as latest_week
+        from analytics.north_star_weekly
+        where is_complete_week
+    ) as latest
+        on weekly.week_start > latest.latest_week - 364
+    where weekly.is_complete_week
 ),
 
 -- every id is listed even when its measurement is missing (e.g. no month-6 users yet)
@@ -99,7 +113,8 @@ target_ids as (
             ('C4_organic_search', 7), ('C4_social_media', 8), ('C4_referral', 9), ('C4_paid_ads', 10),
             ('C4_word_of_mouth', 11), ('C4_content', 12),
             ('C5', 13), ('C6', 14), ('C7', 15), ('C8', 16), ('C9', 17), ('C10', 18), ('C11', 19),
-            ('C12_m1', 20), ('C12_m3', 21), ('C12_m6', 22), ('C13', 23), ('C14', 24), ('C15', 25)
+            ('C12_m1', 20), ('C12_m3', 21), ('C12_m6', 22), ('C13', 23), ('C14', 24), ('C15', 25),
+            ('C21', 26)
     ) as id_list (target_id, sort_order)
 ),
 

@@ -1,6 +1,6 @@
 -- name: check_rates_in_range
--- version: 2
--- depends: funnel_stages, funnel_by_segment, funnel_by_channel, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_projection, trials
+-- version: 3
+-- depends: funnel_stages, funnel_by_segment, funnel_by_channel, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_experiments, growth_baseline, trials
 -- grain: one row per rate value outside [0, 1]
 -- description: every rate (conversions, retention, stickiness, activation, adoption, trial conversion, lifted rates) lies in [0, 1]
 with rates as (
@@ -53,14 +53,18 @@ with rates as (
     select 'feature_adoption.adoption_rate', feature || ':' || segment, adoption_rate
     from analytics.feature_adoption
     union all
-    select 'growth_levers.lifted_rate_high', lever_name, lifted_rate_high
+    select 'growth_levers.lifted_rate_p90', lever_name, lifted_rate_p90
     from analytics.growth_levers
     union all
-    select 'growth_levers.lifted_overall_high', lever_name, lifted_overall_high
-    from analytics.growth_levers
+    select 'growth_experiments.treatment_rate', lever_name, treatment_rate
+    from analytics.growth_experiments
     union all
-    select 'growth_projection.combined_overall_conversion', cast(month_number as varchar), combined_overall_conversion
-    from analytics.growth_projection
+    select 'growth_baseline.' || measure, coalesce(stage_name, cast(month_number as varchar), 'all'), value
+    from analytics.growth_baseline
+    where measure in (
+        'paid_within_window', 'reach_rate', 'strict_rate', 'step_rate', 'step_rate_ceiling',
+        'paid_if_reached', 'paid_if_missed', 'payment_month_share', 'logo_churn_monthly'
+    )
     union all
     select 'trials.trial_conversion', 'all', trial_conversion
     from analytics.trials

@@ -1,8 +1,8 @@
 -- name: monthly_retention
--- version: 3
+-- version: 4
 -- depends: user_milestones, user_months
 -- grain: one row per signup-relative month N (0 .. the last month observable for anyone)
--- description: pooled month-N retention over all cohorts: users active in day_n [30N, 30N + 29] / users for whom that window is observable
+-- description: pooled month-N retention over all cohorts: users active in day_n [30N, 30N + 29] / users for whom that window is observable; retention_rate_n and its 95% Wilson interval
 with params as (
     select as_of_date from config.params
 ),
@@ -64,7 +64,7 @@ retained as (
     group by user_months.month_n
 ),
 
-final as (
+counted as (
     select
         observable.month_n as months_since_signup,
         cast(observable.observable_users as bigint) as observable_users,
@@ -74,6 +74,21 @@ final as (
     from observable
     left join retained
         on retained.month_n = observable.month_n
+),
+
+-- 95% Wilson score interval of x successes in n: (x + z^2/2 -+ z sqrt(x (n - x) / n + z^2/4)) / (n + z^2),
+-- z = 1.959963984540054 (z^2 = 3.8414588206941254); NULL when n = 0
+final as (
+    select
+        counted.*,
+        observable_users as retention_rate_n,
+        (cast(retained_users as double precision) + 1.9207294103470627
+            - 1.959963984540054 * sqrt(cast(retained_users as double precision) * (cast(nullif(observable_users, 0) as double precision) - cast(retained_users as double precision)) / cast(nullif(observable_users, 0) as double precision) + 0.9603647051735313))
+            / (cast(nullif(observable_users, 0) as double precision) + 3.8414588206941254) as retention_rate_ci_low,
+        (cast(retained_users as double precision) + 1.9207294103470627
+            + 1.959963984540054 * sqrt(cast(retained_users as double precision) * (cast(nullif(observable_users, 0) as double precision) - cast(retained_users as double precision)) / cast(nullif(observable_users, 0) as double precision) + 0.9603647051735313))
+            / (cast(nullif(observable_users, 0) as double precision) + 3.8414588206941254) as retention_rate_ci_high
+    from counted
 )
 
 select * from final

@@ -1,8 +1,8 @@
 -- name: funnel_stages
--- version: 3
+-- version: 4
 -- depends: stg_visits, user_funnel
 -- grain: one row per funnel stage (7)
--- description: strict seven-stage funnel of the funnel cohort: users (visits for awareness), converted (attributed visits for signup, users otherwise), step and overall conversion, signups without a tracked visit, drop-off, median hours from the previous stage, largest drop-off
+-- description: strict seven-stage funnel of the funnel cohort: users (visits for awareness), converted (attributed visits for signup, users otherwise), step and overall conversion (step with step_conversion_n and its 95% Wilson interval), signups without a tracked visit, drop-off, median hours from the previous stage, largest drop-off
 with params as (
     select * from config.params
 ),
@@ -144,6 +144,16 @@ ranked as (
     from rates
 ),
 
+-- 95% Wilson score interval of the step conversion, z = 1.959963984540054 (z^2 = 3.8414588206941254)
+wilson as (
+    select
+        ranked.*,
+        (step_conversion + 1.9207294103470627 / n) / (1 + 3.8414588206941254 / n) as center,
+        1.959963984540054 / (1 + 3.8414588206941254 / n)
+            * sqrt(step_conversion * (1 - step_conversion) / n + 0.9603647051735313 / (n * n)) as half_width
+    from (select ranked.*, cast(nullif(previous_users, 0) as double precision) as n from ranked) as ranked
+),
+
 final as (
     select
         stage_order,
@@ -152,12 +162,15 @@ final as (
         converted,
         previous_users,
         step_conversion,
+        previous_users as step_conversion_n,
+        center - half_width as step_conversion_ci_low,
+        center + half_width as step_conversion_ci_high,
         overall_conversion,
         drop_off,
         signups_without_visit,
         median_hours_from_previous_stage,
         (drop_off_rank = 1 and drop_off is not null) as is_largest_drop_off
-    from ranked
+    from wilson
 )
 
 select * from final

@@ -1,140 +1,98 @@
 -- name: growth_levers
 -- version: 3
--- depends: funnel_stages, user_funnel
+-- depends: growth_scenarios, growth_baseline
 -- grain: one row per lever of config.growth_levers
--- description: ROI of each growth lever: its stage's measured step conversion, lifted rates (capped at 1) for low / expected / high lifts, lifted signup -> paid conversion, extra paying users and annual revenue at population scale, confidence-weighted score and rank
-with params as (
-    select * from config.params
+-- description: each lever's value as a range, population scale, observational uplift (an upper bound of the causal effect): its stage's measured step rate with its 95% Wilson interval and ceiling, the lift at P10 / P50 / P90 of the triangular (low, expected, high) distribution and the rates it implies (odds model) and the P50 change in percentage points, extra paying accounts a month at full lift, first-12-month revenue and steady-state annual run rate at P10 / P50 / P90, cost, ROI over the first 12 months at P10 / P50 / P90, payback months at P50; score = P50 first-12-month revenue x confidence, rank, and is_investable (ROI at P10 at least 0)
+with scenarios as (
+    select * from analytics.growth_scenarios
+    where scenario in ('p10', 'p50', 'p90')
 ),
 
-stages as (
-    select stage_order, stage_name, step_conversion
-    from analytics.funnel_stages
+rate_intervals as (
+    select stage_order, n as measured_rate_n, value_ci_low, value_ci_high
+    from analytics.growth_baseline
+    where measure = 'step_rate'
 ),
 
-baseline as (
-    select overall_conversion as baseline_overall_conversion
-    from analytics.funnel_stages
-    where stage_name = 'monetization'
-),
-
--- signups of the funnel cohort over its signup span (period_start .. as_of_date - monetization_window_days + 1),
--- annualised and scaled from the sample to the population
-annual as (
+pivoted as (
     select
-        cast(count(user_funnel.user_id) as double precision) * 365
-            / nullif(greatest(cast((params.as_of_date - params.monetization_window_days + 1) - params.period_start as integer) + 1, 0), 0)
-            * params.population_users / nullif(params.sample_users, 0) as annual_signups
-    from params
-    left join analytics.user_funnel as user_funnel
-        on true
-    group by params.as_of_date, params.monetization_window_days, params.period_start,
-        params.population_users, params.sample_users
-),
-
-levers as (
-    select
-        growth_levers.lever_id,
-        growth_levers.lever_name,
-        growth_levers.target_stage,
-        stages.stage_order,
-        stages.step_conversion as measured_rate,
-        cast(growth_levers.low_lift as double precision) as low_lift,
-        cast(growth_levers.expected_lift as double precision) as expected_lift,
-        cast(growth_levers.high_lift as double precision) as high_lift,
-        cast(growth_levers.confidence as double precision) as confidence,
-        baseline.baseline_overall_conversion,
-        annual.annual_signups,
-        cast(params.arpu_monthly as double precision) as arpu_monthly,
-        case
-            when coalesce(annual.annual_signups, 0) = 0
-                then 'empty funnel cohort: no signup has an observable monetization window'
-            when stages.stage_order is null or stages.stage_order < 2
-                then 'target stage ' || growth_levers.target_stage || ' has no step conversion to lift'
-            when stages.step_conversion is null
-                then 'no users reached the stage before ' || growth_levers.target_stage
-            when stages.step_conversion = 0
-                then 'no users reached ' || growth_levers.target_stage || ': a relative lift of a zero rate is zero'
-            when coalesce(baseline.baseline_overall_conversion, 0) = 0
-                then 'no user of the funnel cohort reached monetization: no baseline conversion to lift'
-        end as status_reason
-    from config.growth_levers as growth_levers
-    cross join baseline
-    cross join annual
-    cross join params
-    left join stages
-        on stages.stage_name = growth_levers.target_stage
-),
-
-lifted as (
-    select
-        levers.*,
-        -- least() skips NULLs on both engines: an unmeasured rate stays NULL, not 100%
-        case when measured_rate is not null then least(measured_rate * (1 + low_lift), 1.0) end as lifted_rate_low,
-        case when measured_rate is not null then least(measured_rate * (1 + expected_lift), 1.0) end as lifted_rate_expected,
-        case when measured_rate is not null then least(measured_rate * (1 + high_lift), 1.0) end as lifted_rate_high
-    from levers
-),
-
--- lifted signup -> paid conversion: the baseline with the lever's stage rate replaced by its lifted rate.
--- For target_stage = 'signup' this is paid users per baseline signup: the extra signups from the same
--- visits flow through the unchanged downstream rates.
-converted as (
-    select
-        lifted.*,
-        case when status_reason is null
-            then baseline_overall_conversion * lifted_rate_low / measured_rate end as lifted_overall_low,
-        case when status_reason is null
-            then baseline_overall_conversion * lifted_rate_expected / measured_rate end as lifted_overall_expected,
-        case when status_reason is null
-            then baseline_overall_conversion * lifted_rate_high / measured_rate end as lifted_overall_high
-    from lifted
-),
-
-valued as (
-    select
-        converted.*,
-        annual_signups * (lifted_overall_low - baseline_overall_conversion) as extra_paying_low,
-        annual_signups * (lifted_overall_expected - baseline_overall_conversion) as extra_paying_expected,
-        annual_signups * (lifted_overall_high - baseline_overall_conversion) as extra_paying_high
-    from converted
+        lever_id,
+        max(lever_name) as lever_name,
+        max(target_stage) as target_stage,
+        max(stage_order) as stage_order,
+        max(measured_rate) as measured_rate,
+        max(ceiling) as ceiling,
+        max(case when scenario = 'p10' then lift end) as lift_p10,
+        max(case when scenario = 'p50' then lift end) as lift_p50,
+        max(case when scenario = 'p90' then lift end) as lift_p90,
+        max(case when scenario = 'p10' then lifted_rate end) as lifted_rate_p10,
+        max(case when scenario = 'p50' then lifted_rate end) as lifted_rate_p50,
+        max(case when scenario = 'p90' then lifted_rate end) as lifted_rate_p90,
+        max(case when scenario = 'p50' then extra_paid_per_signup end) as extra_paid_per_signup_p50,
+        max(case when scenario = 'p10' then extra_accounts_monthly end) as extra_accounts_monthly_p10,
+        max(case when scenario = 'p50' then extra_accounts_monthly end) as extra_accounts_monthly_p50,
+        max(case when scenario = 'p90' then extra_accounts_monthly end) as extra_accounts_monthly_p90,
+        max(case when scenario = 'p10' then first_12_month_revenue end) as first_12_month_revenue_p10,
+        max(case when scenario = 'p50' then first_12_month_revenue end) as first_12_month_revenue_p50,
+        max(case when scenario = 'p90' then first_12_month_revenue end) as first_12_month_revenue_p90,
+        max(case when scenario = 'p10' then steady_state_annual_run_rate end) as steady_state_annual_run_rate_p10,
+        max(case when scenario = 'p50' then steady_state_annual_run_rate end) as steady_state_annual_run_rate_p50,
+        max(case when scenario = 'p90' then steady_state_annual_run_rate end) as steady_state_annual_run_rate_p90,
+        max(cost) as cost,
+        max(case when scenario = 'p10' then roi_12_months end) as roi_12_months_p10,
+        max(case when scenario = 'p50' then roi_12_months end) as roi_12_months_p50,
+        max(case when scenario = 'p90' then roi_12_months end) as roi_12_months_p90,
+        max(case when scenario = 'p50' then payback_months end) as payback_months_p50,
+        max(status_reason) as status_reason
+    from scenarios
+    group by lever_id
 ),
 
 final as (
     select
-        lever_id,
-        lever_name,
-        target_stage,
-        stage_order,
-        cast(measured_rate as double precision) as measured_rate,
-        low_lift,
-        expected_lift,
-        high_lift,
-        cast(lifted_rate_low as double precision) as lifted_rate_low,
-        cast(lifted_rate_expected as double precision) as lifted_rate_expected,
-        cast(lifted_rate_high as double precision) as lifted_rate_high,
-        cast(baseline_overall_conversion as double precision) as baseline_overall_conversion,
-        cast(lifted_overall_low as double precision) as lifted_overall_low,
-        cast(lifted_overall_expected as double precision) as lifted_overall_expected,
-        cast(lifted_overall_high as double precision) as lifted_overall_high,
-        cast(annual_signups as double precision) as annual_signups,
-        cast(extra_paying_low as double precision) as extra_paying_low,
-        cast(extra_paying_expected as double precision) as extra_paying_expected,
-        cast(extra_paying_high as double precision) as extra_paying_high,
-        cast(extra_paying_low * arpu_monthly * 12 as double precision) as annual_revenue_low,
-        cast(extra_paying_expected * arpu_monthly * 12 as double precision) as annual_revenue_expected,
-        cast(extra_paying_high * arpu_monthly * 12 as double precision) as annual_revenue_high,
-        confidence,
-        cast(extra_paying_expected * arpu_monthly * 12 * confidence as double precision) as score,
+        pivoted.lever_id,
+        pivoted.lever_name,
+        pivoted.target_stage,
+        pivoted.stage_order,
+        cast(pivoted.measured_rate as double precision) as measured_rate,
+        cast(rate_intervals.measured_rate_n as bigint) as measured_rate_n,
+        cast(rate_intervals.value_ci_low as double precision) as measured_rate_ci_low,
+        cast(rate_intervals.value_ci_high as double precision) as measured_rate_ci_high,
+        cast(pivoted.ceiling as double precision) as ceiling,
+        cast(pivoted.lift_p10 as double precision) as lift_p10,
+        cast(pivoted.lift_p50 as double precision) as lift_p50,
+        cast(pivoted.lift_p90 as double precision) as lift_p90,
+        cast(pivoted.lifted_rate_p10 as double precision) as lifted_rate_p10,
+        cast(pivoted.lifted_rate_p50 as double precision) as lifted_rate_p50,
+        cast(pivoted.lifted_rate_p90 as double precision) as lifted_rate_p90,
+        cast(100 * (pivoted.lifted_rate_p50 - pivoted.measured_rate) as double precision) as rate_change_points_p50,
+        cast(pivoted.extra_paid_per_signup_p50 as double precision) as extra_paid_per_signup_p50,
+        cast(pivoted.extra_accounts_monthly_p10 as double precision) as extra_accounts_monthly_p10,
+        cast(pivoted.extra_accounts_monthly_p50 as double precision) as extra_accounts_monthly_p50,
+        cast(pivoted.extra_accounts_monthly_p90 as double precision) as extra_accounts_monthly_p90,
+        cast(pivoted.first_12_month_revenue_p10 as double precision) as first_12_month_revenue_p10,
+        cast(pivoted.first_12_month_revenue_p50 as double precision) as first_12_month_revenue_p50,
+        cast(pivoted.first_12_month_revenue_p90 as double precision) as first_12_month_revenue_p90,
+        cast(pivoted.steady_state_annual_run_rate_p10 as double precision) as steady_state_annual_run_rate_p10,
+        cast(pivoted.steady_state_annual_run_rate_p50 as double precision) as steady_state_annual_run_rate_p50,
+        cast(pivoted.steady_state_annual_run_rate_p90 as double precision) as steady_state_annual_run_rate_p90,
+        cast(pivoted.cost as double precision) as cost,
+        cast(pivoted.roi_12_months_p10 as double precision) as roi_12_months_p10,
+        cast(pivoted.roi_12_months_p50 as double precision) as roi_12_months_p50,
+        cast(pivoted.roi_12_months_p90 as double precision) as roi_12_months_p90,
+        cast(pivoted.payback_months_p50 as integer) as payback_months_p50,
+        cast(config_levers.confidence as double precision) as confidence,
+        cast(pivoted.first_12_month_revenue_p50 * config_levers.confidence as double precision) as score,
         cast(row_number() over (
-            order by extra_paying_expected * arpu_monthly * 12 * confidence desc nulls last, lever_id
+            order by pivoted.first_12_month_revenue_p50 * config_levers.confidence desc nulls last, pivoted.lever_id
         ) as integer) as lever_rank,
-        case
-            when status_reason is null and measured_rate = 1
-                then 'stage rate is already 100%: nothing to lift'
-            else status_reason
-        end as status_reason
-    from valued
+        coalesce(pivoted.roi_12_months_p10 >= 0, false) as is_investable,
+        pivoted.status_reason
+    from pivoted
+    inner join config.growth_levers as config_levers
+        on config_levers.lever_id = pivoted.lever_id
+    left join rate_intervals
+        on rate_intervals.stage_order = pivoted.stage_order
 )
 
 select * from final

@@ -1,60 +1,58 @@
 -- name: growth_sensitivity
 -- version: 3
--- depends: growth_levers
--- grain: one row per lever and relative lift 0.05, 0.10, ..., 0.30
--- description: sensitivity of each lever's annual revenue (population scale) to the size of its lift, lifted rate capped at 1; NULL with the lever's reason when it cannot be valued
-with params as (
-    select arpu_monthly from config.params
+-- depends: growth_scenarios
+-- grain: one row per lever of config.growth_levers and assumption (lift, arpa, churn, ramp, ceiling)
+-- description: tornado of each lever's P50 first-12-month revenue (population scale): the value when one assumption moves one notch down and up (lift: low / high lift; arpa: -20% / +20%; churn: x0.5 / x1.5; ramp: 3 / 9 months; ceiling: off, its other side the P50 value), the P50 value and the swing (high - low); NULL with the lever's reason when it cannot be valued
+with scenarios as (
+    select * from analytics.growth_scenarios
 ),
 
-lifts as (
-    select cast(numbers.n as double precision) / 20 as lift
-    from config.numbers as numbers
-    where numbers.n between 1 and 6
+base as (
+    select lever_id, first_12_month_revenue as base_value
+    from scenarios
+    where scenario = 'p50'
 ),
 
-scenarios as (
+notches as (
     select
-        growth_levers.lever_id,
-        growth_levers.lever_name,
-        growth_levers.target_stage,
-        lifts.lift,
-        growth_levers.measured_rate,
-        -- least() skips NULLs: an unmeasured rate stays NULL, not 100%
-        case when growth_levers.measured_rate is not null then least(growth_levers.measured_rate * (1 + lifts.lift), 1.0) end as lifted_rate,
-        growth_levers.baseline_overall_conversion,
-        growth_levers.annual_signups,
-        growth_levers.status_reason,
-        -- levers that could be valued have lifted_overall_expected; the others stay NULL
-        growth_levers.lifted_overall_expected is not null as is_valued
-    from analytics.growth_levers as growth_levers
-    cross join lifts
+        scenarios.lever_id,
+        max(scenarios.lever_name) as lever_name,
+        max(scenarios.target_stage) as target_stage,
+        scenarios.assumption,
+        min(scenarios.scenario_order) as assumption_order,
+        max(case when scenarios.scenario in ('lift_low', 'arpa_minus_20', 'churn_x1_5', 'ramp_9')
+            then scenarios.first_12_month_revenue end) as pessimistic_value,
+        max(case when scenarios.scenario in ('lift_high', 'arpa_plus_20', 'churn_x0_5', 'ramp_3', 'ceiling_off')
+            then scenarios.first_12_month_revenue end) as optimistic_value,
+        max(scenarios.status_reason) as status_reason
+    from scenarios
+    where scenarios.assumption <> 'lift'
+        or scenarios.scenario in ('lift_low', 'lift_high')
+    group by scenarios.lever_id, scenarios.assumption
 ),
 
 final as (
     select
-        scenarios.lever_id,
-        scenarios.lever_name,
-        scenarios.target_stage,
-        cast(scenarios.lift as double precision) as lift,
-        cast(scenarios.lifted_rate as double precision) as lifted_rate,
+        notches.lever_id,
+        notches.lever_name,
+        notches.target_stage,
+        notches.assumption,
+        cast(notches.assumption_order as integer) as assumption_order,
+        cast(base.base_value as double precision) as base_value,
+        -- ceiling has one notch (off): the other side is the P50 value
+        cast(least(coalesce(notches.pessimistic_value, base.base_value), notches.optimistic_value) as double precision)
+            as low_value,
+        cast(greatest(coalesce(notches.pessimistic_value, base.base_value), notches.optimistic_value) as double precision)
+            as high_value,
         cast(
-            case
-                when scenarios.is_valued
-                    then scenarios.annual_signups * scenarios.baseline_overall_conversion
-                        * (scenarios.lifted_rate / scenarios.measured_rate - 1)
-            end as double precision
-        ) as extra_paying_users,
-        cast(
-            case
-                when scenarios.is_valued
-                    then scenarios.annual_signups * scenarios.baseline_overall_conversion
-                        * (scenarios.lifted_rate / scenarios.measured_rate - 1) * params.arpu_monthly * 12
-            end as double precision
-        ) as annual_revenue,
-        scenarios.status_reason
-    from scenarios
-    cross join params
+            greatest(coalesce(notches.pessimistic_value, base.base_value), notches.optimistic_value)
+            - least(coalesce(notches.pessimistic_value, base.base_value), notches.optimistic_value)
+            as double precision
+        ) as swing,
+        notches.status_reason
+    from notches
+    inner join base
+        on base.lever_id = notches.lever_id
 )
 
 select * from final

@@ -1,8 +1,8 @@
 -- name: user_milestones
--- version: 2
--- depends: stg_users, stg_events, stg_subscriptions, user_days
+-- version: 3
+-- depends: stg_users, stg_events, stg_subscriptions, stg_workspace_members, user_days
 -- grain: one row per user
--- description: per-user facts (users who signed up on or before as_of_date): signup, segment, channel, first page_create, first collaborative action, first paid subscription (monthly_revenue > 0; trials are not payments), activation, fast activator, paid flags, activity totals
+-- description: per-user facts (users who signed up on or before as_of_date): signup, segment, channel, first page_create, first collaborative action, first time covered by a paid seat (a member of a workspace whose paid subscription, monthly_revenue > 0, is active; trials are not payments), activation, fast activator, paid flags, activity totals
 with params as (
     select as_of_date, activation_window_days from config.params
 ),
@@ -36,19 +36,27 @@ activity as (
     group by user_id
 ),
 
--- paid_ever: a paid subscription (monthly_revenue > 0) started on or before as_of_date;
--- paid_at_end: a paid subscription active on as_of_date. A $0 subscription is a trial (revenue/trials).
+-- covered by a paid seat: a member of a workspace (joined on or before the moment) whose paid
+-- subscription (monthly_revenue > 0) is active then; billing is per workspace, so the owner and
+-- the members of a paying workspace are all covered. first_paid_at: the first such moment (the
+-- later of the subscription start and the join); paid_at_end: covered on as_of_date. A $0
+-- subscription is a trial (revenue/trials).
 payments as (
     select
-        subscriptions.user_id,
-        min(subscriptions.started_at) as first_paid_at,
+        members.user_id,
+        min(
+            case when subscriptions.started_at > members.joined_at then subscriptions.started_at else members.joined_at end
+        ) as first_paid_at,
         bool_or(
             (subscriptions.end_date is null or subscriptions.end_date > params.as_of_date)
         ) as is_paid_at_end
-    from analytics.stg_subscriptions as subscriptions
+    from analytics.stg_workspace_members as members
+    inner join analytics.stg_subscriptions as subscriptions
+        on subscriptions.workspace_id = members.workspace_id
+        and (subscriptions.ended_at is null or subscriptions.ended_at > members.joined_at)
     cross join params
     where subscriptions.is_paid
-    group by subscriptions.user_id
+    group by members.user_id
 ),
 
 joined as (

@@ -182,9 +182,15 @@ fn north_star(conn: &Connection) -> Result<Figure, ChartError> {
         conn,
         NAME,
         "analytics.north_star_weekly",
-        "select cast(week_start as varchar), cast(collaborative_workspaces as double) \
+        "select cast(week_start as varchar), cast(wacw as double), cast(collaborative_workspaces as double) \
          from analytics.north_star_weekly where is_complete_week order by week_start",
-        |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<f64>>(1)?)),
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<f64>>(1)?,
+                row.get::<_, Option<f64>>(2)?,
+            ))
+        },
     )?;
     let target = read(
         conn,
@@ -196,25 +202,27 @@ fn north_star(conn: &Connection) -> Result<Figure, ChartError> {
     .into_iter()
     .next()
     .flatten();
-    let weeks: Vec<String> = rows.iter().map(|(week, _)| week.clone()).collect();
-    let values = rows.iter().map(|(_, value)| *value).collect();
+    let weeks: Vec<String> = rows.iter().map(|(week, _, _)| week.clone()).collect();
+    let values = rows.iter().map(|(_, value, _)| *value).collect();
+    let v1_values = rows.iter().map(|(_, _, v1)| *v1).collect();
     let target_name = match target {
         Some(value) => format!("target ({})", Unit::Count.format(value)),
         None => "target".to_string(),
     };
     Ok(Figure {
         name: NAME,
-        title: "North Star: weekly active collaborative workspaces".into(),
+        title: "North Star v2: weekly active collaborative workspaces".into(),
         source: "analytics.north_star_weekly, analytics.north_star_summary (complete ISO weeks)"
             .into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Dates(dates(NAME, &weeks)?),
             x_label: "ISO week (Monday)".into(),
             x_unit: Unit::Count,
-            y_label: "workspaces with a collaborative action".into(),
+            y_label: "team workspaces with 2+ members active and collaborating".into(),
             y_unit: Unit::Count,
             series: vec![
-                line("WACW", 0, values),
+                line("WACW (v2)", 0, values),
+                line("v1: any collaborative action", 1, v1_values),
                 reference(target_name, target, weeks.len()),
             ],
             horizontal: false,
@@ -654,7 +662,7 @@ fn growth_levers(conn: &Connection) -> Result<Figure, ChartError> {
         conn,
         NAME,
         "analytics.growth_levers",
-        "select lever_name, annual_revenue_low, annual_revenue_expected, annual_revenue_high \
+        "select lever_name, first_12_month_revenue_p10, first_12_month_revenue_p50, first_12_month_revenue_p90 \
          from analytics.growth_levers order by lever_rank, lever_id",
         |row| {
             Ok((
@@ -667,29 +675,24 @@ fn growth_levers(conn: &Connection) -> Result<Figure, ChartError> {
             ))
         },
     )?;
-    let series = ["low", "expected", "high"]
+    let series = ["P10", "P50", "P90"]
         .iter()
         .enumerate()
-        .map(|(index, name)| {
-            bar(
-                &format!("{name} lift"),
-                index,
-                rows.iter().map(|row| row.1[index]).collect(),
-            )
-        })
+        .map(|(index, name)| bar(name, index, rows.iter().map(|row| row.1[index]).collect()))
         .collect();
     Ok(Figure {
         name: NAME,
-        title: "Growth levers: extra annual revenue, low / expected / high lift".into(),
+        title: "Growth levers: first-12-month revenue, P10 / P50 / P90 (observational uplift)"
+            .into(),
         source: format!(
-            "analytics.growth_levers ({}, ranked by confidence-weighted score)",
+            "analytics.growth_levers ({}, ranked by P50 x confidence)",
             scale_phrase(conn, NAME)?
         ),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Categories(rows.iter().map(|row| row.0.clone()).collect()),
             x_label: "lever".into(),
             x_unit: Unit::Count,
-            y_label: "extra annual revenue (USD)".into(),
+            y_label: "first-12-month revenue (USD)".into(),
             y_unit: Unit::Usd,
             series,
             horizontal: true,
@@ -703,8 +706,8 @@ fn growth_projection(conn: &Connection) -> Result<Figure, ChartError> {
         conn,
         NAME,
         "analytics.growth_projection",
-        "select cast(month_number as double), new_paying_baseline, new_paying_with_levers, cumulative_extra_paying \
-         from analytics.growth_projection order by month_number",
+        "select cast(month_number as double), cumulative_extra_revenue_p10, cumulative_extra_revenue_p50, \
+         cumulative_extra_revenue_p90 from analytics.growth_projection order by month_number",
         |row| {
             Ok((
                 row.get::<_, f64>(0)?,
@@ -716,97 +719,72 @@ fn growth_projection(conn: &Connection) -> Result<Figure, ChartError> {
     )?;
     Ok(Figure {
         name: NAME,
-        title: "12-month projection: top 3 levers combined".into(),
+        title: format!(
+            "{}-month projection: cumulative extra revenue of the top levers, P10..P90 band",
+            rows.len()
+        ),
         source: format!(
-            "analytics.growth_projection ({}, lifts ramping in)",
+            "analytics.growth_projection ({}, lifts ramping in, measured payment lag and churn)",
             scale_phrase(conn, NAME)?
         ),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Numbers(rows.iter().map(|row| row.0).collect()),
             x_label: "projected month".into(),
             x_unit: Unit::Count,
-            y_label: "paying users".into(),
-            y_unit: Unit::Count,
+            y_label: "cumulative extra revenue (USD)".into(),
+            y_unit: Unit::Usd,
             series: vec![
-                line(
-                    "new paying, baseline",
-                    0,
-                    rows.iter().map(|row| row.1).collect(),
-                ),
-                line(
-                    "new paying, with levers",
-                    1,
-                    rows.iter().map(|row| row.2).collect(),
-                ),
-                line(
-                    "accumulated extra paying",
-                    2,
-                    rows.iter().map(|row| row.3).collect(),
-                ),
+                line("P10", 0, rows.iter().map(|row| row.1).collect()),
+                line("P50", 1, rows.iter().map(|row| row.2).collect()),
+                line("P90", 2, rows.iter().map(|row| row.3).collect()),
             ],
             horizontal: false,
         }),
     })
 }
 
+/// Tornado of the top-ranked lever: its P50 first-12-month revenue when one
+/// assumption moves a notch down (low) and up (high).
 fn growth_sensitivity(conn: &Connection) -> Result<Figure, ChartError> {
     const NAME: &str = "growth_sensitivity";
     let rows = read(
         conn,
         NAME,
         "analytics.growth_sensitivity",
-        "select lever_name, cast(lift as varchar), annual_revenue, lift \
-         from analytics.growth_sensitivity order by lever_id, lift",
+        "select sensitivity.lever_name, sensitivity.assumption, sensitivity.low_value, sensitivity.high_value \
+         from analytics.growth_sensitivity as sensitivity \
+         inner join analytics.growth_levers as growth on growth.lever_id = sensitivity.lever_id \
+         where growth.lever_rank = 1 order by sensitivity.swing desc nulls last, sensitivity.assumption_order",
         |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
                 row.get::<_, Option<f64>>(2)?,
-                row.get::<_, f64>(3)?,
+                row.get::<_, Option<f64>>(3)?,
             ))
         },
     )?;
-    let long: Vec<LongRow> = rows
-        .iter()
-        .map(|row| (row.0.clone(), row.1.clone(), row.2))
-        .collect();
-    let (lift_texts, by_lever) = pivot(&long);
-    let lifts = lift_texts
-        .iter()
-        .map(|text| {
-            rows.iter()
-                .find(|row| &row.1 == text)
-                .map(|row| row.3)
-                .ok_or_else(|| ChartError::BadValue {
-                    chart: NAME,
-                    value: text.clone(),
-                    expected: "a lift",
-                })
-        })
-        .collect::<Result<Vec<f64>, _>>()?;
-    let mut order: Vec<usize> = (0..lifts.len()).collect();
-    order.sort_by(|a, b| lifts[*a].total_cmp(&lifts[*b]));
+    let lever = rows.first().map_or_else(String::new, |row| row.0.clone());
     Ok(Figure {
         name: NAME,
-        title: "Sensitivity: extra annual revenue by size of lift".into(),
+        title: format!(
+            "Sensitivity (tornado) of {lever}: P50 first-12-month revenue, one assumption a notch"
+        ),
         source: format!(
-            "analytics.growth_sensitivity ({}; a lever that cannot be valued has no line)",
+            "analytics.growth_sensitivity ({}; a lever that cannot be valued has no bars)",
             scale_phrase(conn, NAME)?
         ),
         plot: Plot::Cartesian(Cartesian {
-            x: XValues::Numbers(order.iter().map(|index| lifts[*index]).collect()),
-            x_label: "relative lift of the lever's stage".into(),
-            x_unit: Unit::Percent,
-            y_label: "extra annual revenue (USD)".into(),
+            x: XValues::Categories(rows.iter().map(|row| row.1.clone()).collect()),
+            x_label: "assumption".into(),
+            x_unit: Unit::Count,
+            y_label: "first-12-month revenue (USD)".into(),
             y_unit: Unit::Usd,
-            series: by_lever
-                .into_iter()
-                .enumerate()
-                .map(|(index, (name, values))| {
-                    line(&name, index, order.iter().map(|i| values[*i]).collect())
-                })
-                .collect(),
-            horizontal: false,
+            series: vec![
+                bar("low notch", 0, rows.iter().map(|row| row.2).collect()),
+                bar("high notch", 1, rows.iter().map(|row| row.3).collect()),
+            ],
+            horizontal: true,
         }),
     })
 }

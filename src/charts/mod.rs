@@ -49,7 +49,7 @@ const TEMPLATES: [(&str, &str); 3] = [
 /// Errors of the charts stage.
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
-    #[error("unable to read '{table}' for chart '{chart}' (run `northstar run` or `northstar query` to build it): {source}")]
+    #[error("unable to read '{table}' for chart '{chart}' (run `northstar run` or `northstar query` to build it)")]
     Query {
         chart: &'static str,
         table: &'static str,
@@ -75,7 +75,7 @@ pub enum ChartError {
     },
     #[error("the bundled script '{name}' contains '</script' and cannot be inlined")]
     UnsafeScript { name: &'static str },
-    #[error("unable to write '{path}' (--out): {source}")]
+    #[error("unable to write '{path}' (--out)")]
     Write {
         path: PathBuf,
         source: std::io::Error,

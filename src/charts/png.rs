@@ -5,6 +5,7 @@ use std::error::Error;
 use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -283,17 +284,13 @@ fn step(positions: &[f64]) -> f64 {
     }
 }
 
-fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawResult {
-    let count = chart.x.len();
-    let positions = positions(&chart.x);
-    let is_categories = matches!(chart.x, XValues::Categories(_));
-    let has_bars = chart
-        .series
-        .iter()
-        .any(|series| series.kind == SeriesKind::Bar);
-    let step = step(&positions);
+/// The plot of a cartesian chart: value axis range and category axis range.
+type Plot2d<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-    // value range, stacks included
+/// The value axis range: every unstacked value and every stack's positive
+/// and negative totals, with 6% headroom (and footroom below zero).
+fn value_range(chart: &Cartesian, count: usize) -> (f64, f64) {
     let (mut low, mut high) = (0.0_f64, 0.0_f64);
     let mut stacks: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
     for series in &chart.series {
@@ -332,8 +329,18 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
     let span = high - low;
     let high = high + span * 0.06;
     let low = if low < 0.0 { low - span * 0.06 } else { low };
+    (low, high)
+}
 
-    let (category_low, category_high) = if is_categories || count == 0 {
+/// The category axis range: one slot per category, or the x values' span
+/// padded by most of a bar when there are bars.
+fn category_range(chart: &Cartesian, positions: &[f64], step: f64) -> (f64, f64) {
+    let count = chart.x.len();
+    let has_bars = chart
+        .series
+        .iter()
+        .any(|series| series.kind == SeriesKind::Bar);
+    if matches!(chart.x, XValues::Categories(_)) || count == 0 {
         (-0.5, count.max(1) as f64 - 0.5)
     } else {
         let first = positions.iter().copied().fold(f64::INFINITY, f64::min);
@@ -344,18 +351,40 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
         } else {
             (first - 1.0, first + 1.0)
         }
-    };
+    }
+}
 
-    let horizontal = chart.horizontal;
-    let reversed = |category: f64| category_low + category_high - category;
-    let to_xy = |category: f64, value: f64| -> (f64, f64) {
-        if horizontal {
-            (value, reversed(category))
+/// Where a (category, value) point goes: categories run down the y axis
+/// (first at the top) in a horizontal chart.
+#[derive(Clone, Copy)]
+struct Orientation {
+    horizontal: bool,
+    category_low: f64,
+    category_high: f64,
+}
+
+impl Orientation {
+    fn xy(self, category: f64, value: f64) -> (f64, f64) {
+        if self.horizontal {
+            (value, self.category_low + self.category_high - category)
         } else {
             (category, value)
         }
+    }
+}
+
+fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawResult {
+    let count = chart.x.len();
+    let positions = positions(&chart.x);
+    let step = step(&positions);
+    let (low, high) = value_range(chart, count);
+    let (category_low, category_high) = category_range(chart, &positions, step);
+    let orientation = Orientation {
+        horizontal: chart.horizontal,
+        category_low,
+        category_high,
     };
-    let (x_range, y_range) = if horizontal {
+    let (x_range, y_range) = if chart.horizontal {
         (low..high, category_low..category_high)
     } else {
         (category_low..category_high, low..high)
@@ -365,10 +394,17 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
         .margin_right(50)
         .margin_top(10)
         .margin_bottom(20)
-        .x_label_area_size(if horizontal { 80 } else { 90 })
-        .y_label_area_size(if horizontal { 300 } else { 140 })
+        .x_label_area_size(if chart.horizontal { 80 } else { 90 })
+        .y_label_area_size(if chart.horizontal { 300 } else { 140 })
         .build_cartesian_2d(x_range, y_range)?;
+    draw_mesh(chart, &mut plot)?;
+    draw_category_names(chart, root, &plot, orientation, low)?;
+    draw_series(chart, &mut plot, orientation, &positions, step)
+}
 
+/// Axes, grid lines, tick labels and axis titles.
+fn draw_mesh(chart: &Cartesian, plot: &mut Plot2d<'_, '_>) -> DrawResult {
+    let is_categories = matches!(chart.x, XValues::Categories(_));
     let value_format = |value: &f64| chart.y_unit.format(*value);
     let category_format = |value: &f64| match &chart.x {
         XValues::Dates(_) => format_date(*value),
@@ -377,67 +413,77 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
     };
     let grid = RGBColor(232, 232, 232);
     let (x_label, y_label) = (displayable(&chart.x_label), displayable(&chart.y_label));
+    let mut mesh = plot.configure_mesh();
+    mesh.label_style(text_style(19))
+        .axis_desc_style(text_style(21))
+        .light_line_style(WHITE)
+        .bold_line_style(grid)
+        .axis_style(RGBColor(120, 120, 120));
+    if chart.horizontal {
+        mesh.x_label_formatter(&value_format)
+            .y_label_formatter(&category_format)
+            .x_desc(y_label.as_str())
+            .y_desc(x_label.as_str())
+            .x_labels(8)
+            .disable_y_mesh();
+    } else {
+        mesh.x_label_formatter(&category_format)
+            .y_label_formatter(&value_format)
+            .x_desc(x_label.as_str())
+            .y_desc(y_label.as_str())
+            .x_labels(if is_categories { 0 } else { 9 })
+            .y_labels(8);
+        if is_categories {
+            mesh.disable_x_mesh();
+        }
+    }
+    mesh.draw()?;
+    Ok(())
+}
+
+/// Category names, drawn at the exact slot centres (at most about 30).
+fn draw_category_names(
+    chart: &Cartesian,
+    root: &Area<'_>,
+    plot: &Plot2d<'_, '_>,
+    orientation: Orientation,
+    low: f64,
+) -> DrawResult {
+    let XValues::Categories(names) = &chart.x else {
+        return Ok(());
+    };
+    let every = names.len().div_ceil(30).max(1);
+    let max_chars = if chart.horizontal {
+        26
+    } else {
+        (140 / names.len().max(1)).clamp(4, 22)
+    };
+    for (index, name) in names
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| index % every == 0)
     {
-        let mut mesh = plot.configure_mesh();
-        mesh.label_style(text_style(19))
-            .axis_desc_style(text_style(21))
-            .light_line_style(WHITE)
-            .bold_line_style(grid)
-            .axis_style(RGBColor(120, 120, 120));
-        if horizontal {
-            mesh.x_label_formatter(&value_format)
-                .y_label_formatter(&category_format)
-                .x_desc(y_label.as_str())
-                .y_desc(x_label.as_str())
-                .x_labels(8)
-                .disable_y_mesh();
+        let label = truncate(name, max_chars);
+        let (x, y) = plot.backend_coord(&orientation.xy(index as f64, low));
+        if chart.horizontal {
+            root.draw(&Text::new(
+                label,
+                (x - 12, y),
+                text_style(19).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
         } else {
-            mesh.x_label_formatter(&category_format)
-                .y_label_formatter(&value_format)
-                .x_desc(x_label.as_str())
-                .y_desc(y_label.as_str())
-                .x_labels(if is_categories { 0 } else { 9 })
-                .y_labels(8);
-            if is_categories {
-                mesh.disable_x_mesh();
-            }
-        }
-        mesh.draw()?;
-    }
-
-    // category names: drawn at the exact slot centres
-    if let XValues::Categories(names) = &chart.x {
-        let every = names.len().div_ceil(30).max(1);
-        let max_chars = if horizontal {
-            26
-        } else {
-            (140 / names.len().max(1)).clamp(4, 22)
-        };
-        for (index, name) in names
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| index % every == 0)
-        {
-            let label = truncate(name, max_chars);
-            if horizontal {
-                let (x, y) = plot.backend_coord(&to_xy(index as f64, low));
-                root.draw(&Text::new(
-                    label,
-                    (x - 12, y),
-                    text_style(19).pos(Pos::new(HPos::Right, VPos::Center)),
-                ))?;
-            } else {
-                let (x, y) = plot.backend_coord(&to_xy(index as f64, low));
-                root.draw(&Text::new(
-                    label,
-                    (x, y + 10),
-                    text_style(18).pos(Pos::new(HPos::Center, VPos::Top)),
-                ))?;
-            }
+            root.draw(&Text::new(
+                label,
+                (x, y + 10),
+                text_style(18).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
         }
     }
+    Ok(())
+}
 
-    // bar slots: one per unstacked bar series, one per stack
+/// Bar slots: one per unstacked bar series, one per stack.
+fn bar_slots(chart: &Cartesian) -> Vec<Option<&str>> {
     let mut slots: Vec<Option<&str>> = Vec::new();
     for series in chart
         .series
@@ -449,6 +495,22 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
             other => slots.push(other),
         }
     }
+    slots
+}
+
+/// Every series in order: bars side by side in their slots (stacked bars
+/// on their stack's running base), lines and dashed reference lines broken
+/// at missing values.
+fn draw_series(
+    chart: &Cartesian,
+    plot: &mut Plot2d<'_, '_>,
+    orientation: Orientation,
+    positions: &[f64],
+    step: f64,
+) -> DrawResult {
+    let count = chart.x.len();
+    let is_categories = matches!(chart.x, XValues::Categories(_));
+    let slots = bar_slots(chart);
     let group_width = step * if is_categories { 0.8 } else { 0.75 };
     let bar_width = group_width / slots.len().max(1) as f64;
     let mut positive_base: Vec<Vec<f64>> = vec![vec![0.0; count]; slots.len()];
@@ -491,7 +553,10 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
                     let left = positions[point] + offset + bar_width * 0.04;
                     let right = positions[point] + offset + bar_width * 0.96;
                     rectangles.push(Rectangle::new(
-                        [to_xy(left, start), to_xy(right, start + value)],
+                        [
+                            orientation.xy(left, start),
+                            orientation.xy(right, start + value),
+                        ],
                         color.filled(),
                     ));
                 }
@@ -503,7 +568,7 @@ fn draw_cartesian(chart: &Cartesian, root: &Area<'_>, body: &Area<'_>) -> DrawRe
                     match value {
                         Some(value) => {
                             if let Some(segment) = segments.last_mut() {
-                                segment.push(to_xy(positions[point], *value));
+                                segment.push(orientation.xy(positions[point], *value));
                             }
                         }
                         None => segments.push(Vec::new()),

@@ -39,7 +39,7 @@ pub const BATCH_USERS: u64 = 2_048;
 /// Errors while generating.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    #[error("unable to append to table 'raw.{table}': {source}")]
+    #[error("unable to append to table 'raw.{table}'")]
     Append {
         table: &'static str,
         source: duckdb::Error,
@@ -234,6 +234,13 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
         rows.use_case.push(USE_CASES[profile.use_case]);
         workspace_of.push(workspace_id);
         company_of.push(company);
+    }
+
+    // Members of a team workspace share its weekly rhythm (model::TEAM_COACTIVITY).
+    for (profile, workspace_id) in profiles.iter_mut().zip(&workspace_of) {
+        if profile.segment != 0 {
+            profile.team_rhythm = Some(model::team_rhythm_key(config.seed, *workspace_id));
+        }
     }
 
     for (offset, profile) in profiles.iter().enumerate() {

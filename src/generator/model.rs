@@ -20,6 +20,11 @@
 //! 6. **Collaboration**: share, invite, comment and co-edit, more in team
 //!    segments; habit users collaborate after forming the habit or not at all
 //!    in the collaboration window.
+//!    Members of a team workspace share a weekly rhythm (co-activity): each
+//!    week's activity and churn draw is, with probability `TEAM_COACTIVITY`,
+//!    the team's draw for that ISO week instead of the member's own. Each
+//!    draw stays uniform, so every member's own rates are unchanged; members
+//!    are active (and leave) in the same weeks more often than by chance.
 //! 7. **Monetization**: funnel completers pay within the monetization window
 //!    at `funnel_paid_rate`; everyone else has a lifetime paid probability by
 //!    segment and channel. Subscriptions cancel with a monthly hazard.
@@ -175,6 +180,9 @@ pub struct UserProfile {
     pub device: usize,
     pub region: usize,
     pub use_case: usize,
+    /// Key of the team workspace's weekly rhythm ([`team_rhythm_key`]);
+    /// `None` for a personal workspace.
+    pub team_rhythm: Option<u64>,
 }
 
 /// One simulated event (ids are assigned by the writer, in order).
@@ -270,6 +278,51 @@ pub fn sample_profile<R: Rng>(
         device: weighted_index(rng, &DEVICE_SHARES),
         region: weighted_index(rng, &REGION_SHARES),
         use_case: weighted_index(rng, &USE_CASE_SHARES),
+        team_rhythm: None,
+    }
+}
+
+/// Probability that a team member's weekly activity or churn draw is the
+/// team's draw for that ISO week rather than the member's own.
+const TEAM_COACTIVITY: f64 = 0.8;
+
+/// Multiplier of the collaboration probability of an event on a day of a
+/// week active with the team: members working in the same week comment,
+/// co-edit and share more.
+const TEAM_WEEK_COLLABORATION: f64 = 2.0;
+
+/// The key of a team workspace's weekly rhythm: depends on the seed and the
+/// workspace only, so every member (in any batch or thread) draws the same.
+pub fn team_rhythm_key(seed: u64, workspace_id: i64) -> u64 {
+    splitmix64(seed ^ splitmix64(workspace_id as u64 ^ 0x7EA3_C0AC_7171_7EA3))
+}
+
+fn splitmix64(value: u64) -> u64 {
+    let mut z = value.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The team's uniform draw in [0, 1) for ISO week `iso_week` (weeks since
+/// 1969-12-29, a Monday) and purpose `stream` (activity or churn).
+fn team_draw(key: u64, iso_week: i64, stream: u64) -> f64 {
+    let mixed =
+        splitmix64(key ^ splitmix64((iso_week as u64).wrapping_mul(4).wrapping_add(stream)));
+    (mixed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A weekly uniform draw of a user: their own, or with probability
+/// [`TEAM_COACTIVITY`] their team's for the ISO week holding `mid_day`
+/// (days since the Unix epoch). Uniform either way; the flag says whether
+/// it was the team's.
+fn weekly_draw<R: Rng>(rng: &mut R, team: Option<u64>, mid_day: i64, stream: u64) -> (f64, bool) {
+    let own = rng.gen::<f64>();
+    match team {
+        Some(key) if rng.gen::<f64>() < TEAM_COACTIVITY => {
+            (team_draw(key, (mid_day + 3).div_euclid(7), stream), true)
+        }
+        _ => (own, false),
     }
 }
 
@@ -309,6 +362,8 @@ impl BehaviourTables {
 pub struct Scratch {
     /// Active-day flags by signup-relative day.
     active: Vec<bool>,
+    /// Days of weeks active with the team (co-activity), by signup-relative day.
+    team_days: Vec<bool>,
     /// Events per active day, built day by day.
     day_events: Vec<SimEvent>,
     tables: BehaviourTables,
@@ -319,6 +374,7 @@ impl Scratch {
     pub fn new(behaviour: &Behaviour) -> Self {
         Self {
             active: Vec::new(),
+            team_days: Vec::new(),
             day_events: Vec::new(),
             tables: BehaviourTables::new(behaviour),
         }
@@ -389,7 +445,10 @@ pub fn simulate_journey<R: Rng>(
     let planned_days = (horizon.div_ceil(7) * 7).max(63) + 7;
     scratch.active.clear();
     scratch.active.resize(planned_days, false);
+    scratch.team_days.clear();
+    scratch.team_days.resize(planned_days, false);
     let active = &mut scratch.active;
+    let team_days = &mut scratch.team_days;
     active[0] = true;
     if let Some(day) = activation_day {
         if day < planned_days {
@@ -469,7 +528,10 @@ pub fn simulate_journey<R: Rng>(
     };
     let weeks = horizon.div_ceil(7);
     let mut alive = true;
+    let signup_epoch_day = signup_midnight.div_euclid(DAY_US);
     for week in 2..weeks {
+        // The ISO week holding the middle of this signup-relative week.
+        let mid_day = signup_epoch_day + week as i64 * 7 + 3;
         let forced = has_habit && week <= habit_start_week + 2;
         if alive && !forced {
             let tenure = (week - 1) as f64;
@@ -478,21 +540,39 @@ pub fn simulate_journey<R: Rng>(
                     * (-tenure / behaviour.churn_hazard_decay_weeks).exp()
                     * early_multiplier;
             let hazard = (base * hazard_multiplier).min(1.0);
-            if rng.gen::<f64>() < hazard {
+            if weekly_draw(rng, profile.team_rhythm, mid_day, 1).0 < hazard {
                 alive = false;
             }
         }
         if !alive {
             break;
         }
-        if forced || rng.gen::<f64>() < weekly_activity {
+        let (draw, with_team) = if forced {
+            (0.0, false)
+        } else {
+            weekly_draw(rng, profile.team_rhythm, mid_day, 0)
+        };
+        if forced || draw < weekly_activity {
             let mut days = 1;
             for _ in 0..6 {
                 if rng.gen::<f64>() < day_probability {
                     days += 1;
                 }
             }
-            pick_days(rng, active, week * 7, week * 7 + 6, days);
+            // A week active with the team falls on days of the team's ISO
+            // week (at least four of the seven days of this week).
+            let (from, to) = if with_team {
+                let iso_monday = (mid_day + 3).div_euclid(7) * 7 - 3 - signup_epoch_day;
+                let iso_monday = iso_monday.max(0) as usize;
+                (iso_monday.max(week * 7), (iso_monday + 6).min(week * 7 + 6))
+            } else {
+                (week * 7, week * 7 + 6)
+            };
+            pick_days(rng, active, from, to, days);
+            if with_team {
+                let days = from..to.min(planned_days - 1) + 1;
+                team_days[days.clone()].copy_from_slice(&active[days]);
+            }
         }
     }
     // Habit users are active in their three habit weeks (week 1 included).
@@ -548,13 +628,18 @@ pub fn simulate_journey<R: Rng>(
     let late_creator = !activated && rng.gen::<f64>() < 0.3;
 
     // Events, day by day.
-    let collaboration_probability = SEGMENT_COLLABORATION[profile.segment];
+    let segment_collaboration = SEGMENT_COLLABORATION[profile.segment];
     let collaboration_window = 90usize;
     let mut collaboration_at: Option<i64> = None;
     let active_days: Vec<usize> = (0..horizon).filter(|day| active[*day]).collect();
     for day in active_days {
         let day_start = signup_midnight + day as i64 * DAY_US;
         scratch.day_events.clear();
+        let collaboration_probability = if scratch.team_days[day] {
+            segment_collaboration * TEAM_WEEK_COLLABORATION
+        } else {
+            segment_collaboration
+        };
         let count = 1 + poisson(
             rng,
             behaviour.extra_events_per_day * engagement.powf(0.5).min(4.0),
@@ -778,6 +863,48 @@ mod tests {
                 assert!(visit.at_us >= period().start_us && visit.at_us < period().end_us);
             }
         }
+    }
+
+    #[test]
+    fn team_draws_are_shared_by_members_and_keep_every_rate() {
+        let key = team_rhythm_key(42, 7);
+        // Every member of workspace 7 (any batch, any thread) draws the same.
+        assert_eq!(
+            team_draw(key, 2_900, 0),
+            team_draw(team_rhythm_key(42, 7), 2_900, 0)
+        );
+        assert_ne!(
+            team_draw(key, 2_900, 0),
+            team_draw(team_rhythm_key(43, 7), 2_900, 0)
+        );
+        assert_ne!(team_draw(key, 2_900, 0), team_draw(key, 2_900, 1));
+        // The team's draws and the mixed draws are uniform: a rate of 30% stays 30%.
+        let weeks = 40_000i64;
+        let below = (0..weeks)
+            .filter(|week| team_draw(key, *week, 0) < 0.3)
+            .count();
+        assert!(
+            (11_500..12_500).contains(&below),
+            "{below} team draws below 0.3"
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut with_team = 0;
+        let mut below = 0;
+        for week in 0..weeks {
+            let (draw, team) = weekly_draw(&mut rng, Some(key), week * 7, 0);
+            with_team += usize::from(team);
+            below += usize::from(draw < 0.3);
+        }
+        assert!(
+            (11_500..12_500).contains(&below),
+            "{below} mixed draws below 0.3"
+        );
+        assert!(
+            (31_400..32_600).contains(&with_team),
+            "{with_team} team draws"
+        );
+        // A personal workspace never follows a team.
+        assert!(!weekly_draw(&mut rng, None, 0, 0).1);
     }
 
     #[test]

@@ -36,10 +36,10 @@ comment on column config.params.monetization_window_days is 'Monetization: a sub
 comment on column config.params.north_star_target is 'Target for the North Star (weekly active collaborative workspaces) at sample scale: 10 per 1,000 users by default.';
 comment on column config.params.sample_users is 'Number of users in the warehouse the population scale refers to.';
 comment on column config.params.population_users is 'Size of the real user base the sample stands for (figures are scaled by population_users / sample_users).';
-comment on column config.params.arpu_monthly is 'Planning ARPU: monthly revenue per new paying user used by the growth model, USD.';
+comment on column config.params.arpu_monthly is 'Former planning ARPU (USD a month), kept for compatibility and read by no query: the growth model measures ARPA (growth_baseline).';
 comment on column config.params.stickiness_benchmark is 'DAU/MAU benchmark for productivity tools (0.30).';
-comment on column config.params.signup_growth_monthly is 'Monthly growth rate of new signups assumed by the 12-month projection.';
-comment on column config.params.projection_months is 'Horizon of the growth projection in months.';
+comment on column config.params.signup_growth_monthly is 'Former assumed monthly signup growth, kept for compatibility and read by no query: the projection uses the measured trend (growth_baseline.signups_trend_monthly).';
+comment on column config.params.projection_months is 'Horizon of the growth projection in months (default 24); also the longest payback the lever ranking reports.';
 comment on column config.params.seed is 'Seed of the synthetic data (0 for ingested data; see data_source).';
 comment on column config.params.data_source is 'generated (northstar generate/run, any seed including 0) or ingested (northstar ingest).';
 
@@ -52,18 +52,38 @@ create table config.growth_levers (
     high_lift double precision not null,
     confidence double precision not null,
     ramp_months integer not null,
-    description varchar not null
+    description varchar not null,
+    cost_weeks double precision not null,
+    cost_per_week double precision not null,
+    gross_margin double precision not null
 );
-comment on table config.growth_levers is 'The growth levers: which funnel stage each lifts and by how much (relative).';
+comment on table config.growth_levers is 'The growth levers: which funnel stage each lifts, by how much (relative lift of the stage''s odds: low, expected, high), how fast and at what cost.';
 comment on column config.growth_levers.lever_id is 'Integer lever id.';
 comment on column config.growth_levers.lever_name is 'Short lever name.';
-comment on column config.growth_levers.target_stage is 'Funnel stage (config.funnel_stages.stage_name) whose step conversion the lever lifts.';
-comment on column config.growth_levers.expected_lift is 'Expected relative lift of the stage conversion (0.10 = +10%).';
-comment on column config.growth_levers.low_lift is 'Pessimistic relative lift.';
-comment on column config.growth_levers.high_lift is 'Optimistic relative lift.';
-comment on column config.growth_levers.confidence is 'Confidence in the expected lift, 0..1; weights the ROI ranking.';
-comment on column config.growth_levers.ramp_months is 'Months until the lift is fully in effect (linear ramp) in the projection.';
+comment on column config.growth_levers.target_stage is 'Funnel stage (config.funnel_stages.stage_name) whose step rate the lever lifts.';
+comment on column config.growth_levers.expected_lift is 'Expected relative lift of the stage rate''s odds (0.10 = odds x 1.10); the mode of a triangular low..high distribution.';
+comment on column config.growth_levers.low_lift is 'Pessimistic relative lift of the odds (lower end of the triangular distribution).';
+comment on column config.growth_levers.high_lift is 'Optimistic relative lift of the odds (upper end of the triangular distribution).';
+comment on column config.growth_levers.confidence is 'Confidence in the expected lift, 0..1; weights the ranking (P50 first-12-month revenue x confidence).';
+comment on column config.growth_levers.ramp_months is 'Months until the lift is fully in effect (linear ramp by signup month) in the lever value and the projection.';
 comment on column config.growth_levers.description is 'What the lever changes in the product.';
+comment on column config.growth_levers.cost_weeks is 'Engineering weeks to build the lever; cost = cost_weeks x cost_per_week.';
+comment on column config.growth_levers.cost_per_week is 'Fully loaded cost of one engineering week, USD (default 4,000: about 200,000 a year).';
+comment on column config.growth_levers.gross_margin is 'Share of revenue kept after hosting, support and payment fees (default 0.80); ROI and payback count gross profit.';
+
+create table config.plans (
+    plan varchar not null,
+    plan_rank integer not null,
+    price_per_seat double precision not null,
+    gross_margin double precision not null,
+    description varchar not null
+);
+comment on table config.plans is 'The price list: one row per plan, billed per seat per month to the paying workspace (account).';
+comment on column config.plans.plan is 'Plan name as in raw.subscriptions.plan (free, plus, business, enterprise, education).';
+comment on column config.plans.plan_rank is 'Order of the plans: a move to a higher rank is an upgrade, to a lower one a downgrade.';
+comment on column config.plans.price_per_seat is 'List price per seat per month, USD (0 for free).';
+comment on column config.plans.gross_margin is 'Gross margin of the plan''s revenue, 0..1 (predictive LTV = ARPA x gross margin / monthly logo churn).';
+comment on column config.plans.description is 'Who the plan is for.';
 
 create table config.funnel_stages (
     stage_order integer not null,

@@ -104,3 +104,49 @@ comment on column raw.subscriptions.seats is 'Number of paid seats.';
 comment on column raw.subscriptions.started_at is 'UTC timestamp the subscription started (the user converted to paid).';
 comment on column raw.subscriptions.ended_at is 'UTC timestamp the subscription was cancelled; NULL while active.';
 comment on column raw.subscriptions.monthly_revenue is 'Monthly recurring revenue of the subscription in USD (seats x plan price).';
+
+create table raw.user_ids (
+    user_id bigint not null,
+    external_id varchar not null,
+    id_kind varchar not null
+);
+comment on table raw.user_ids is 'Original string ids of users from an analytics tool export (northstar ingest --from): one row per (user, id); an anonymous id merged into an identified user is one more row of that user.';
+comment on column raw.user_ids.user_id is 'Integer user id (raw.users.user_id) the queries join on.';
+comment on column raw.user_ids.external_id is 'The tool''s id: distinct_id, person_id, user_id, userId, device_id or anonymousId as exported.';
+comment on column raw.user_ids.id_kind is 'identified (the user''s own id) or anonymous (an anonymous/device id merged into the user).';
+
+create table raw.workspace_ids (
+    workspace_id bigint not null,
+    external_id varchar not null
+);
+comment on table raw.workspace_ids is 'Original string ids of workspaces (a group or property of the export, per [mapping] workspace); personal workspaces have none.';
+comment on column raw.workspace_ids.workspace_id is 'Integer workspace id (raw.workspaces.workspace_id).';
+comment on column raw.workspace_ids.external_id is 'The workspace id as exported.';
+
+create table raw.event_ids (
+    event_id bigint,
+    external_event_id varchar not null
+);
+comment on table raw.event_ids is 'Original ids of every ingested export row (PostHog uuid, Amplitude $insert_id or uuid, Segment messageId, Mixpanel $insert_id): ingest --append skips a row whose id is already here.';
+comment on column raw.event_ids.event_id is 'Integer event id (raw.events.event_id); NULL for a row that is not a product event (signup, identify, subscription start or end, an anonymous visitor''s event, a quarantined event).';
+comment on column raw.event_ids.external_event_id is 'The event''s own id as exported.';
+
+create table meta.run_history (
+    run_id bigint not null,
+    recorded_at timestamp not null,
+    as_of_date date not null,
+    north_star bigint,
+    activation_rate double precision,
+    paid_conversion double precision,
+    mrr double precision,
+    paying_users bigint
+);
+comment on table meta.run_history is 'Headline figures of each run, one row per as-of date (a later run on the same as-of date replaces it): a copy of analytics.headline''s current values, which the next run compares with.';
+comment on column meta.run_history.run_id is 'meta.pipeline_runs.run_id of the run that recorded the row.';
+comment on column meta.run_history.recorded_at is 'UTC time the row was recorded.';
+comment on column meta.run_history.as_of_date is 'As-of date of the run.';
+comment on column meta.run_history.north_star is 'North Star (weekly active collaborative workspaces, latest complete week).';
+comment on column meta.run_history.activation_rate is 'Activation rate of all observable users.';
+comment on column meta.run_history.paid_conversion is 'Paid conversion of all users.';
+comment on column meta.run_history.mrr is 'MRR of the as-of month, USD.';
+comment on column meta.run_history.paying_users is 'Paying users in the as-of month.';

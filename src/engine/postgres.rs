@@ -19,15 +19,16 @@
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indicatif::ProgressBar;
 use postgres::config::{Host, SslMode};
 use postgres::{Client, NoTls, Transaction};
 
+use super::{numbered_placeholders, pg_dialect, Session, Statement, Value};
 use crate::export::{self, ExportError};
 use crate::interrupt;
-use crate::queries::{QueryFile, QueryKind, RunSummary, Severity};
+use crate::queries::{scheduler, QueryFile, QueryKind, RunSummary};
 
 /// Errors of the PostgreSQL engine; each names the server (never the
 /// password) and the object concerned.
@@ -419,122 +420,26 @@ pub fn run(
         }
     }
     for table in export::reference_catalog(&["meta"])? {
-        tx.batch_execute(&export::table_ddl(&table, true)?)
+        tx.batch_execute(&pg_dialect::table_ddl(&table, true)?)
             .map_err(sql_error(&format!("creating {}", table.qualified())))?;
     }
     // A database set up before checks had a severity gains the column.
     tx.batch_execute(crate::queries::MIGRATE_CHECK_RESULTS)
         .map_err(sql_error("adding meta.check_results.severity"))?;
 
-    let mut summary = RunSummary::default();
-    progress.set_length(files.len() as u64);
-    for file in files {
-        if interrupt::requested() {
-            return Err(PgError::Interrupted);
-        }
-        progress.set_message(file.name.clone());
-        let started = Instant::now();
-        let execute_error = |statement: &str, err: postgres::Error| {
-            if interrupt::requested() {
-                return PgError::Interrupted;
-            }
-            PgError::Execute {
-                path: file.path.clone(),
-                name: file.name.clone(),
-                line: error_line(statement, &file.text, &err),
-                server: server.clone(),
-                message: target.scrub(&error_text(&err)),
-            }
-        };
-        match file.kind {
-            QueryKind::Analysis => {
-                // Each statement alone in the extended protocol (`execute`):
-                // PostgreSQL refuses more than one command in a prepared
-                // statement, so a file cannot smuggle in a second one.
-                let create = export::create_statement(file);
-                tx.execute(
-                    &format!("drop table if exists analytics.{}", file.name),
-                    &[],
-                )
-                .map_err(|err| execute_error("", err))?;
-                tx.execute(&create, &[])
-                    .map_err(|err| execute_error(&create, err))?;
-                let rows: i64 = tx
-                    .query_one(
-                        &format!("select count(*) from analytics.{}", file.name),
-                        &[],
-                    )
-                    .map_err(|err| execute_error("", err))?
-                    .get(0);
-                tx.execute(&export::comment_statement(file), &[])
-                    .map_err(|err| execute_error("", err))?;
-                let elapsed = started.elapsed().as_millis() as i64;
-                summary.query_ms += elapsed;
-                summary.analyses += 1;
-                let record = sql_error(&format!("recording the run of '{}'", file.name));
-                tx.execute(
-                    "delete from meta.query_runs where query_name = $1",
-                    &[&file.name],
-                )
-                .map_err(&record)?;
-                tx.execute(
-                    "insert into meta.query_runs values ($1, $2, $3, $4, $5, $6, localtimestamp)",
-                    &[
-                        &file.name,
-                        &(file.version as i32),
-                        &file.checksum,
-                        &file.path,
-                        &rows,
-                        &elapsed,
-                    ],
-                )
-                .map_err(&record)?;
-            }
-            QueryKind::Check => {
-                let count = format!("select count(*) from {}", export::offending_subquery(file));
-                let offending: i64 = tx
-                    .query_one(&count, &[])
-                    .map_err(|err| execute_error(&count, err))?
-                    .get(0);
-                let sample = if offending > 0 {
-                    sample_rows(&mut tx, file).map_err(|err| execute_error("", err))?
-                } else {
-                    Vec::new()
-                };
-                let elapsed = started.elapsed().as_millis() as i64;
-                summary.check_ms += elapsed;
-                summary.checks += 1;
-                let record = sql_error(&format!("recording the check '{}'", file.name));
-                tx.execute(
-                    "delete from meta.check_results where check_name = $1",
-                    &[&file.name],
-                )
-                .map_err(&record)?;
-                tx.execute(
-                    "insert into meta.check_results (check_name, check_version, description, passed, offending_rows, sample, ran_at, severity) \
-                     values ($1, $2, $3, $4, $5, $6, localtimestamp, $7)",
-                    &[
-                        &file.name,
-                        &(file.version as i32),
-                        &file.description,
-                        &(offending == 0),
-                        &offending,
-                        &sample.join("\n"),
-                        &file.severity.as_str(),
-                    ],
-                )
-                .map_err(&record)?;
-                if offending > 0 {
-                    let entry = (file.name.clone(), offending, sample);
-                    match file.severity {
-                        Severity::Error => summary.failed_checks.push(entry),
-                        Severity::Warning => summary.warnings.push(entry),
-                    }
-                }
-            }
-        }
-        progress.inc(1);
-    }
+    let mut session = PgSession {
+        tx,
+        target,
+        server: server.clone(),
+    };
+    let summary = scheduler::run(
+        &mut session,
+        Vec::<PgSession>::new(),
+        files,
+        progress,
+        &|| {},
+    )?;
+    let mut tx = session.tx;
     let users: i64 = tx
         .query_one("select count(*) from raw.users", &[])
         .map_err(sql_error("counting raw.users"))?
@@ -560,12 +465,131 @@ pub fn run(
     Ok(summary)
 }
 
+/// The run's one transaction on the server: every file and every record in
+/// it, committed together at the end.
+pub struct PgSession<'a> {
+    tx: Transaction<'a>,
+    target: &'a Target,
+    server: String,
+}
+
+impl PgSession<'_> {
+    fn execute_error(&self, file: &QueryFile, statement: &str, err: &postgres::Error) -> PgError {
+        if interrupt::requested() {
+            return PgError::Interrupted;
+        }
+        PgError::Execute {
+            path: file.path.clone(),
+            name: file.name.clone(),
+            line: error_line(statement, &file.text, err),
+            server: self.server.clone(),
+            message: self.target.scrub(&error_text(err)),
+        }
+    }
+}
+
+impl Session for PgSession<'_> {
+    type Error = PgError;
+
+    fn materialize(&mut self, file: &QueryFile) -> Result<i64, PgError> {
+        // Each statement alone in the extended protocol (`execute`):
+        // PostgreSQL refuses more than one command in a prepared statement,
+        // so a file cannot smuggle in a second one.
+        let create = pg_dialect::create_statement(file);
+        let statements = [
+            format!("drop table if exists analytics.{}", file.name),
+            create.clone(),
+        ];
+        for statement in &statements {
+            if let Err(err) = self.tx.execute(statement.as_str(), &[]) {
+                let position = if *statement == create {
+                    create.as_str()
+                } else {
+                    ""
+                };
+                return Err(self.execute_error(file, position, &err));
+            }
+        }
+        let rows: i64 = match self.tx.query_one(
+            &format!("select count(*) from analytics.{}", file.name),
+            &[],
+        ) {
+            Ok(row) => row.get(0),
+            Err(err) => return Err(self.execute_error(file, "", &err)),
+        };
+        if let Err(err) = self.tx.execute(&pg_dialect::comment_statement(file), &[]) {
+            return Err(self.execute_error(file, "", &err));
+        }
+        Ok(rows)
+    }
+
+    fn check(&mut self, file: &QueryFile) -> Result<(i64, Vec<String>), PgError> {
+        let count = format!(
+            "select count(*) from {}",
+            pg_dialect::offending_subquery(file)
+        );
+        let offending: i64 = match self.tx.query_one(&count, &[]) {
+            Ok(row) => row.get(0),
+            Err(err) => return Err(self.execute_error(file, &count, &err)),
+        };
+        let sample = if offending > 0 {
+            match sample_rows(&mut self.tx, file) {
+                Ok(sample) => sample,
+                Err(err) => return Err(self.execute_error(file, "", &err)),
+            }
+        } else {
+            Vec::new()
+        };
+        Ok((offending, sample))
+    }
+
+    fn write(&mut self, what: &str, statements: &[Statement]) -> Result<(), PgError> {
+        for (sql, values) in statements {
+            let values: Vec<Box<dyn postgres::types::ToSql + Sync>> = values
+                .iter()
+                .map(|value| -> Box<dyn postgres::types::ToSql + Sync> {
+                    match value {
+                        Value::Text(text) => Box::new(text.clone()),
+                        Value::Int(number) => Box::new(*number),
+                        Value::BigInt(number) => Box::new(*number),
+                        Value::Bool(flag) => Box::new(*flag),
+                    }
+                })
+                .collect();
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                values.iter().map(AsRef::as_ref).collect();
+            self.tx
+                .execute(&numbered_placeholders(sql), &refs)
+                .map_err(|err| PgError::Sql {
+                    server: self.server.clone(),
+                    context: format!("recording {what}"),
+                    message: self.target.scrub(&error_text(&err)),
+                })?;
+        }
+        Ok(())
+    }
+
+    fn interrupted() -> PgError {
+        PgError::Interrupted
+    }
+
+    fn panicked(file: &QueryFile) -> PgError {
+        PgError::Execute {
+            path: file.path.clone(),
+            name: file.name.clone(),
+            line: 1,
+            server: String::new(),
+            message: "the query runner panicked".into(),
+        }
+    }
+}
+
 /// Up to five offending rows of a check, as text. Extended protocol only
 /// (one statement): the columns are counted from the prepared statement,
 /// renamed by position (`as offending(c1, c2, ...)`, so duplicate names do
 /// not matter) and cast to text.
 fn sample_rows(tx: &mut Transaction<'_>, file: &QueryFile) -> Result<Vec<String>, postgres::Error> {
-    let subquery = export::offending_subquery(file);
+    let subquery = pg_dialect::offending_subquery(file);
     let columns = tx
         .prepare(&format!("select * from {subquery} limit 5"))?
         .columns()

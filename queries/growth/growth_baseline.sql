@@ -1,0 +1,336 @@
+-- name: growth_baseline
+-- version: 1
+-- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_channel, mrr_monthly, stg_subscriptions
+-- grain: one row per measure (per stage for stage measures, per month after signup for payment_month_share)
+-- description: measured baseline of the growth model, each value with its sample size n and, for a proportion, its 95% Wilson interval: signup run rate (trailing 3 complete months, population scale) and its month-over-month trend; per stage the share of signups reaching it within its window in any order (reach_rate) and in strict order (strict_rate), the step rate P(reach k | reached k-1), its ceiling (best segment's or channel's step rate), P(paid within the monetization window | reached k-1 and k) and | reached k-1 but not k; paid within the window; the time to first payment (share paying in 30-day month 0, 1, ... after signup; median days); ARPA, paying accounts per paying user and monthly logo churn (trailing 3 complete months), paying accounts at the window's end (population scale)
+with params as (
+    select
+        params.*,
+        cast(params.population_users as double precision) / nullif(params.sample_users, 0) as scale,
+        -- trailing window: the 3 complete calendar months before the month holding as_of_date + 1
+        cast(date_trunc('month', cast(params.as_of_date + 1 as timestamp)) as date) as window_end
+    from config.params as params
+),
+
+windows as (
+    select
+        params.*,
+        cast(params.window_end - 3 * interval '1 month' as date) as window_start,
+        cast(params.window_end - 6 * interval '1 month' as date) as previous_start
+    from params
+),
+
+-- signups in the trailing 3 complete months and the 3 months before them (NULL when the
+-- period does not cover the whole window)
+signups as (
+    select
+        case when windows.window_start >= windows.period_start then cast(count(users.user_id) filter (
+            where users.signup_date >= windows.window_start and users.signup_date < windows.window_end
+        ) as bigint) end as recent_signups,
+        case when windows.previous_start >= windows.period_start then cast(count(users.user_id) filter (
+            where users.signup_date >= windows.previous_start and users.signup_date < windows.window_start
+        ) as bigint) end as previous_signups
+    from windows
+    left join analytics.user_milestones as users
+        on true
+    group by windows.window_start, windows.window_end, windows.previous_start, windows.period_start
+),
+
+-- Revenue inputs: the only two CTEs that read revenue tables. An account is a workspace
+-- with a paid subscription active on a month's evaluation day (its last day); month_k 0 is
+-- the month before the window (its end starts month 1), 1..3 the window's months.
+account_months as (
+    select distinct
+        evaluation.month_k,
+        subscriptions.workspace_id
+    from (
+        select
+            offsets.month_k,
+            cast(windows.window_start + offsets.month_k * interval '1 month' as date) - 1 as evaluation_date
+        from windows
+        cross join (values (0), (1), (2), (3)) as offsets (month_k)
+        where windows.window_start >= windows.period_start
+    ) as evaluation
+    inner join analytics.stg_subscriptions as subscriptions
+        on subscriptions.start_date <= evaluation.evaluation_date
+        and (subscriptions.end_date is null or subscriptions.end_date > evaluation.evaluation_date)
+    where subscriptions.is_paid
+),
+
+-- ARPA (MRR per paying account), paying accounts per paying user and monthly logo churn
+-- (accounts paying at a month's start, i.e. the previous month's end, and not at its end),
+-- pooled over the window's 3 months; one row, NULL when the period does not cover the window
+account_economics as (
+    select
+        revenue.window_mrr,
+        revenue.window_paying_users,
+        accounts.window_account_months,
+        accounts.starting_accounts,
+        accounts.churned_accounts,
+        accounts.latest_paying_accounts
+    from (
+        select
+            cast(sum(mrr_monthly.mrr) as double precision) as window_mrr,
+            cast(sum(mrr_monthly.paying_users) as bigint) as window_paying_users
+        from windows
+        inner join analytics.mrr_monthly as mrr_monthly
+            on mrr_monthly.month_start >= windows.window_start
+            and mrr_monthly.month_start < windows.window_end
+        where windows.window_start >= windows.period_start
+    ) as revenue
+    cross join (
+        select
+            cast(count(*) filter (where current_month.month_k >= 1) as bigint) as window_account_months,
+            cast(count(*) filter (where current_month.month_k <= 2) as bigint) as starting_accounts,
+            cast(count(*) filter (
+                where current_month.month_k <= 2 and next_month.workspace_id is null
+            ) as bigint) as churned_accounts,
+            cast(count(*) filter (where current_month.month_k = 3) as bigint) as latest_paying_accounts
+        from account_months as current_month
+        left join account_months as next_month
+            on next_month.workspace_id = current_month.workspace_id
+            and next_month.month_k = current_month.month_k + 1
+    ) as accounts
+),
+
+stage_rows as (
+    select 3 as stage_order, true as reached_previous, reached_activation as reached,
+        strict_activation as reached_strict, reached_monetization as paid, segment, acquisition_channel
+    from analytics.growth_user_stages
+    union all
+    select 4, reached_activation, reached_engagement, strict_engagement, reached_monetization, segment, acquisition_channel
+    from analytics.growth_user_stages
+    union all
+    select 5, reached_engagement, reached_habit, strict_habit, reached_monetization, segment, acquisition_channel
+    from analytics.growth_user_stages
+    union all
+    select 6, reached_habit, reached_collaboration, strict_collaboration, reached_monetization, segment, acquisition_channel
+    from analytics.growth_user_stages
+    union all
+    select 7, reached_collaboration, reached_monetization, strict_monetization, reached_monetization, segment, acquisition_channel
+    from analytics.growth_user_stages
+),
+
+stage_counts as (
+    select
+        stage_order,
+        cast(count(*) as bigint) as cohort_users,
+        cast(count(*) filter (where reached) as bigint) as reached_users,
+        cast(count(*) filter (where reached_strict) as bigint) as strict_users,
+        cast(count(*) filter (where reached_previous) as bigint) as at_risk,
+        cast(count(*) filter (where reached_previous and reached) as bigint) as stepped,
+        cast(count(*) filter (where reached_previous and reached and paid) as bigint) as stepped_paid,
+        cast(count(*) filter (where reached_previous and not reached) as bigint) as missed,
+        cast(count(*) filter (where reached_previous and not reached and paid) as bigint) as missed_paid
+    from stage_rows
+    group by stage_order
+),
+
+-- step rate of each segment and channel (product stages 3..7; signup: the channel's
+-- attributed visits / visits from funnel_by_channel)
+group_rates as (
+    select
+        stage_order,
+        'segment ' || segment as detail,
+        cast(count(*) filter (where reached) as double precision) / count(*) as rate,
+        cast(count(*) as bigint) as n
+    from stage_rows
+    where reached_previous
+    group by stage_order, segment
+    union all
+    select
+        stage_order,
+        'channel ' || acquisition_channel,
+        cast(count(*) filter (where reached) as double precision) / count(*),
+        cast(count(*) as bigint)
+    from stage_rows
+    where reached_previous
+    group by stage_order, acquisition_channel
+    union all
+    select
+        signup.stage_order,
+        'channel ' || signup.dimension_value,
+        signup.step_conversion,
+        cast(awareness.users as bigint)
+    from analytics.funnel_by_channel as signup
+    inner join analytics.funnel_by_channel as awareness
+        on awareness.dimension = signup.dimension
+        and awareness.dimension_value = signup.dimension_value
+        and awareness.stage_order = 1
+    where signup.stage_order = 2
+        and signup.step_conversion is not null
+),
+
+-- the best group per stage among groups of at least 30 units at risk, so that a handful of
+-- users cannot set it (ties: the larger group, then the name); none: no ceiling row
+ceilings as (
+    select stage_order, detail, rate, n
+    from (
+        select
+            group_rates.*,
+            row_number() over (
+                partition by stage_order order by rate desc nulls last, n desc, detail
+            ) as position
+        from group_rates
+        where n >= 30
+    ) as ranked
+    where position = 1
+),
+
+cohort as (
+    select
+        cast(count(*) as bigint) as users,
+        cast(count(*) filter (where reached_monetization) as bigint) as payers
+    from analytics.growth_user_stages
+),
+
+signup_stage as (
+    select cast(converted as bigint) as converted, cast(previous_users as bigint) as visits
+    from analytics.funnel_stages
+    where stage_order = 2
+),
+
+stage_names as (
+    select stage_order, stage_name from config.funnel_stages
+),
+
+measures as (
+    select 'signups_run_rate_monthly' as measure, cast(null as integer) as stage_order,
+        cast(null as integer) as month_number, cast(null as varchar) as detail,
+        cast(signups.recent_signups as double precision) / 3 * params.scale as value,
+        signups.recent_signups as n, false as is_proportion, cast(null as bigint) as successes
+    from signups
+    cross join params
+    union all
+    -- compound month-over-month growth between the two 3-month windows
+    select 'signups_trend_monthly', null, null, null,
+        power(
+            cast(signups.recent_signups as double precision) / nullif(signups.previous_signups, 0),
+            cast(1 as double precision) / 3
+        ) - 1,
+        signups.previous_signups, false, null
+    from signups
+    union all
+    select 'population_scale', null, null, null, params.scale, params.sample_users, false, null
+    from params
+    union all
+    select 'funnel_cohort_signups', null, null, null, cast(cohort.users as double precision), cohort.users, false, null
+    from cohort
+    union all
+    select 'paid_within_window', null, null, null,
+        cast(cohort.payers as double precision) / nullif(cohort.users, 0), cohort.users, true, cohort.payers
+    from cohort
+    union all
+    select 'reach_rate', stage_order, null, null,
+        cast(reached_users as double precision) / nullif(cohort_users, 0), cohort_users, true, reached_users
+    from stage_counts
+    union all
+    select 'strict_rate', stage_order, null, null,
+        cast(strict_users as double precision) / nullif(cohort_users, 0), cohort_users, true, strict_users
+    from stage_counts
+    union all
+    select 'step_rate', stage_order, null, null,
+        cast(stepped as double precision) / nullif(at_risk, 0), at_risk, true, stepped
+    from stage_counts
+    union all
+    select 'paid_if_reached', stage_order, null, null,
+        cast(stepped_paid as double precision) / nullif(stepped, 0), stepped, true, stepped_paid
+    from stage_counts
+    union all
+    select 'paid_if_missed', stage_order, null, null,
+        cast(missed_paid as double precision) / nullif(missed, 0), missed, true, missed_paid
+    from stage_counts
+    union all
+    -- signup: every cohort user reached it; the step is awareness -> signup in visits
+    select 'reach_rate', 2, null, null, 1, cohort.users, true, cohort.users
+    from cohort
+    union all
+    select 'strict_rate', 2, null, null, 1, cohort.users, true, cohort.users
+    from cohort
+    union all
+    select 'step_rate', 2, null, null,
+        cast(signup_stage.converted as double precision) / nullif(signup_stage.visits, 0),
+        signup_stage.visits, true, signup_stage.converted
+    from signup_stage
+    union all
+    select 'paid_if_reached', 2, null, null,
+        cast(cohort.payers as double precision) / nullif(cohort.users, 0), cohort.users, true, cohort.payers
+    from cohort
+    union all
+    select 'step_rate_ceiling', stage_order, null, detail, rate, n, false, null
+    from ceilings
+    union all
+    select 'payment_month_share', null, payment_month, null,
+        cast(count(*) as double precision) / max(cohort.payers), max(cohort.payers), true, cast(count(*) as bigint)
+    from analytics.growth_user_stages
+    cross join cohort
+    where payment_month is not null
+    group by payment_month
+    union all
+    select 'days_to_first_payment_median', null, null, null,
+        cast(percentile_cont(0.5) within group (order by days_to_first_payment) as double precision),
+        cast(count(*) as bigint), false, null
+    from analytics.growth_user_stages
+    where days_to_first_payment is not null
+    union all
+    -- ARPA: MRR per paying account, pooled over the window's month ends
+    select 'arpa', null, null, null,
+        account_economics.window_mrr / nullif(account_economics.window_account_months, 0),
+        account_economics.window_account_months, false, null
+    from account_economics
+    union all
+    select 'accounts_per_paying_user', null, null, null,
+        cast(account_economics.window_account_months as double precision)
+            / nullif(account_economics.window_paying_users, 0),
+        account_economics.window_paying_users, false, null
+    from account_economics
+    union all
+    select 'paying_accounts_latest', null, null, null,
+        cast(account_economics.latest_paying_accounts as double precision) * params.scale,
+        account_economics.latest_paying_accounts, false, null
+    from account_economics
+    cross join params
+    union all
+    -- monthly logo churn: accounts paying at a month's start (previous month end) and not at its end
+    select 'logo_churn_monthly', null, null, null,
+        cast(account_economics.churned_accounts as double precision)
+            / nullif(account_economics.starting_accounts, 0),
+        account_economics.starting_accounts, true, account_economics.churned_accounts
+    from account_economics
+),
+
+-- 95% Wilson score interval of a proportion x / n (z = 1.959963984540054):
+-- (p + z^2 / 2n -+ z sqrt(p (1 - p) / n + z^2 / 4n^2)) / (1 + z^2 / n)
+wilson as (
+    select
+        measures.*,
+        cast(measures.successes as double precision) / nullif(measures.n, 0) as p,
+        cast(1.959963984540054 as double precision) as z
+    from measures
+),
+
+final as (
+    select
+        wilson.measure,
+        wilson.stage_order,
+        stage_names.stage_name,
+        wilson.month_number,
+        wilson.detail,
+        cast(wilson.value as double precision) as value,
+        cast(wilson.n as bigint) as n,
+        cast(case when wilson.is_proportion and wilson.n > 0 then
+            (wilson.p + wilson.z * wilson.z / (2 * wilson.n)
+                - wilson.z * sqrt(wilson.p * (1 - wilson.p) / wilson.n + wilson.z * wilson.z / (4 * wilson.n * wilson.n)))
+            / (1 + wilson.z * wilson.z / wilson.n)
+        end as double precision) as value_ci_low,
+        cast(case when wilson.is_proportion and wilson.n > 0 then
+            (wilson.p + wilson.z * wilson.z / (2 * wilson.n)
+                + wilson.z * sqrt(wilson.p * (1 - wilson.p) / wilson.n + wilson.z * wilson.z / (4 * wilson.n * wilson.n)))
+            / (1 + wilson.z * wilson.z / wilson.n)
+        end as double precision) as value_ci_high
+    from wilson
+    left join stage_names
+        on stage_names.stage_order = wilson.stage_order
+)
+
+select * from final

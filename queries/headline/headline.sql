@@ -1,0 +1,66 @@
+-- name: headline
+-- version: 1
+-- depends: north_star_summary, activation_summary, paid_conversion, mrr_monthly
+-- grain: one row
+-- description: headline figures of this run (North Star, activation rate, paid conversion, MRR and paying users of the as-of month) beside those of the latest earlier as-of date in meta.run_history, and the change (NULL without an earlier run)
+with params as (
+    select as_of_date from config.params
+),
+
+current_figures as (
+    select
+        params.as_of_date,
+        (select north_star_summary.value from analytics.north_star_summary) as north_star,
+        (
+            select activation_summary.activation_rate
+            from analytics.activation_summary
+            where activation_summary.dimension = 'all' and activation_summary.dimension_value = 'all'
+        ) as activation_rate,
+        (
+            select paid_conversion.paid_conversion
+            from analytics.paid_conversion
+            where paid_conversion.dimension = 'all' and paid_conversion.dimension_value = 'all'
+        ) as paid_conversion,
+        (
+            select mrr_monthly.mrr
+            from analytics.mrr_monthly
+            where mrr_monthly.month_start = (select max(month_start) from analytics.mrr_monthly)
+        ) as mrr,
+        (
+            select mrr_monthly.paying_users
+            from analytics.mrr_monthly
+            where mrr_monthly.month_start = (select max(month_start) from analytics.mrr_monthly)
+        ) as paying_users
+    from params
+),
+
+previous_run as (
+    select history.*
+    from meta.run_history as history
+    where history.as_of_date = (
+        select max(earlier.as_of_date)
+        from meta.run_history as earlier
+        where earlier.as_of_date < (select as_of_date from params)
+    )
+)
+
+select
+    current_figures.as_of_date,
+    cast(current_figures.north_star as bigint) as north_star,
+    cast(current_figures.activation_rate as double precision) as activation_rate,
+    cast(current_figures.paid_conversion as double precision) as paid_conversion,
+    cast(current_figures.mrr as double precision) as mrr,
+    cast(current_figures.paying_users as bigint) as paying_users,
+    previous_run.as_of_date as previous_as_of_date,
+    previous_run.north_star as previous_north_star,
+    previous_run.activation_rate as previous_activation_rate,
+    previous_run.paid_conversion as previous_paid_conversion,
+    previous_run.mrr as previous_mrr,
+    previous_run.paying_users as previous_paying_users,
+    cast(current_figures.north_star - previous_run.north_star as bigint) as north_star_change,
+    cast(current_figures.activation_rate - previous_run.activation_rate as double precision) as activation_rate_change,
+    cast(current_figures.paid_conversion - previous_run.paid_conversion as double precision) as paid_conversion_change,
+    cast(current_figures.mrr - previous_run.mrr as double precision) as mrr_change,
+    cast(current_figures.paying_users - previous_run.paying_users as bigint) as paying_users_change
+from current_figures
+left join previous_run on 1 = 1
