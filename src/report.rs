@@ -684,7 +684,8 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
 
 /// The growth model's tables for the report: the measured baseline (scalar
 /// measures by name, one row per stage, the payment lag), the experiment
-/// plans, the projection and the tornado rows, as the queries left them.
+/// plans, the projection and the scenario values (growth_scenarios) by
+/// lever rank, as the queries left them.
 fn growth_context(conn: &Connection, levers: &[Row]) -> Result<Json, ReportError> {
     let measures = read_rows(
         conn,
@@ -726,15 +727,21 @@ fn growth_context(conn: &Connection, levers: &[Row]) -> Result<Json, ReportError
         "analytics.growth_projection",
         "select * from analytics.growth_projection order by month_number",
     )?;
-    let tornado = read_rows(
+    // one row per scenario (P50 and the one-notch moves), one column per lever in rank order
+    let scenario_cells = read_rows(
         conn,
-        "analytics.growth_sensitivity",
-        "select sensitivity.*, growth.lever_rank
-         from analytics.growth_sensitivity as sensitivity
+        "analytics.growth_scenarios",
+        "select scenarios.scenario, scenarios.first_12_month_revenue, growth.lever_rank
+         from analytics.growth_scenarios as scenarios
          inner join analytics.growth_levers as growth
-             on growth.lever_id = sensitivity.lever_id
-         order by growth.lever_rank, sensitivity.assumption_order",
+             on growth.lever_id = scenarios.lever_id
+         where scenarios.scenario not in ('p10', 'p90')
+         order by scenarios.scenario_order, growth.lever_rank",
     )?;
+    let ranks: Vec<Json> = levers
+        .iter()
+        .map(|lever| lever.get("lever_rank").cloned().unwrap_or(Json::Null))
+        .collect();
     let first_valued = |rows: &[Row]| {
         rows.iter()
             .find(|row| row.get("status_reason").map_or(true, Json::is_null))
@@ -755,7 +762,7 @@ fn growth_context(conn: &Connection, levers: &[Row]) -> Result<Json, ReportError
         "invest_lever": first_valued(&investable),
         "projection": projection.clone(),
         "projection_final": projection.last().cloned().map_or(Json::Null, Json::Object),
-        "tornado": group_rows(tornado, "lever_rank"),
+        "sensitivity": { "rows": pivot(scenario_cells, "scenario", "lever_rank", "first_12_month_revenue", &ranks) },
     }))
 }
 
@@ -918,6 +925,29 @@ fn environment(templates: Option<PathBuf>) -> Environment<'static> {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(true);
+    // A data value never writes a control character as it is: a terminal
+    // escape in an ingested name (a channel, an event type) would recolour
+    // or rewrite the reader's terminal. It is written escaped (\u{1b}).
+    env.set_formatter(|out, state, value| {
+        let text = value.to_string();
+        // (\u{1f} is the table filter's column separator, `col`)
+        let unsafe_char = |c: char| c.is_control() && !matches!(c, '\n' | '\t' | '\u{1f}');
+        if !text.chars().any(unsafe_char) {
+            return minijinja::escape_formatter(out, state, value);
+        }
+        let escaped: String = text
+            .chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        out.write_str(&escaped)
+            .map_err(|_| TemplateError::new(ErrorKind::WriteFailure, "unable to write the report"))
+    });
     env.set_loader(move |name| {
         confined_name(name)?;
         if let Some(dir) = &templates {

@@ -1188,7 +1188,7 @@ pub fn record_pipeline_run(conn: &Connection, run: &PipelineRun<'_>) -> Result<(
 const RUN_HISTORY_DDL: &str = "create table if not exists meta.run_history (\
      run_id bigint not null, recorded_at timestamp not null, as_of_date date not null, \
      north_star bigint, activation_rate double precision, paid_conversion double precision, \
-     mrr double precision, paying_users bigint)";
+     mrr double precision, paying_accounts bigint)";
 
 /// Creates `meta.run_history` when an older warehouse lacks it.
 ///
@@ -1218,15 +1218,25 @@ pub fn record_run_history(conn: &Connection) -> Result<(), WarehouseError> {
     if computed == 0 {
         return Ok(());
     }
+    let recorded_at = chrono::Utc::now()
+        .naive_utc()
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string();
     in_transaction(conn, sql_error("writing meta.run_history"), || {
         conn.execute_batch(&format!(
             "{RUN_HISTORY_DDL}; \
-             delete from meta.run_history where as_of_date in (select as_of_date from analytics.headline); \
-             insert into meta.run_history \
-             select (select max(run_id) from meta.pipeline_runs), cast(current_timestamp as timestamp), \
-               as_of_date, north_star, activation_rate, paid_conversion, mrr, paying_users \
-             from analytics.headline;"
+             delete from meta.run_history where as_of_date in (select as_of_date from analytics.headline);"
         ))
+        .map_err(sql_error("writing meta.run_history"))?;
+        // recorded_at in UTC, taken here: DuckDB's clock follows the machine's zone
+        conn.execute(
+            "insert into meta.run_history \
+             select (select max(run_id) from meta.pipeline_runs), cast(? as timestamp), \
+               as_of_date, north_star, activation_rate, paid_conversion, mrr, paying_accounts \
+             from analytics.headline",
+            params![recorded_at],
+        )
+        .map(|_| ())
         .map_err(sql_error("writing meta.run_history"))
     })
 }

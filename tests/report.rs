@@ -149,9 +149,9 @@ const KEY_METRICS: [(&str, Format, &str); 13] = [
         "select activation_rate from analytics.activation_summary where dimension = 'all'",
     ),
     (
-        "Collaborative workspace share",
+        "Collaborative team workspace share",
         Format::Pct,
-        "select weekly.collaborative_share from analytics.north_star_weekly as weekly
+        "select weekly.wacw_share from analytics.north_star_weekly as weekly
          where weekly.week_start = (select week_start from analytics.north_star_summary)",
     ),
     (

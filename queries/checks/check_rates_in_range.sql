@@ -1,6 +1,6 @@
 -- name: check_rates_in_range
--- version: 3
--- depends: funnel_stages, funnel_by_segment, funnel_by_channel, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_experiments, growth_baseline, trials
+-- version: 4
+-- depends: north_star_weekly, funnel_stages, funnel_by_segment, funnel_by_channel, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_experiments, growth_baseline, trials
 -- grain: one row per rate value outside [0, 1]
 -- description: every rate (conversions, retention, stickiness, activation, adoption, trial conversion, lifted rates) lies in [0, 1]
 with rates as (
@@ -32,6 +32,12 @@ with rates as (
     select 'day_n_retention.on_or_after_rate', cast(day_number as varchar), on_or_after_rate
     from analytics.day_n_retention
     union all
+    select 'day_n_retention.in_window_rate', cast(day_number as varchar), in_window_rate
+    from analytics.day_n_retention
+    union all
+    select 'north_star_weekly.wacw_share', cast(week_start as varchar), wacw_share
+    from analytics.north_star_weekly
+    union all
     select 'activation_speed_retention.month1_retention', activation_speed, month1_retention
     from analytics.activation_speed_retention
     union all
@@ -51,6 +57,9 @@ with rates as (
     from analytics.paid_conversion
     union all
     select 'feature_adoption.adoption_rate', feature || ':' || segment, adoption_rate
+    from analytics.feature_adoption
+    union all
+    select 'feature_adoption.adoption_rate_30d', feature || ':' || segment, adoption_rate_30d
     from analytics.feature_adoption
     union all
     select 'growth_levers.lifted_rate_p90', lever_name, lifted_rate_p90

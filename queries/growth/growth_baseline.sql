@@ -1,8 +1,8 @@
 -- name: growth_baseline
--- version: 1
--- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_channel, mrr_monthly, stg_subscriptions
+-- version: 2
+-- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_channel, account_metrics_monthly
 -- grain: one row per measure (per stage for stage measures, per month after signup for payment_month_share)
--- description: measured baseline of the growth model, each value with its sample size n and, for a proportion, its 95% Wilson interval: signup run rate (trailing 3 complete months, population scale) and its month-over-month trend; per stage the share of signups reaching it within its window in any order (reach_rate) and in strict order (strict_rate), the step rate P(reach k | reached k-1), its ceiling (best segment's or channel's step rate), P(paid within the monetization window | reached k-1 and k) and | reached k-1 but not k; paid within the window; the time to first payment (share paying in 30-day month 0, 1, ... after signup; median days); ARPA, paying accounts per paying user and monthly logo churn (trailing 3 complete months), paying accounts at the window's end (population scale)
+-- description: measured baseline of the growth model, each value with its sample size n and, for a proportion, its 95% Wilson interval: signup run rate (trailing 3 complete months, population scale) and its month-over-month trend; per stage the share of signups reaching it within its window in any order (reach_rate) and in strict order (strict_rate), the step rate P(reach k | reached k-1), its ceiling (best segment's or channel's step rate), P(paid within the monetization window | reached k-1 and k) and | reached k-1 but not k; paid within the window; the time to first payment (share paying in 30-day month 0, 1, ... after signup; median days); ARPA, paying accounts per paying user (covered by a paid seat) and monthly logo churn (trailing 3 complete months, from account_metrics_monthly), paying accounts at the window's end (population scale)
 with params as (
     select
         params.*,
@@ -36,61 +36,26 @@ signups as (
     group by windows.window_start, windows.window_end, windows.previous_start, windows.period_start
 ),
 
--- Revenue inputs: the only two CTEs that read revenue tables. An account is a workspace
--- with a paid subscription active on a month's evaluation day (its last day); month_k 0 is
--- the month before the window (its end starts month 1), 1..3 the window's months.
-account_months as (
-    select distinct
-        evaluation.month_k,
-        subscriptions.workspace_id
-    from (
-        select
-            offsets.month_k,
-            cast(windows.window_start + offsets.month_k * interval '1 month' as date) - 1 as evaluation_date
-        from windows
-        cross join (values (0), (1), (2), (3)) as offsets (month_k)
-        where windows.window_start >= windows.period_start
-    ) as evaluation
-    inner join analytics.stg_subscriptions as subscriptions
-        on subscriptions.start_date <= evaluation.evaluation_date
-        and (subscriptions.end_date is null or subscriptions.end_date > evaluation.evaluation_date)
-    where subscriptions.is_paid
-),
-
--- ARPA (MRR per paying account), paying accounts per paying user and monthly logo churn
--- (accounts paying at a month's start, i.e. the previous month's end, and not at its end),
--- pooled over the window's 3 months; one row, NULL when the period does not cover the window
+-- Revenue inputs: the only CTE that reads revenue tables (revenue/account_metrics_monthly).
+-- ARPA (MRR per paying account), paying accounts per paying user (a user covered by a paid
+-- seat, the meaning of "paid" in user_milestones) and monthly logo churn (accounts paying at
+-- a month's start, the previous evaluation day, and not at its end), pooled over the window's
+-- 3 complete months; one row, NULL when the period does not cover the window
 account_economics as (
     select
-        revenue.window_mrr,
-        revenue.window_paying_users,
-        accounts.window_account_months,
-        accounts.starting_accounts,
-        accounts.churned_accounts,
-        accounts.latest_paying_accounts
-    from (
-        select
-            cast(sum(mrr_monthly.mrr) as double precision) as window_mrr,
-            cast(sum(mrr_monthly.paying_users) as bigint) as window_paying_users
-        from windows
-        inner join analytics.mrr_monthly as mrr_monthly
-            on mrr_monthly.month_start >= windows.window_start
-            and mrr_monthly.month_start < windows.window_end
-        where windows.window_start >= windows.period_start
-    ) as revenue
-    cross join (
-        select
-            cast(count(*) filter (where current_month.month_k >= 1) as bigint) as window_account_months,
-            cast(count(*) filter (where current_month.month_k <= 2) as bigint) as starting_accounts,
-            cast(count(*) filter (
-                where current_month.month_k <= 2 and next_month.workspace_id is null
-            ) as bigint) as churned_accounts,
-            cast(count(*) filter (where current_month.month_k = 3) as bigint) as latest_paying_accounts
-        from account_months as current_month
-        left join account_months as next_month
-            on next_month.workspace_id = current_month.workspace_id
-            and next_month.month_k = current_month.month_k + 1
-    ) as accounts
+        cast(sum(accounts.mrr) as double precision) as window_mrr,
+        cast(sum(accounts.users_covered) as bigint) as window_paying_users,
+        cast(sum(accounts.paying_accounts) as bigint) as window_account_months,
+        cast(sum(accounts.starting_accounts) as bigint) as starting_accounts,
+        cast(sum(accounts.churned_accounts) as bigint) as churned_accounts,
+        cast(max(case when accounts.month = cast(windows.window_end - interval '1 month' as date)
+            then accounts.paying_accounts end) as bigint) as latest_paying_accounts
+    from windows
+    left join analytics.account_metrics_monthly as accounts
+        on accounts.month >= windows.window_start
+        and accounts.month < windows.window_end
+        and accounts.is_complete_month
+        and windows.window_start >= windows.period_start
 ),
 
 stage_rows as (

@@ -1,5 +1,5 @@
 -- name: growth_scenarios
--- version: 2
+-- version: 3
 -- depends: growth_baseline
 -- grain: one row per lever of config.growth_levers and scenario (p10, p50, p90 of the lift; lift_low, lift_high, arpa_minus_20, arpa_plus_20, churn_x0_5, churn_x1_5, ramp_3, ramp_9, ceiling_off at the p50 lift)
 -- description: value of each lever under each scenario, population scale: the lift moves the stage's step rate in odds (rate' = r (1 + lift) / (1 + r lift)), capped at the stage's ceiling (best segment's or channel's rate); extra payers per signup = share reaching the previous stage x rate change x (P(paid | reached) - P(paid | missed)), or for signup the extra signups x paid rate; extra paying accounts = extra payers x accounts per paying user, arriving by the measured payment lag, the lift ramping over ramp_months, surviving the monthly logo churn; money at ARPA: first-12-month revenue and, separately, the steady-state annual run rate; gross profit, cost (engineering weeks x cost per week), ROI and payback months
@@ -105,6 +105,10 @@ levers as (
                 then 'no user of the funnel cohort paid within the monetization window'
             when baseline.arpa is null or baseline.churn is null
                 then 'no paying account in the trailing 3 complete months: no ARPA or churn'
+            -- observational uplift of zero or less: moving users across the stage shows no gain
+            when stage_inputs.stage_order > 2 and stage_inputs.paid_if_reached <= stage_inputs.paid_if_missed
+                then 'users who reach ' || growth_levers.target_stage
+                    || ' pay within the window no more often than those who miss it: no measured uplift'
         end as status_reason
     from config.growth_levers as growth_levers
     cross join baseline

@@ -482,13 +482,14 @@ fn day_n_retention(conn: &Connection) -> Result<Figure, ChartError> {
         conn,
         NAME,
         "analytics.day_n_retention",
-        "select cast(day_number as double), on_day_rate, on_or_after_rate \
+        "select cast(day_number as double), on_day_rate, on_or_after_rate, in_window_rate \
          from analytics.day_n_retention order by day_number",
         |row| {
             Ok((
                 row.get::<_, f64>(0)?,
                 row.get::<_, Option<f64>>(1)?,
                 row.get::<_, Option<f64>>(2)?,
+                row.get::<_, Option<f64>>(3)?,
             ))
         },
     )?;
@@ -505,7 +506,12 @@ fn day_n_retention(conn: &Connection) -> Result<Figure, ChartError> {
             series: vec![
                 line("active on day N", 0, rows.iter().map(|row| row.1).collect()),
                 line(
-                    "active on or after day N",
+                    "active in days N..N+6",
+                    2,
+                    rows.iter().map(|row| row.3).collect(),
+                ),
+                line(
+                    "active on or after day N, as of the end",
                     1,
                     rows.iter().map(|row| row.2).collect(),
                 ),

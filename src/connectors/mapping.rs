@@ -215,22 +215,36 @@ pub(super) fn load(
     )?;
     // Idempotent on the row's own id: rows ingested before are skipped, a
     // repeated id within the files keeps its first row.
+    let total = count(conn, "select count(*) from conn_typed")?;
+    let skip_known = if count(conn, "select count(*) from raw.event_ids")? > 0 {
+        " where not exists (select 1 from raw.event_ids as e where e.external_event_id = r.event_id)"
+    } else {
+        ""
+    };
     batch(
         conn,
         "skipping rows ingested before",
-        "create or replace temp table conn_new as \
-         select * from conn_typed as r \
-         where not exists (select 1 from raw.event_ids as e where e.external_event_id = r.event_id) \
-         qualify row_number() over (partition by r.event_id order by r.file_index, r.line) = 1",
+        &format!(
+            "create or replace temp table conn_new as select * from conn_typed as r{skip_known}"
+        ),
     )?;
-    validate(conn, mapping, options)?;
-    let total = count(conn, "select count(*) from conn_typed")?;
-    let new_rows = count(conn, "select count(*) from conn_new")?;
-    summary.already_ingested = count(
+    let unseen = count(conn, "select count(*) from conn_new")?;
+    summary.already_ingested = total - unseen;
+    if count(
         conn,
-        "select count(*) from conn_typed as r where exists (select 1 from raw.event_ids as e where e.external_event_id = r.event_id)",
-    )?;
-    summary.repeated_ids = total - summary.already_ingested - new_rows;
+        "select count(*) - count(distinct event_id) from conn_new",
+    )? > 0
+    {
+        batch(
+            conn,
+            "keeping the first row of a repeated id",
+            "create or replace temp table conn_new as select * from conn_new as r \
+             qualify row_number() over (partition by r.event_id order by r.file_index, r.line) = 1",
+        )?;
+    }
+    validate(conn, mapping, options)?;
+    let new_rows = count(conn, "select count(*) from conn_new")?;
+    summary.repeated_ids = unseen - new_rows;
     batch(
         conn,
         "cleaning up",

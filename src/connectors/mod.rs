@@ -456,37 +456,11 @@ impl Batch {
         }
     }
 
-    fn push(
-        &mut self,
-        file_index: usize,
-        line: i64,
-        record: &Record,
-        row: &Value,
-        mapping: &Mapping,
-    ) {
+    fn push(&mut self, file_index: usize, row: Prepared) {
         self.file_index.push(file_index as i64);
-        self.line.push(line);
-        let kind = match record.kind {
-            Kind::Track => "track",
-            Kind::Identify => "identify",
-        };
-        let fixed = [
-            Some(record.event_id.as_str()),
-            Some(record.name.as_str()),
-            Some(kind),
-            record.user.as_deref(),
-            record.anonymous.as_deref(),
-            Some(record.time.as_str()),
-        ];
-        for (builder, value) in self.texts.iter_mut().zip(fixed) {
+        self.line.push(row.line);
+        for (builder, value) in self.texts.iter_mut().zip(row.values) {
             builder.append_option(value);
-        }
-        for ((_, source), builder) in mapping
-            .sources()
-            .into_iter()
-            .zip(self.texts.iter_mut().skip(TEXT_COLUMNS.len()))
-        {
-            builder.append_option(source_value(record, row, source));
         }
         self.rows += 1;
     }
@@ -516,6 +490,145 @@ impl Batch {
     }
 }
 
+/// One row ready for the staging table: its line and the text columns
+/// (TEXT_COLUMNS then SOURCE_COLUMNS).
+struct Prepared {
+    line: i64,
+    values: Vec<Option<String>>,
+}
+
+impl Prepared {
+    fn new(line: i64, record: Record, row: &Value, mapping: &Mapping) -> Self {
+        let kind = match record.kind {
+            Kind::Track => "track",
+            Kind::Identify => "identify",
+        };
+        let mut values = Vec::with_capacity(TEXT_COLUMNS.len() + SOURCE_COLUMNS.len());
+        values.extend(
+            mapping
+                .sources()
+                .into_iter()
+                .map(|(_, source)| source_value(&record, row, source)),
+        );
+        let fixed = [
+            Some(record.event_id),
+            Some(record.name),
+            Some(kind.to_string()),
+            record.user,
+            record.anonymous,
+            Some(record.time),
+        ];
+        values.splice(0..0, fixed);
+        Self { line, values }
+    }
+}
+
+/// Parses one exported row (a JSON object) into a prepared row; `None` for a
+/// row the format skips (a Segment group call).
+fn prepare(
+    format: Format,
+    mapping: &Mapping,
+    path: &Path,
+    unit: &'static str,
+    line: i64,
+    value: &Value,
+) -> Result<Option<Prepared>, ConnectorError> {
+    let name = format.name();
+    if !value.is_object() {
+        return Err(ConnectorError::Malformed {
+            format: name,
+            path: path.to_path_buf(),
+            line,
+            message: "a line must hold one JSON object".into(),
+            value: shown(&value.to_string()),
+        });
+    }
+    let record = format.record(value).map_err(|err| {
+        let (field, problem) = match err {
+            RecordError::Missing(field) => (field.to_string(), "a value is required".to_string()),
+            RecordError::Invalid {
+                field,
+                value,
+                expected,
+            } => (
+                field.to_string(),
+                format!("'{}' is not {expected}", shown(&value)),
+            ),
+        };
+        ConnectorError::Field {
+            format: name,
+            path: path.to_path_buf(),
+            unit,
+            line,
+            field,
+            problem,
+        }
+    })?;
+    Ok(record.map(|record| Prepared::new(line, record, value, mapping)))
+}
+
+/// Parses one JSON line.
+fn prepare_line(
+    format: Format,
+    mapping: &Mapping,
+    path: &Path,
+    line: i64,
+    bytes: &[u8],
+) -> Result<Option<Prepared>, ConnectorError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|err| ConnectorError::Malformed {
+        format: format.name(),
+        path: path.to_path_buf(),
+        line,
+        message: format!(
+            "{} at column {}",
+            err.to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default(),
+            err.column()
+        ),
+        value: shown(&String::from_utf8_lossy(bytes)),
+    })?;
+    prepare(format, mapping, path, "line", line, &value)
+}
+
+/// Lines parsed side by side per chunk (in order: the first bad line of a
+/// chunk is the error).
+const CHUNK_LINES: usize = 32_768;
+
+/// Parses a chunk of (line, bytes) on the available cores, in order.
+fn prepare_chunk(
+    format: Format,
+    mapping: &Mapping,
+    path: &Path,
+    chunk: &[(i64, Vec<u8>)],
+) -> Vec<Result<Option<Prepared>, ConnectorError>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4);
+    let size = chunk.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunk
+            .chunks(size)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(line, bytes)| prepare_line(format, mapping, path, *line, bytes))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// A shown value: control characters escaped, at most 80 characters.
 fn shown(value: &str) -> String {
     crate::ingest::shown(value)
@@ -540,49 +653,13 @@ fn read_file(
         path: path.to_path_buf(),
         message: crate::one_line(&message),
     };
-    let field_error = |unit: &'static str, line: i64, err: RecordError| match err {
-        RecordError::Missing(field) => ConnectorError::Field {
-            format: name,
-            path: path.to_path_buf(),
-            unit,
-            line,
-            field: field.to_string(),
-            problem: "a value is required".into(),
-        },
-        RecordError::Invalid {
-            field,
-            value,
-            expected,
-        } => ConnectorError::Field {
-            format: name,
-            path: path.to_path_buf(),
-            unit,
-            line,
-            field: field.to_string(),
-            problem: format!("'{}' is not {expected}", shown(&value)),
-        },
-    };
     let mut rows = 0i64;
-    let mut add = |line: i64,
-                   unit: &'static str,
-                   value: &Value,
+    let mut add = |row: Option<Prepared>,
                    batch: &mut Batch,
                    appender: &mut duckdb::Appender<'_>|
      -> Result<(), ConnectorError> {
-        if !value.is_object() {
-            return Err(ConnectorError::Malformed {
-                format: name,
-                path: path.to_path_buf(),
-                line,
-                message: "a line must hold one JSON object".into(),
-                value: shown(&value.to_string()),
-            });
-        }
-        if let Some(record) = format
-            .record(value)
-            .map_err(|err| field_error(unit, line, err))?
-        {
-            batch.push(file_index, line, &record, value, mapping);
+        if let Some(row) = row {
+            batch.push(file_index, row);
             rows += 1;
             if batch.rows >= BATCH_ROWS {
                 batch.flush(appender)?;
@@ -607,36 +684,28 @@ fn read_file(
     match kind {
         FileKind::JsonLines => {
             let mut reader = BufReader::with_capacity(1 << 20, open()?);
-            let mut buffer = Vec::new();
+            let mut chunk: Vec<(i64, Vec<u8>)> = Vec::with_capacity(CHUNK_LINES);
             let mut line = 0i64;
-            loop {
-                buffer.clear();
-                let read = reader
-                    .read_until(b'\n', &mut buffer)
-                    .map_err(|err| unreadable(format!("line {}: {err}", line + 1)))?;
-                if read == 0 {
-                    break;
+            let mut done = false;
+            while !done {
+                chunk.clear();
+                while chunk.len() < CHUNK_LINES {
+                    let mut buffer = Vec::new();
+                    let read = reader
+                        .read_until(b'\n', &mut buffer)
+                        .map_err(|err| unreadable(format!("line {}: {err}", line + 1)))?;
+                    if read == 0 {
+                        done = true;
+                        break;
+                    }
+                    line += 1;
+                    if !buffer.iter().all(u8::is_ascii_whitespace) {
+                        chunk.push((line, buffer));
+                    }
                 }
-                line += 1;
-                if buffer.iter().all(u8::is_ascii_whitespace) {
-                    continue;
+                for row in prepare_chunk(format, mapping, path, &chunk) {
+                    add(row?, batch, appender)?;
                 }
-                let value: Value =
-                    serde_json::from_slice(&buffer).map_err(|err| ConnectorError::Malformed {
-                        format: name,
-                        path: path.to_path_buf(),
-                        line,
-                        message: format!(
-                            "{} at column {}",
-                            err.to_string()
-                                .split(" at line ")
-                                .next()
-                                .unwrap_or_default(),
-                            err.column()
-                        ),
-                        value: shown(&String::from_utf8_lossy(&buffer)),
-                    })?;
-                add(line, "line", &value, batch, appender)?;
             }
         }
         FileKind::Csv => {
@@ -669,7 +738,11 @@ fn read_file(
                         problem: format!("malformed JSON ({message}): '{}'", shown(&text)),
                     }
                 })?;
-                add(line, "line", &value, batch, appender)?;
+                add(
+                    prepare(format, mapping, path, "line", line, &value)?,
+                    batch,
+                    appender,
+                )?;
             }
         }
         FileKind::Parquet => {
@@ -706,7 +779,11 @@ fn read_file(
                         })?;
                     value["properties"] = parsed;
                 }
-                add(line, "row", &value, batch, appender)?;
+                add(
+                    prepare(format, mapping, path, "row", line, &value)?,
+                    batch,
+                    appender,
+                )?;
             }
         }
     }

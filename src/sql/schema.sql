@@ -139,14 +139,14 @@ create table meta.run_history (
     activation_rate double precision,
     paid_conversion double precision,
     mrr double precision,
-    paying_users bigint
+    paying_accounts bigint
 );
 comment on table meta.run_history is 'Headline figures of each run, one row per as-of date (a later run on the same as-of date replaces it): a copy of analytics.headline''s current values, which the next run compares with.';
 comment on column meta.run_history.run_id is 'meta.pipeline_runs.run_id of the run that recorded the row.';
 comment on column meta.run_history.recorded_at is 'UTC time the row was recorded.';
 comment on column meta.run_history.as_of_date is 'As-of date of the run.';
-comment on column meta.run_history.north_star is 'North Star (weekly active collaborative workspaces, latest complete week).';
+comment on column meta.run_history.north_star is 'North Star v2 (team workspaces with two or more active members and a collaborative interaction, latest complete week).';
 comment on column meta.run_history.activation_rate is 'Activation rate of all observable users.';
-comment on column meta.run_history.paid_conversion is 'Paid conversion of all users.';
+comment on column meta.run_history.paid_conversion is 'Paid conversion within the monetization window among users whose window is observable.';
 comment on column meta.run_history.mrr is 'MRR of the as-of month, USD.';
-comment on column meta.run_history.paying_users is 'Paying users in the as-of month.';
+comment on column meta.run_history.paying_accounts is 'Paying accounts (workspaces with a paid subscription) at the end of the as-of month.';
