@@ -408,6 +408,19 @@ fn export_command(args: &ExportArgs, output: &Output) -> Result<ExitCode> {
                 args.out.display()
             ));
         }
+        ExportTarget::Spark(args) => {
+            let files = load_ordered(args.queries.as_deref())?;
+            let summary = crate::spark::export_spark(&args.warehouse, &args.out, &files)?;
+            output.info(&format!(
+                "exported {} tables ({} rows), {} queries and {} checks for Spark in {:.2}s: {} (run.sh, README.md)",
+                summary.tables,
+                summary.rows,
+                summary.analyses,
+                summary.checks,
+                started.elapsed().as_secs_f64(),
+                args.out.display()
+            ));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -916,7 +929,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         ) || matches!(
             cause.downcast_ref::<parquet_export::ParquetExportError>(),
             Some(parquet_export::ParquetExportError::Dir(dir)) if dir.is_usage()
-        )
+        ) || cause
+            .downcast_ref::<crate::spark::SparkError>()
+            .is_some_and(crate::spark::SparkError::is_usage)
     }) {
         return EXIT_USAGE;
     }

@@ -183,6 +183,8 @@ pub enum ExportTarget {
     Postgres(ExportPostgresArgs),
     /// Every raw, config, analytics and meta table as Parquet; events partitioned by month (hive-style).
     Parquet(ExportParquetArgs),
+    /// Parquet data, registration and run.sql for spark-sql (every query file inline, in Spark's dialect), run.sh --master, README.md.
+    Spark(ExportPostgresArgs),
 }
 
 #[derive(Debug, Args)]

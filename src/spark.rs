@@ -1,482 +1,477 @@
-//! Apache Spark: the engine dialect for the query files and the portability
-//! lint.
+//! `northstar export spark`: a bundle that registers a warehouse's raw and
+//! config tables in Spark and runs every query file with `spark-sql`, in
+//! Spark's dialect ([`crate::engine::spark_dialect`]).
 //!
-//! The query files in `queries/` are the one source of truth; DuckDB and
-//! PostgreSQL 15 run them as written. Spark SQL needs three substitutions
-//! that no form accepted by all three engines avoids, and [`dialect`] makes
-//! exactly these (outside string literals and comments):
+//! The bundle ([`export_spark`], see [`BUNDLE_README`]):
 //!
-//! | query file | Spark |
-//! | --- | --- |
-//! | `double precision` | `double` (PostgreSQL rejects `double`, Spark rejects `float8`, `float` is 4 bytes in DuckDB) |
-//! | `varchar` | `string` (Spark wants a length for `varchar`) |
-//! | `extract(epoch from X)` | `(unix_micros(X) / 1e6)` |
-//!
-//! Everything else must already be portable: [`portability_problems`] finds
-//! the constructs that are not (`generate_series`, `string_agg`, a `date -
-//! date` not cast to integer, the type names the dialect cannot map), and the
-//! lint test runs it on every query file.
+//! ```text
+//! DIR/README.md      how to run it locally, on a cluster, on Databricks
+//! DIR/run.sh         spark-sql --master M (default local[*]) -f run.sql; non-zero exit on any error
+//! DIR/register.sql   create raw.* and config.* over data/ (${data}), msck repair table raw.events
+//! DIR/run.sql        register.sql inline, a row-count check of every table, then every query
+//!                    file inline in dependency order (drop + create), meta.query_runs,
+//!                    meta.check_results, and an error when an error-level check finds rows
+//! DIR/data/          <schema>/<table>/part-0.parquet; raw/events/event_month=YYYY-MM/*.parquet
+//! ```
 
-/// A construct of a query file that not every engine accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// 1-based line of the file.
-    pub line: usize,
-    /// What was found and the portable form to use instead.
-    pub message: String,
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::engine::spark_dialect::{dialect, literal, portability_problems, spark_type};
+use crate::export::{self, ExportError, ExportSummary, Table};
+use crate::export_dir;
+use crate::queries::{QueryFile, QueryKind};
+use crate::warehouse;
+
+/// Errors of `northstar export spark`.
+#[derive(Debug, thiserror::Error)]
+pub enum SparkError {
+    #[error(transparent)]
+    Export(Box<ExportError>),
+    #[error("{path}:{line}: not portable to Spark: {message}")]
+    Unportable {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "column {table}.{column} has DuckDB type {data_type}, which has no Spark equivalent here"
+    )]
+    UnsupportedType {
+        table: String,
+        column: String,
+        data_type: String,
+    },
 }
 
-/// `sql` with string literals, quoted identifiers and `--` comments blanked
-/// out (same byte length, so offsets agree with `sql`), lowercased.
-fn code_only(sql: &str) -> Vec<u8> {
-    let bytes = sql.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'-' && bytes.get(i + 1) == Some(&b'-') {
-            while i < bytes.len() && bytes[i] != b'\n' {
-                out.push(b' ');
-                i += 1;
-            }
-        } else if b == b'\'' || b == b'"' {
-            // the quotes stay, their contents become blanks ('' inside a literal
-            // is an escaped quote and stays part of it)
-            out.push(b);
-            i += 1;
-            while i < bytes.len() {
-                if bytes[i] == b {
-                    if bytes.get(i + 1) == Some(&b) {
-                        out.extend_from_slice(b"  ");
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                out.push(if bytes[i] == b'\n' { b'\n' } else { b' ' });
-                i += 1;
-            }
-            if i < bytes.len() {
-                out.push(b);
-                i += 1;
-            }
-        } else {
-            out.push(b.to_ascii_lowercase());
-            i += 1;
+impl From<ExportError> for SparkError {
+    fn from(err: ExportError) -> Self {
+        Self::Export(Box::new(err))
+    }
+}
+
+impl From<export_dir::ExportDirError> for SparkError {
+    fn from(err: export_dir::ExportDirError) -> Self {
+        ExportError::Dir(err).into()
+    }
+}
+
+impl From<warehouse::WarehouseError> for SparkError {
+    fn from(err: warehouse::WarehouseError) -> Self {
+        ExportError::Warehouse(err).into()
+    }
+}
+
+impl SparkError {
+    /// A usage error (exit 2): a bad `--out` or a missing warehouse.
+    #[must_use]
+    pub fn is_usage(&self) -> bool {
+        match self {
+            Self::Export(err) => match err.as_ref() {
+                ExportError::Dir(dir) => dir.is_usage(),
+                ExportError::Warehouse(warehouse::WarehouseError::Missing { .. }) => true,
+                _ => false,
+            },
+            _ => false,
         }
     }
-    out
 }
 
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+/// Where a table's Parquet files live under `data/`.
+fn data_dir(table: &Table) -> String {
+    format!("{}/{}", table.schema, table.name)
 }
 
-/// Byte offsets of `word` in `code` as a whole word.
-fn find_words(code: &[u8], word: &str) -> Vec<usize> {
-    let word = word.as_bytes();
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start + word.len() <= code.len() {
-        if &code[start..start + word.len()] == word
-            && (start == 0 || !is_word(code[start - 1]))
-            && !matches!(code.get(start + word.len()), Some(b) if is_word(*b))
+/// `create table` of a raw, config or meta table: over its Parquet files
+/// (`location`) for data tables, managed for meta tables; events are
+/// partitioned by month.
+fn table_ddl(table: &Table, location: Option<&str>) -> Result<String, SparkError> {
+    let qualified = table.qualified();
+    let mut columns = Vec::with_capacity(table.columns.len() + 1);
+    for column in &table.columns {
+        let spark = spark_type(&column.duckdb_type).ok_or_else(|| SparkError::UnsupportedType {
+            table: qualified.clone(),
+            column: column.name.clone(),
+            data_type: column.duckdb_type.clone(),
+        })?;
+        let comment = column
+            .comment
+            .as_deref()
+            .map(|c| format!(" comment {}", literal(c)))
+            .unwrap_or_default();
+        columns.push(format!("    {} {spark}{comment}", column.name));
+    }
+    let partitioned = qualified == "raw.events";
+    if partitioned {
+        columns.push(
+            "    event_month string comment 'Partition: month of occurred_at (YYYY-MM).'".into(),
+        );
+    }
+    let mut ddl = format!(
+        "drop table if exists {qualified};\ncreate table {qualified} (\n{}\n) using parquet",
+        columns.join(",\n")
+    );
+    if partitioned {
+        ddl.push_str("\npartitioned by (event_month)");
+    }
+    if let Some(location) = location {
+        let _ = write!(ddl, "\nlocation '{location}'");
+    }
+    if let Some(comment) = &table.comment {
+        let _ = write!(ddl, "\ncomment {}", literal(comment));
+    }
+    ddl.push_str(";\n");
+    Ok(ddl)
+}
+
+/// The statements that materialize one analysis file as `analytics.<name>`
+/// and record it in `meta.query_runs`.
+fn analysis_statements(file: &QueryFile) -> String {
+    let name = &file.name;
+    format!(
+        "-- {path} v{version}\n\
+         set var northstar_started = current_timestamp();\n\
+         drop table if exists analytics.{name};\n\
+         create table analytics.{name} using parquet comment {comment} as\n\
+         {text}\n;\n\
+         insert into meta.query_runs\n\
+         select {name_literal}, {version}, {checksum}, {path_literal}, count(*),\n\
+         \x20   cast((unix_micros(current_timestamp()) - unix_micros(northstar_started)) / 1000 as bigint), current_timestamp()\n\
+         from analytics.{name};\n\n",
+        path = file.path,
+        version = file.version,
+        comment = literal(&file.table_comment()),
+        text = dialect(file.text.trim_end()),
+        name_literal = literal(name),
+        checksum = literal(&file.checksum),
+        path_literal = literal(&file.path),
+    )
+}
+
+/// The statements that run one check and record its offending rows (count
+/// and up to five as JSON) in `meta.check_results`.
+fn check_statements(file: &QueryFile) -> String {
+    format!(
+        "-- {path} v{version}: a data-quality check; zero offending rows = pass\n\
+         cache table northstar_offending as\n\
+         {text}\n;\n\
+         insert into meta.check_results\n\
+         select {name_literal}, {version}, {description}, count(*) = 0, count(*),\n\
+         \x20   coalesce((select concat_ws('\\n', collect_list(to_json(struct(*)))) from (select * from northstar_offending limit 5) as sample), ''),\n\
+         \x20   current_timestamp(), {severity}\n\
+         from northstar_offending;\n\
+         uncache table northstar_offending;\n\
+         drop view northstar_offending;\n\n",
+        path = file.path,
+        version = file.version,
+        text = dialect(file.text.trim_end()),
+        name_literal = literal(&file.name),
+        description = literal(&file.description),
+        severity = literal(file.severity.as_str()),
+    )
+}
+
+/// Writes the Spark bundle for `warehouse_path` and the ordered query
+/// `files` into `out` (built beside it, then moved into place; see
+/// [`crate::export_dir`]).
+///
+/// # Errors
+/// A query file that is not portable (file and line), a missing table, a
+/// type without a Spark equivalent, or a file that cannot be written.
+pub fn export_spark(
+    warehouse_path: &Path,
+    out: &Path,
+    files: &[QueryFile],
+) -> Result<ExportSummary, SparkError> {
+    for file in files {
+        if let Some(problem) = portability_problems(&file.text).into_iter().next() {
+            return Err(SparkError::Unportable {
+                path: file.path.clone(),
+                line: problem.line,
+                message: problem.message,
+            });
+        }
+    }
+    export_dir::check(out, warehouse_path)?;
+    let conn = warehouse::open_read_only(warehouse_path)?;
+    let data_tables = export::read_catalog(&conn, &export::DATA_SCHEMAS)?;
+    for expected in export::reference_catalog(&export::DATA_SCHEMAS)? {
+        if !data_tables
+            .iter()
+            .any(|t| t.qualified() == expected.qualified())
         {
-            found.push(start);
-            start += word.len();
-        } else {
-            start += 1;
+            return Err(ExportError::MissingTable(expected.qualified()).into());
         }
     }
-    found
-}
-
-fn skip_space(code: &[u8], mut at: usize) -> usize {
-    while at < code.len() && code[at].is_ascii_whitespace() {
-        at += 1;
-    }
-    at
-}
-
-/// If `code[at..]` starts with `text` (after optional whitespace), the offset
-/// just past it.
-fn after(code: &[u8], at: usize, text: &str) -> Option<usize> {
-    let at = skip_space(code, at);
-    let text = text.as_bytes();
-    (code.len() >= at + text.len() && &code[at..at + text.len()] == text).then_some(at + text.len())
-}
-
-/// Offset of the `)` closing the `(` at `open`.
-fn closing(code: &[u8], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (offset, b) in code.iter().enumerate().skip(open) {
-        match b {
-            b'(' => depth += 1,
-            b')' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(offset);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Offset of the `(` opening the `)` at `close`.
-fn opening(code: &[u8], close: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for offset in (0..=close).rev() {
-        match code[offset] {
-            b')' => depth += 1,
-            b'(' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(offset);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The query file `sql` in Spark's dialect: `double precision` -> `double`,
-/// `varchar` -> `string`, `extract(epoch from X)` -> `(unix_micros(X) / 1e6)`;
-/// literals and comments are left as they are.
-#[must_use]
-pub fn dialect(sql: &str) -> String {
-    let code = code_only(sql);
-    // (start, end, replacement) over byte ranges of `sql`, applied back to front
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for start in find_words(&code, "double") {
-        let end = start + "double".len();
-        if let Some(past) = after(&code, end, "precision") {
-            if !matches!(code.get(past), Some(b) if is_word(*b)) {
-                edits.push((start, past, "double".into()));
-            }
-        }
-    }
-    for start in find_words(&code, "varchar") {
-        edits.push((start, start + "varchar".len(), "string".into()));
-    }
-    for start in find_words(&code, "extract") {
-        let Some(open) = after(&code, start + "extract".len(), "(").map(|p| p - 1) else {
-            continue;
-        };
-        let Some(from) = after(&code, open + 1, "epoch").and_then(|p| after(&code, p, "from"))
-        else {
-            continue;
-        };
-        let Some(close) = closing(&code, open) else {
-            continue;
-        };
-        let inner = dialect(sql[from..close].trim());
-        edits.push((start, close + 1, format!("(unix_micros({inner}) / 1e6)")));
-    }
-    edits.sort_by_key(|edit| edit.0);
-    // nested edits (a varchar inside an extract) were applied to the inner text
-    // already: keep only outermost ones
-    let mut kept: Vec<(usize, usize, String)> = Vec::new();
-    for edit in edits {
-        if kept.last().is_some_and(|last| edit.0 < last.1) {
-            continue;
-        }
-        kept.push(edit);
-    }
-    let mut out = sql.to_string();
-    for (start, end, replacement) in kept.into_iter().rev() {
-        out.replace_range(start..end, &replacement);
-    }
-    out
-}
-
-/// Whether the operand ending just before `end` (exclusive) or starting at
-/// `start` is a date: a column named `*date` or `*_at`, `cast(... as date)`,
-/// or `min`/`max` of such a column. Returns the operand's byte range.
-fn date_operand_before(code: &[u8], end: usize) -> Option<(usize, bool)> {
-    let mut at = end;
-    while at > 0 && code[at - 1].is_ascii_whitespace() {
-        at -= 1;
-    }
-    if at == 0 {
-        return None;
-    }
-    if code[at - 1] == b')' {
-        let open = opening(code, at - 1)?;
-        let mut name_start = open;
-        while name_start > 0 && is_word(code[name_start - 1]) {
-            name_start -= 1;
-        }
-        let name = &code[name_start..open];
-        let inner = &code[open + 1..at - 1];
-        let is_date = match name {
-            b"cast" => trimmed_ends_with(inner, b"as date"),
-            b"min" | b"max" => is_date_name(trim(inner)),
-            _ => false,
-        };
-        return Some((name_start, is_date));
-    }
-    let mut start = at;
-    while start > 0 && (is_word(code[start - 1]) || code[start - 1] == b'.') {
-        start -= 1;
-    }
-    (start < at).then(|| (start, is_date_name(&code[start..at])))
-}
-
-fn date_operand_after(code: &[u8], start: usize) -> Option<(usize, bool)> {
-    let at = skip_space(code, start);
-    let mut end = at;
-    while end < code.len() && (is_word(code[end]) || code[end] == b'.') {
-        end += 1;
-    }
-    if end == at {
-        return None;
-    }
-    if code.get(end) == Some(&b'(') {
-        let close = closing(code, end)?;
-        let inner = &code[end + 1..close];
-        let is_date = match &code[at..end] {
-            b"cast" => trimmed_ends_with(inner, b"as date"),
-            b"min" | b"max" => is_date_name(trim(inner)),
-            _ => false,
-        };
-        return Some((close + 1, is_date));
-    }
-    Some((end, is_date_name(&code[at..end])))
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |p| p + 1);
-    &bytes[start..end]
-}
-
-fn trimmed_ends_with(bytes: &[u8], suffix: &[u8]) -> bool {
-    let words: Vec<&[u8]> = bytes
-        .split(|b| b.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
+    let meta_tables: Vec<Table> = export::reference_catalog(&["meta"])?
+        .into_iter()
+        .filter(|t| t.name == "query_runs" || t.name == "check_results")
         .collect();
-    let wanted: Vec<&[u8]> = suffix.split(|b| *b == b' ').collect();
-    words.len() >= wanted.len() && words[words.len() - wanted.len()..] == wanted[..]
-}
 
-fn is_date_name(name: &[u8]) -> bool {
-    let last = name.rsplit(|b| *b == b'.').next().unwrap_or(name);
-    !last.is_empty()
-        && last.iter().all(|b| is_word(*b))
-        && (last.ends_with(b"date") || last.ends_with(b"_at"))
-}
-
-fn line_of(sql: &str, offset: usize) -> usize {
-    sql.as_bytes()[..offset.min(sql.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
-/// Constructs of `sql` (a query file) that DuckDB, PostgreSQL 15 and Spark do
-/// not all accept and that [`dialect`] does not map; empty when portable.
-#[must_use]
-pub fn portability_problems(sql: &str) -> Vec<Problem> {
-    let code = code_only(sql);
-    let mut problems = Vec::new();
-    let mut flag = |offset: usize, message: &str| {
-        problems.push(Problem {
-            line: line_of(sql, offset),
-            message: message.to_string(),
-        });
+    let guard = export_dir::staging(out)?;
+    let staging = guard.path().to_path_buf();
+    let write_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExportError::Write { path, source }
     };
-    for (word, message) in [
-        (
-            "generate_series",
-            "generate_series (Spark has none): join config.numbers (n = 0..N) and filter n",
-        ),
-        (
-            "string_agg",
-            "string_agg (Spark has none, and its order by differs): a bounded max(case when rn = k then x end) concatenation",
-        ),
-        (
-            "float",
-            "float (4 bytes in DuckDB): cast(x as double precision)",
-        ),
-        ("float8", "float8 (Spark rejects it): double precision"),
-        ("float4", "float4: double precision"),
-        ("real", "real (4 bytes): double precision"),
-        ("text", "the type text (Spark has none): varchar"),
-        ("string", "the type string (PostgreSQL has none): varchar"),
-        ("epoch", "epoch outside extract(epoch from x): extract(epoch from x)"),
-        ("unix_micros", "unix_micros (Spark only): extract(epoch from x)"),
-    ] {
-        for start in find_words(&code, word) {
-            if word == "epoch" {
-                // extract(epoch from ...) is the one form the dialect maps
-                let before = trim(&code[..start]);
-                if before.ends_with(b"(")
-                    && trim(&before[..before.len() - 1]).ends_with(b"extract")
-                    && after(&code, start + word.len(), "from").is_some()
-                {
-                    continue;
-                }
-            }
-            if ["text", "string", "real"].contains(&word) {
-                // only as a type name: `as text`, not a column called text
-                if !trim(&code[..start]).ends_with(b" as") {
-                    continue;
-                }
-            }
-            flag(start, message);
-        }
+
+    let mut register = String::from(REGISTER_HEADER);
+    for schema in ["raw", "config", "analytics", "meta"] {
+        let _ = writeln!(register, "create database if not exists {schema};");
     }
-    for start in find_words(&code, "date_part") {
-        let rest = sql[start..].to_ascii_lowercase();
-        let rest: String = rest
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .take(18)
-            .collect();
-        if rest.starts_with("date_part('epoch'") {
-            flag(start, "date_part('epoch', x): extract(epoch from x)");
-        }
-    }
-    for start in find_words(&code, "double") {
-        let past = start + "double".len();
-        if !after(&code, past, "precision")
-            .is_some_and(|p| !matches!(code.get(p), Some(b) if is_word(*b)))
-        {
-            flag(
-                start,
-                "double without precision (PostgreSQL rejects it): double precision",
-            );
-        }
-    }
-    for start in find_words(&code, "varchar") {
-        if after(&code, start + "varchar".len(), "(").is_some() {
-            flag(
-                start,
-                "varchar(n) (truncates on PostgreSQL, Spark pads): varchar",
-            );
-        }
-    }
-    // date - date: an interval on Spark, an integer elsewhere
-    for (offset, b) in code.iter().enumerate() {
-        if *b != b'-'
-            || code.get(offset + 1) == Some(&b'-')
-            || (offset > 0 && code[offset - 1] == b'-')
-        {
-            continue;
-        }
-        let (Some((left_start, left_date)), Some((right_end, right_date))) = (
-            date_operand_before(&code, offset),
-            date_operand_after(&code, offset + 1),
-        ) else {
-            continue;
+    let mut counts = Vec::new();
+    let mut rows = 0i64;
+    for table in &data_tables {
+        let qualified = table.qualified();
+        let dir = staging.join("data").join(data_dir(table));
+        std::fs::create_dir_all(&dir).map_err(write_error(&dir))?;
+        let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        let columns = columns.join(", ");
+        let data_error = |source| ExportError::Data {
+            table: qualified.clone(),
+            path: dir.clone(),
+            source,
         };
-        if !(left_date && right_date) {
-            continue;
-        }
-        let before = trim(&code[..left_start]);
-        let wrapped = before.ends_with(b"(")
-            && trim(&before[..before.len() - 1]).ends_with(b"cast")
-            && (after(&code, right_end, "as integer").is_some()
-                || after(&code, right_end, "as bigint").is_some());
-        if !wrapped {
-            flag(
-                offset,
-                "date - date (an INTERVAL on Spark): cast(d1 - d2 as integer)",
-            );
+        let sql = if qualified == "raw.events" {
+            format!(
+                "copy (select {columns}, cast(year(occurred_at) as varchar) || '-' || lpad(cast(month(occurred_at) as varchar), 2, '0') as event_month \
+                 from raw.events) to {} (format parquet, partition_by (event_month))",
+                export::quote_literal(&dir.to_string_lossy())
+            )
+        } else {
+            format!(
+                "copy (select {columns} from {qualified}) to {} (format parquet)",
+                export::quote_literal(&dir.join("part-0.parquet").to_string_lossy())
+            )
+        };
+        conn.execute_batch(&sql).map_err(data_error)?;
+        let count: i64 = conn
+            .query_row(&format!("select count(*) from {qualified}"), [], |row| {
+                row.get(0)
+            })
+            .map_err(data_error)?;
+        rows += count;
+        counts.push((qualified, count));
+        register.push('\n');
+        register.push_str(&table_ddl(
+            table,
+            Some(&format!("${{data}}/{}", data_dir(table))),
+        )?);
+    }
+    register.push_str(
+        "\n-- a partitioned table reads as 0 rows until its partitions are registered\nmsck repair table raw.events;\n",
+    );
+    write_text(&staging.join("register.sql"), &register)?;
+
+    let mut run = String::from(RUN_HEADER);
+    run.push_str(&register);
+    run.push_str(
+        "\n-- every table holds the rows the export wrote (a partition not registered, a\n\
+         -- --data location that is not this bundle's data/, a file not copied fail here)\n\
+         select case when found <> expected then raise_error(concat('northstar: ', table_name, ' has ',\n\
+         \x20   cast(found as string), ' rows on Spark, the export wrote ', cast(expected as string),\n\
+         \x20   ' (see README.md: --data, msck repair table)')) end\n\
+         from (\n",
+    );
+    let unions: Vec<String> = counts
+        .iter()
+        .map(|(table, count)| {
+            format!(
+                "    select {} as table_name, count(*) as found, {count} as expected from {table}",
+                literal(table)
+            )
+        })
+        .collect();
+    run.push_str(&unions.join("\n    union all\n"));
+    run.push_str("\n) as counts;\n\n");
+    for table in &meta_tables {
+        run.push_str(&table_ddl(table, None)?);
+    }
+    run.push_str("declare or replace variable northstar_started timestamp;\n\n");
+    let (mut analyses, mut checks) = (0, 0);
+    for file in files {
+        match file.kind {
+            QueryKind::Analysis => {
+                analyses += 1;
+                run.push_str(&analysis_statements(file));
+            }
+            QueryKind::Check => {
+                checks += 1;
+                run.push_str(&check_statements(file));
+            }
         }
     }
-    problems.sort_by_key(|problem| problem.line);
-    problems
+    run.push_str(RUN_FOOTER);
+    write_text(&staging.join("run.sql"), &run)?;
+    write_text(&staging.join("README.md"), BUNDLE_README)?;
+    let run_sh = staging.join("run.sh");
+    write_text(&run_sh, RUN_SH)?;
+    make_executable(&run_sh)?;
+    drop(conn);
+    guard.publish(
+        out,
+        &format!(
+            "northstar {} export spark of '{}'",
+            env!("CARGO_PKG_VERSION"),
+            warehouse_path.display()
+        ),
+    )?;
+    Ok(ExportSummary {
+        tables: data_tables.len(),
+        rows,
+        analyses,
+        checks,
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dialect_maps_the_three_engine_specific_forms_only_in_code() {
-        let sql = "select cast(a as double precision) as x, cast(b as varchar) as y, \
-                   cast(extract(epoch from t.reached_at) as double precision) as z, \
-                   'double precision varchar' as w -- varchar here stays\nfrom t";
-        assert_eq!(
-            dialect(sql),
-            "select cast(a as double) as x, cast(b as string) as y, \
-             cast((unix_micros(t.reached_at) / 1e6) as double) as z, \
-             'double precision varchar' as w -- varchar here stays\nfrom t"
-        );
-        // nested parentheses in the timestamp and upper case
-        assert_eq!(
-            dialect("EXTRACT(EPOCH FROM cast(max(x) as timestamp))"),
-            "(unix_micros(cast(max(x) as timestamp)) / 1e6)"
-        );
-        // a column named like a type is not a type
-        assert_eq!(
-            dialect("select varchar_count, doubled from t"),
-            "select varchar_count, doubled from t"
-        );
-    }
-
-    #[test]
-    fn the_lint_finds_each_unportable_construct_with_its_line() {
-        let cases = [
-            (
-                "select g from generate_series(1, 6) as s (g)",
-                "generate_series",
-            ),
-            ("select string_agg(x, ', ' order by y) from t", "string_agg"),
-            (
-                "select cast(x as double) from t",
-                "double without precision",
-            ),
-            ("select cast(x as float) from t", "float"),
-            ("select cast(x as varchar(10)) from t", "varchar(n)"),
-            ("select cast(x as text) from t", "text"),
-            ("select date_part('epoch', t) from t", "date_part"),
-            ("select a.end_date - a.start_date from a", "date - date"),
-            (
-                "select as_of_date - min(signup_date) - 29 from a",
-                "date - date",
-            ),
-            (
-                "select cast(x as date) - b.signup_date < 3 from a",
-                "date - date",
-            ),
-            (
-                "select cast(a.end_date - a.start_date as double precision) from a",
-                "date - date",
-            ),
-        ];
-        for (sql, needle) in cases {
-            let problems = portability_problems(&format!("-- header\n{sql}"));
-            assert_eq!(problems.len(), 1, "{sql}: {problems:?}");
-            assert!(problems[0].message.contains(needle), "{sql}: {problems:?}");
-            assert_eq!(problems[0].line, 2, "{sql}");
-        }
-    }
-
-    #[test]
-    fn the_lint_accepts_the_portable_forms() {
-        for sql in [
-            "select cast(a.end_date - a.start_date as integer) from a",
-            "select cast(cast(x as date) - b.signup_date as integer) < 3 from a",
-            "select cast(cast(as_of_date - min(signup_date) as integer) - 29 as double precision) from a",
-            "select as_of_date - monetization_window_days + 1 from a",
-            "select cast(extract(epoch from t) as double precision), cast(x as varchar) from a",
-            "select text, string from a -- generate_series in a comment\n",
-            "select 'generate_series and double and float' as note",
-            "select p.period_start + numbers.n from p inner join config.numbers as numbers on numbers.n <= 3",
-        ] {
-            assert_eq!(portability_problems(sql), Vec::new(), "{sql}");
-        }
-    }
+fn write_text(path: &Path, text: &str) -> Result<(), ExportError> {
+    std::fs::write(path, text).map_err(|source| ExportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> Result<(), ExportError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|source| {
+        ExportError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn make_executable(_path: &Path) -> Result<(), ExportError> {
+    Ok(())
+}
+
+const REGISTER_HEADER: &str = "\
+-- Registers the raw and config tables of a northstar warehouse in Spark's
+-- catalog, over the Parquet files in data/ (written by `northstar export spark`).
+-- ${data} is the data/ directory's URI: run.sh passes it (--hivevar data=...).
+-- Re-runnable: each table is dropped and created (its files are kept).
+
+";
+
+const RUN_HEADER: &str = "\
+-- The whole northstar pipeline on Spark SQL, written by `northstar export spark`:
+--   spark-sql --master local[*] --hivevar data=file:///path/to/bundle/data -f run.sql
+-- (run.sh does this). spark-sql stops at the first failing statement with a
+-- non-zero exit. Every query file is inline (no `source`: an error in a sourced
+-- file does not stop spark-sql), in dependency order, in Spark's dialect
+-- (double precision -> double, varchar -> string, extract(epoch) -> unix_micros).
+set spark.sql.session.timeZone = UTC;
+set spark.sql.ansi.enabled = true;
+
+";
+
+const RUN_FOOTER: &str = "\
+-- checks that found rows; an error-level one fails the run (warning-level ones are listed only)
+select check_name, severity, offending_rows from meta.check_results where not passed order by check_name;
+-- (raise_error in a case over one row: Spark evaluates a select list before `having`)
+select case when failed > 0 then raise_error(concat('northstar: ', cast(failed as string),
+    ' error-level data-quality check(s) failed; see meta.check_results')) end
+from (select count(*) as failed from meta.check_results where not passed and severity = 'error') as failures;
+";
+
+const RUN_SH: &str = r#"#!/bin/sh
+# Runs this bundle with spark-sql (see README.md):
+#   ./run.sh                                  # local[*], data/ beside this script
+#   ./run.sh --master spark://host:7077       # or yarn, k8s://https://host:443, local[2]
+#   ./run.sh --master yarn --data hdfs:///northstar/data   # data/ copied to shared storage
+# Other arguments go to spark-sql as they are (--conf k=v, --driver-memory 4g, ...).
+# Exits non-zero at the first failing statement, when a table does not hold the
+# rows the export wrote, or when an error-level data-quality check finds rows.
+set -eu
+cd "$(dirname "$0")"
+master='local[*]'
+data="file://$(pwd)/data"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --master|--data)
+            if [ $# -lt 2 ]; then echo "run.sh: $1 needs a value" >&2; exit 2; fi
+            if [ "$1" = --master ]; then master="$2"; else data="$2"; fi
+            shift 2 ;;
+        --master=*) master="${1#--master=}"; shift ;;
+        --data=*) data="${1#--data=}"; shift ;;
+        *) break ;;
+    esac
+done
+if [ -n "${SPARK_HOME:-}" ]; then
+    spark_sql="$SPARK_HOME/bin/spark-sql"
+elif spark_sql=$(command -v spark-sql); then
+    # pip's pyspark: its spark-sql needs SPARK_HOME; ask the Python beside it
+    bin=$(dirname "$spark_sql")
+    for python in "$bin/python3" "$bin/python" python3; do
+        if home=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))' 2>/dev/null); then
+            SPARK_HOME="$home"; export SPARK_HOME; break
+        fi
+    done
+else
+    echo "run.sh: spark-sql not found: set SPARK_HOME or put Spark's bin/ on PATH (pip install pyspark)" >&2
+    exit 127
+fi
+exec "$spark_sql" --master "$master" --conf spark.sql.session.timeZone=UTC \
+    --hivevar data="$data" "$@" -f run.sql
+"#;
+
+/// The README.md of a Spark bundle.
+pub const BUNDLE_README: &str = "\
+# northstar on Apache Spark
+
+Written by `northstar export spark`: the raw and config tables of a northstar
+warehouse as Parquet, and every query file of the warehouse's version inline
+in one `run.sql`, in Spark SQL's dialect (Spark 3.4 or later; tested with
+Spark 4 in local mode).
+
+| file | holds |
+| --- | --- |
+| `data/<schema>/<table>/` | Parquet per table; `data/raw/events/event_month=YYYY-MM/` partitioned by month |
+| `register.sql` | `create table raw.* / config.* ... using parquet location '${data}/...'` with every comment, then `msck repair table raw.events` (without it the partitioned events table reads as 0 rows) |
+| `run.sql` | `register.sql` inline; a check that every table holds the rows the export wrote; then each query file (`drop table` + `create table analytics.<name> using parquet as ...`) and check (rows counted into `meta.check_results`) in dependency order; `meta.query_runs` |
+| `run.sh` | `spark-sql --master M --hivevar data=URI -f run.sql` |
+
+## Run it
+
+On this machine (needs Java 17 and Spark: `pip install pyspark` is enough):
+
+```sh
+./run.sh                          # --master local[*]
+./run.sh --master 'local[2]' --conf spark.sql.shuffle.partitions=8
+```
+
+The session time zone is UTC. `run.sh` stops at the first failing statement
+with a non-zero exit (spark-sql's own), also when a table does not hold the
+rows the export wrote and when an error-level data-quality check finds rows
+(warning-level ones are listed, not failing). Results: `analytics.*`,
+`meta.query_runs` (name, version, checksum, rows, ms), `meta.check_results`,
+in the session's catalog (local: `metastore_db/` and `spark-warehouse/`
+here).
+
+## On a cluster
+
+Copy `data/` where every executor can read it, and pass its URI:
+
+```sh
+hdfs dfs -put data /northstar/data     # or: aws s3 cp --recursive data s3://bucket/northstar/data
+./run.sh --master yarn --data hdfs:///northstar/data
+./run.sh --master spark://host:7077 --data s3a://bucket/northstar/data
+./run.sh --master k8s://https://host:443 --data s3a://bucket/northstar/data --conf spark.kubernetes.container.image=...
+```
+
+Everything after `--master`/`--data` goes to `spark-sql` (`--conf`,
+`--driver-memory`, ...). The tables go to the cluster's metastore (Hive or
+Glue) and its warehouse directory.
+
+## On Databricks
+
+Upload `data/` to a volume or cloud storage (`/Volumes/main/northstar/data`,
+`s3://bucket/northstar/data`), then in a SQL notebook or the SQL editor run
+`run.sql` with the text `${data}` replaced by that location (or declare it
+as a widget: `${data}` is Databricks' parameter syntax too). Tables are
+created `using parquet`; the `raw`, `config`, `analytics` and `meta` schemas
+go to the current catalog. `raise_error` fails the notebook cell when a check
+fails; schedule it as a job task to fail the job.
+";

@@ -66,11 +66,11 @@ fn every_query_is_portable_sql() -> Result<(), Box<dyn std::error::Error>> {
 fn every_query_runs_on_spark_through_the_dialect_alone() -> Result<(), Box<dyn std::error::Error>> {
     // The six constructs that break on Spark (docs/SPARK.md): generate_series,
     // string_agg, date - date, and the type names and epoch forms the Spark
-    // dialect (src/spark.rs) does not map. The Spark parity test proves the rest.
+    // dialect (src/engine/spark_dialect.rs) does not map. The Spark parity test proves the rest.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
     let mut problems = Vec::new();
     for file in queries::load(Some(&dir))? {
-        for problem in northstar::spark::portability_problems(&file.text) {
+        for problem in northstar::engine::spark_dialect::portability_problems(&file.text) {
             problems.push(format!(
                 "{}:{}: {}",
                 file.path, problem.line, problem.message

@@ -19,3 +19,4 @@ mod reliability;
 mod report;
 mod scaling;
 mod security;
+mod spark;

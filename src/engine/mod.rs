@@ -8,6 +8,7 @@
 pub mod duckdb;
 pub mod pg_dialect;
 pub mod postgres;
+pub mod spark_dialect;
 
 use crate::queries::{QueryFile, QueryKind};
 
