@@ -194,7 +194,14 @@ pub fn export_spark(
     }
     export_dir::check(out, warehouse_path)?;
     let conn = warehouse::open_read_only(warehouse_path)?;
-    let data_tables = export::read_catalog(&conn, &export::DATA_SCHEMAS)?;
+    let mut data_tables = export::read_catalog(&conn, &export::DATA_SCHEMAS)?;
+    // The one meta table a query file reads (the headline compares with the
+    // previous runs): exported with its rows like the raw and config tables.
+    data_tables.extend(
+        export::read_catalog(&conn, &["meta"])?
+            .into_iter()
+            .filter(|t| t.name == "run_history"),
+    );
     for expected in export::reference_catalog(&export::DATA_SCHEMAS)? {
         if !data_tables
             .iter()

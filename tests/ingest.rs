@@ -243,7 +243,9 @@ fn export_raw(warehouse: &Path, out: &Path, format: &str) -> TestResult {
 }
 
 fn analytics_checksums(path: &Path) -> Vec<(String, i64, String)> {
-    crate::common::table_checksums(&open(path), &["analytics"])
+    // doubles rounded: a sum taken in the ingested tables' row order may
+    // differ from the generated one's in its last bit
+    crate::common::table_checksums_rounded(&open(path), &["analytics"])
 }
 
 #[test]

@@ -885,7 +885,7 @@ fn postgres_engine_names_the_missing_table_or_privilege_and_changes_nothing() ->
         1,
         &[
             &format!("{}empty'", server("postgres")),
-            "table raw.events does not exist",
+            "table raw.event_ids does not exist",
         ],
         &["pw-1234"],
     );

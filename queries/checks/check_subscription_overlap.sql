@@ -1,8 +1,9 @@
 -- name: check_subscription_overlap
 -- version: 1
 -- depends:
+-- severity: warning
 -- grain: one row per pair of subscriptions of the same workspace active on a common day
--- description: at most one active subscription per workspace on any day (active on d: started on or before d, not ended on or before d): billing is per workspace, so an upgrade, a downgrade or a seat change ends the previous subscription the day the next one starts; an error, since two at once would count the workspace's MRR twice
+-- description: at most one active subscription per workspace on any day (active on d: started on or before d, not ended on or before d): billing is per workspace, so an upgrade, a downgrade or a seat change ends the previous subscription the day the next one starts; a warning: two at once count the workspace's MRR twice; generated data has none (calibration C16 is exactly 0), but an export from a product that bills members separately can, and its MRR is then the sum of both
 with subscriptions as (
     select
         subscription_id,

@@ -419,9 +419,21 @@ pub fn run(
                 .map_err(sql_error(&format!("creating schema {schema}")))?;
         }
     }
+    // Only the missing ones: `comment on` an existing table needs its
+    // ownership, which a role allowed to write the rows need not have.
     for table in export::reference_catalog(&["meta"])? {
-        tx.batch_execute(&pg_dialect::table_ddl(&table, true)?)
-            .map_err(sql_error(&format!("creating {}", table.qualified())))?;
+        let exists: bool = tx
+            .query_one(
+                "select exists (select 1 from pg_class as c inner join pg_namespace as n on n.oid = c.relnamespace \
+                 where n.nspname = $1 and c.relname = $2)",
+                &[&table.schema, &table.name],
+            )
+            .map_err(sql_error("reading the catalog"))?
+            .get(0);
+        if !exists {
+            tx.batch_execute(&pg_dialect::table_ddl(&table, false)?)
+                .map_err(sql_error(&format!("creating {}", table.qualified())))?;
+        }
     }
     // A database set up before checks had a severity gains the column.
     tx.batch_execute(crate::queries::MIGRATE_CHECK_RESULTS)
