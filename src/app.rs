@@ -541,6 +541,32 @@ fn list_command(args: &ListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Ends an ingest (CSV, Parquet or a tool's export): the config tables
+/// (`None` seed: ingested data) and the `meta.pipeline_runs` row are written
+/// and the staged warehouse is published.
+fn commit_ingest(
+    staging: Staging,
+    config: &Config,
+    started_at: chrono::DateTime<chrono::Utc>,
+    started: Instant,
+) -> Result<()> {
+    warehouse::write_config_tables(staging.conn(), config, None)?;
+    warehouse::record_pipeline_run(
+        staging.conn(),
+        &PipelineRun {
+            command: "ingest",
+            seed: None,
+            config_toml: config.to_toml(),
+            started_at,
+            generate_ms: Some(started.elapsed().as_millis() as i64),
+            query_ms: None,
+            check_ms: None,
+        },
+    )?;
+    staging.commit()?;
+    Ok(())
+}
+
 fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
@@ -596,20 +622,7 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
         }
         .into());
     }
-    warehouse::write_config_tables(staging.conn(), &config, None)?;
-    warehouse::record_pipeline_run(
-        staging.conn(),
-        &PipelineRun {
-            command: "ingest",
-            seed: None,
-            config_toml: config.to_toml(),
-            started_at,
-            generate_ms: Some(started.elapsed().as_millis() as i64),
-            query_ms: None,
-            check_ms: None,
-        },
-    )?;
-    staging.commit()?;
+    commit_ingest(staging, &config, started_at, started)?;
     for (table, loaded, quarantined) in &summary.tables {
         if *quarantined > 0 {
             let reasons: Vec<String> = summary
@@ -693,20 +706,7 @@ fn connector_command(
         mapping,
         ..defaults
     };
-    warehouse::write_config_tables(staging.conn(), &config, None)?;
-    warehouse::record_pipeline_run(
-        staging.conn(),
-        &PipelineRun {
-            command: "ingest",
-            seed: None,
-            config_toml: config.to_toml(),
-            started_at,
-            generate_ms: Some(started.elapsed().as_millis() as i64),
-            query_ms: None,
-            check_ms: None,
-        },
-    )?;
-    staging.commit()?;
+    commit_ingest(staging, &config, started_at, started)?;
     for (table, reason, rows) in &summary.quarantined {
         output.info(&format!(
             "raw.{table}: {rows} row(s) quarantined in meta.rejected_rows ({reason})"

@@ -293,15 +293,17 @@ pub fn export_postgres(
     })
 }
 
-fn write(path: &Path, text: &str) -> Result<(), ExportError> {
+/// Writes a bundle file (the PostgreSQL and Spark exports).
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), ExportError> {
     std::fs::write(path, text).map_err(|source| ExportError::Write {
         path: path.to_path_buf(),
         source,
     })
 }
 
+/// Makes a bundle's `run.sh` executable.
 #[cfg(unix)]
-fn make_executable(path: &Path) -> Result<(), ExportError> {
+pub(crate) fn make_executable(path: &Path) -> Result<(), ExportError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|source| {
         ExportError::Write {
@@ -312,7 +314,7 @@ fn make_executable(path: &Path) -> Result<(), ExportError> {
 }
 
 #[cfg(not(unix))]
-fn make_executable(_path: &Path) -> Result<(), ExportError> {
+pub(crate) fn make_executable(_path: &Path) -> Result<(), ExportError> {
     Ok(())
 }
 

@@ -28,6 +28,13 @@ pub mod warehouse;
 
 /// Collapses a multi-line message (DuckDB's carets, a driver's chain) into
 /// one line, so every error is the single line the CLI promises.
+/// `at` as the UTC timestamp text every engine casts to `timestamp`
+/// (`2026-11-29 23:46:49.123456`): recorded times are UTC, taken by the
+/// runner, not from an engine's clock or time-zone setting.
+pub(crate) fn utc_timestamp_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
 pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }

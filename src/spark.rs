@@ -268,7 +268,7 @@ pub fn export_spark(
     register.push_str(
         "\n-- a partitioned table reads as 0 rows until its partitions are registered\nmsck repair table raw.events;\n",
     );
-    write_text(&staging.join("register.sql"), &register)?;
+    export::write(&staging.join("register.sql"), &register)?;
 
     let mut run = String::from(RUN_HEADER);
     run.push_str(&register);
@@ -309,11 +309,11 @@ pub fn export_spark(
         }
     }
     run.push_str(RUN_FOOTER);
-    write_text(&staging.join("run.sql"), &run)?;
-    write_text(&staging.join("README.md"), BUNDLE_README)?;
+    export::write(&staging.join("run.sql"), &run)?;
+    export::write(&staging.join("README.md"), BUNDLE_README)?;
     let run_sh = staging.join("run.sh");
-    write_text(&run_sh, RUN_SH)?;
-    make_executable(&run_sh)?;
+    export::write(&run_sh, RUN_SH)?;
+    export::make_executable(&run_sh)?;
     drop(conn);
     guard.publish(
         out,
@@ -329,29 +329,6 @@ pub fn export_spark(
         analyses,
         checks,
     })
-}
-
-fn write_text(path: &Path, text: &str) -> Result<(), ExportError> {
-    std::fs::write(path, text).map_err(|source| ExportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-#[cfg(unix)]
-fn make_executable(path: &Path) -> Result<(), ExportError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|source| {
-        ExportError::Write {
-            path: path.to_path_buf(),
-            source,
-        }
-    })
-}
-
-#[cfg(not(unix))]
-fn make_executable(_path: &Path) -> Result<(), ExportError> {
-    Ok(())
 }
 
 const REGISTER_HEADER: &str = "\

@@ -1223,10 +1223,7 @@ pub fn record_run_history(conn: &Connection) -> Result<(), WarehouseError> {
     if computed == 0 {
         return Ok(());
     }
-    let recorded_at = chrono::Utc::now()
-        .naive_utc()
-        .format("%Y-%m-%d %H:%M:%S%.6f")
-        .to_string();
+    let recorded_at = crate::utc_timestamp_text(chrono::Utc::now());
     in_transaction(conn, sql_error("writing meta.run_history"), || {
         conn.execute_batch(&format!(
             "{RUN_HISTORY_DDL}; \

@@ -93,12 +93,7 @@ pub const MIGRATE_CHECK_RESULTS: &str =
 /// replaced; `ran_at` is UTC, taken here, not from the engine's clock
 /// settings; `elapsed_ms` is the file's own wall time.
 pub fn record_statements(file: &QueryFile, outcome: &Outcome, elapsed_ms: i64) -> Vec<Statement> {
-    let ran_at = Value::Text(
-        chrono::Utc::now()
-            .naive_utc()
-            .format("%Y-%m-%d %H:%M:%S%.6f")
-            .to_string(),
-    );
+    let ran_at = Value::Text(crate::utc_timestamp_text(chrono::Utc::now()));
     let version = Value::Int(i32::try_from(file.version).unwrap_or(i32::MAX));
     match outcome {
         Outcome::Analysis { rows } => vec![

@@ -464,7 +464,7 @@ pub fn run(
         &[
             &env!("CARGO_PKG_VERSION"),
             &users,
-            &started_at.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            &crate::utc_timestamp_text(started_at),
             &summary.query_ms,
             &summary.check_ms,
         ],
