@@ -111,6 +111,7 @@ fn load_config(args: &GenerateArgs) -> Result<Config, ConfigError> {
         end: args.end,
         warehouse: args.warehouse.clone(),
         threads: args.threads,
+        seeds: args.seeds.clone(),
     };
     Config::load(args.config.as_deref(), &overrides)
 }
@@ -593,6 +594,9 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
         dedupe: !args.no_dedupe,
         today: started_at.date_naive(),
     };
+    let seed_data = std::sync::Arc::new(
+        crate::seeds::Seeds::load(args.seeds.as_deref()).map_err(ConfigError::from)?,
+    );
     let staging = Staging::create(&args.warehouse, args.force)?;
     let summary = ingest::ingest(staging.conn(), &files, &options)?;
     // The period and as-of date come from the data; analysis parameters are
@@ -610,6 +614,7 @@ fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitCode> {
             population_users: users.max(1),
             ..defaults.analysis.clone()
         },
+        seed_data,
         ..defaults
     };
     if config.end < config.start {
@@ -681,6 +686,9 @@ fn connector_command(
         Some(path) => Config::load(Some(path), &Overrides::default())?.mapping,
         None => crate::config::Mapping::default(),
     };
+    let seed_data = std::sync::Arc::new(
+        crate::seeds::Seeds::load(args.seeds.as_deref()).map_err(ConfigError::from)?,
+    );
     let staging = if args.append {
         Staging::copy_existing(&args.warehouse)?
     } else {
@@ -704,6 +712,7 @@ fn connector_command(
             ..defaults.analysis.clone()
         },
         mapping,
+        seed_data,
         ..defaults
     };
     commit_ingest(staging, &config, started_at, started)?;
@@ -787,30 +796,35 @@ fn ingested_config(
     loaded: &Config,
     staging: &Staging,
 ) -> Result<Option<Config>> {
-    let Some(path) = &args.config else {
-        return Ok(None);
-    };
     // Which keys the file sets: the parsed Config cannot tell a default from
-    // a value the user wrote.
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|err: toml::de::Error| ConfigError::Parse {
-            path: path.clone(),
-            message: crate::one_line(err.message()),
-        })?;
-    if let Some(key) = table
-        .keys()
-        .find(|key| !matches!(key.as_str(), "analysis" | "warehouse" | "mapping"))
-    {
-        return Err(ConfigError::NotForIngested {
-            what: format!("key '{key}' of config file '{}'", path.display()),
+    // a value the user wrote. Without a file, only `--seeds` rewrites the
+    // config tables.
+    let table: toml::Table = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let table: toml::Table =
+                text.parse()
+                    .map_err(|err: toml::de::Error| ConfigError::Parse {
+                        path: path.clone(),
+                        message: crate::one_line(err.message()),
+                    })?;
+            if let Some(key) = table
+                .keys()
+                .find(|key| !matches!(key.as_str(), "analysis" | "warehouse" | "mapping" | "seeds"))
+            {
+                return Err(ConfigError::NotForIngested {
+                    what: format!("key '{key}' of config file '{}'", path.display()),
+                }
+                .into());
+            }
+            table
         }
-        .into());
-    }
+        None if args.seeds.is_some() => toml::Table::new(),
+        None => return Ok(None),
+    };
     let sets_population = table
         .get("analysis")
         .and_then(toml::Value::as_table)
@@ -830,6 +844,8 @@ fn ingested_config(
         start,
         end,
         analysis,
+        seeds: loaded.seeds.clone(),
+        seed_data: loaded.seed_data.clone(),
         ..Config::default()
     }))
 }
