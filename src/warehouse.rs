@@ -15,6 +15,7 @@ use duckdb::{params, Connection};
 use fs4::fs_std::FileExt;
 
 use crate::config::Config;
+use crate::seeds::Seeds;
 
 /// The catalog name the warehouse is attached as.
 pub const CATALOG: &str = "northstar";
@@ -889,6 +890,28 @@ fn write_seed_tables(conn: &Connection, config: &Config) -> Result<(), Warehouse
         )
         .map_err(sql_error("writing config.funnel_stages"))?;
     }
+    write_segments(conn, seeds)?;
+    write_channels(conn, seeds)?;
+    for row in seeds.calibration_rows(config.users) {
+        conn.execute(
+            "insert into config.calibration_targets values (?, ?, ?, ?, ?, ?, ?)",
+            params![
+                row.target_id,
+                row.measure,
+                row.target_value,
+                row.lower_bound,
+                row.upper_bound,
+                row.unit,
+                row.note
+            ],
+        )
+        .map_err(sql_error("writing config.calibration_targets"))?;
+    }
+    Ok(())
+}
+
+/// The rows of `config.segments` (the table is empty).
+fn write_segments(conn: &Connection, seeds: &Seeds) -> Result<(), WarehouseError> {
     for (index, segment) in seeds.segments.iter().enumerate() {
         let start_plans: Vec<String> = segment
             .start_plans
@@ -920,6 +943,11 @@ fn write_seed_tables(conn: &Connection, config: &Config) -> Result<(), Warehouse
         )
         .map_err(sql_error("writing config.segments"))?;
     }
+    Ok(())
+}
+
+/// The rows of `config.channels` (the table is empty).
+fn write_channels(conn: &Connection, seeds: &Seeds) -> Result<(), WarehouseError> {
     for (index, channel) in seeds.channels.iter().enumerate() {
         conn.execute(
             "insert into config.channels values (?, ?, ?, ?, ?, ?)",
@@ -934,20 +962,49 @@ fn write_seed_tables(conn: &Connection, config: &Config) -> Result<(), Warehouse
         )
         .map_err(sql_error("writing config.channels"))?;
     }
-    for row in seeds.calibration_rows(config.users) {
-        conn.execute(
-            "insert into config.calibration_targets values (?, ?, ?, ?, ?, ?, ?)",
-            params![
-                row.target_id,
-                row.measure,
-                row.target_value,
-                row.lower_bound,
-                row.upper_bound,
-                row.unit,
-                row.note
-            ],
-        )
-        .map_err(sql_error("writing config.calibration_targets"))?;
+    Ok(())
+}
+
+/// For a warehouse built before `config.segments` and `config.channels`
+/// existed (the calibration query reads them): creates the missing table,
+/// with its comments, and writes the built-in seeds' rows into it. A
+/// warehouse that has them is left alone.
+///
+/// # Errors
+/// DuckDB failures.
+pub fn ensure_seed_tables(conn: &Connection) -> Result<(), WarehouseError> {
+    let seeds = Seeds::builtin();
+    for table in ["segments", "channels"] {
+        let present: i64 = conn
+            .query_row(
+                "select count(*) from duckdb_tables() where database_name = current_database() \
+                 and schema_name = 'config' and table_name = ?",
+                [table],
+                |row| row.get(0),
+            )
+            .map_err(sql_error(format!("looking for config.{table}")))?;
+        if present > 0 {
+            continue;
+        }
+        // the table's statements of config_schema.sql: its create and comments
+        let ddl: Vec<&str> = CONFIG_SCHEMA_SQL
+            .split(";\n")
+            .map(str::trim)
+            .filter(|statement| {
+                statement.starts_with(&format!("create table config.{table} ("))
+                    || statement.starts_with(&format!("comment on table config.{table} is"))
+                    || statement.starts_with(&format!("comment on column config.{table}."))
+            })
+            .collect();
+        in_transaction(conn, sql_error(format!("creating config.{table}")), || {
+            conn.execute_batch(&format!("{};", ddl.join(";\n")))
+                .map_err(sql_error(format!("creating config.{table}")))?;
+            if table == "segments" {
+                write_segments(conn, seeds)
+            } else {
+                write_channels(conn, seeds)
+            }
+        })?;
     }
     Ok(())
 }

@@ -249,3 +249,41 @@ fn an_edited_seed_folder_reaches_the_analysis() -> TestResult {
     assert_eq!(count(&conn, "analytics.calibration"), 32);
     Ok(())
 }
+
+#[test]
+fn query_on_a_warehouse_from_before_the_seed_tables_adds_them() -> TestResult {
+    let (dir, _) = existing_warehouse(300);
+    let path = dir.path().join("w.duckdb");
+    {
+        let conn = duckdb::Connection::open(&path)?;
+        conn.execute_batch("drop table config.segments; drop table config.channels;")?;
+    }
+    run_ok(
+        dir.path(),
+        &[
+            "--quiet",
+            "query",
+            "--only",
+            "calibration",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    let conn = open(&path);
+    assert_eq!(count(&conn, "config.segments"), 4);
+    assert_eq!(count(&conn, "config.channels"), 6);
+    assert_eq!(
+        count(
+            &conn,
+            "analytics.calibration where target_id like 'C3_%' or target_id like 'C4_%'"
+        ),
+        10
+    );
+    let comment: Option<String> = conn.query_row(
+        "select comment from duckdb_tables() where schema_name = 'config' and table_name = 'segments'",
+        [],
+        |row| row.get(0),
+    )?;
+    assert!(comment.is_some_and(|text| text.contains("seeds/segments.csv")));
+    Ok(())
+}
