@@ -287,3 +287,41 @@ fn query_on_a_warehouse_from_before_the_seed_tables_adds_them() -> TestResult {
     assert!(comment.is_some_and(|text| text.contains("seeds/segments.csv")));
     Ok(())
 }
+
+#[test]
+fn run_from_ingest_with_seeds_rewrites_the_seed_tables() -> TestResult {
+    let (dir, _) = existing_warehouse(500);
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("levers"))?;
+    std::fs::write(
+        root.join("levers/growth_levers.csv"),
+        format!(
+            "{}pricing_page,monetization,0.05,0.01,0.10,0.5,1,2.0,4000.0,0.80,A clearer pricing page.\n",
+            seed_file("growth_levers.csv")
+        ),
+    )?;
+    run_ok(
+        root,
+        &[
+            "--quiet",
+            "run",
+            "--from-ingest",
+            "--seeds",
+            "levers",
+            "--warehouse",
+            "w.duckdb",
+        ],
+    );
+    let conn = open(&root.join("w.duckdb"));
+    assert_eq!(count(&conn, "config.growth_levers"), 6);
+    assert_eq!(
+        count(
+            &conn,
+            "analytics.growth_levers where lever_name = 'pricing_page'"
+        ),
+        1
+    );
+    // the other seed tables are the built-in ones
+    assert_eq!(count(&conn, "config.segments"), 4);
+    Ok(())
+}
