@@ -1,6 +1,10 @@
 //! The behaviour model: one user's journey from an anonymous visit to (maybe)
 //! a paid plan, simulated from a latent engagement and a small set of
-//! calibrated probabilities (see `Behaviour` in `config.rs`).
+//! calibrated probabilities (see `Behaviour` in `config.rs`), with the
+//! per-segment and per-channel shares and multipliers of seeds/segments.csv
+//! and seeds/channels.csv ([`BehaviourTables`]). [`simulate_journey`] runs
+//! one function per phase below, in this order, which is also the order of
+//! the random draws.
 //!
 //! The model, in the order it is simulated:
 //! 1. **Signup** time from a growing-product density (signups per day rise by
