@@ -104,6 +104,26 @@ fn key_paths(
     }
 }
 
+/// Sets every wall-clock time of a context (`started_at`, `finished_at`,
+/// `ran_at`, `recorded_at`) to one fixed value.
+fn fix_wall_clock_times(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if ["started_at", "finished_at", "ran_at", "recorded_at"].contains(&key.as_str())
+                    && child.is_string()
+                {
+                    *child = "2026-01-01 00:00:00".into();
+                } else {
+                    fix_wall_clock_times(child);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(fix_wall_clock_times),
+        _ => {}
+    }
+}
+
 #[test]
 fn the_fixed_context_has_the_shape_of_a_warehouse_context() -> TestResult {
     let dir = small_dir();
@@ -116,17 +136,8 @@ fn the_fixed_context_has_the_shape_of_a_warehouse_context() -> TestResult {
         generated_at,
     };
     let mut real = northstar::report::load_context(&conn, &options)?;
-    // The build time of the warehouse is a wall-clock time: fixed, like generated_at.
-    if let Some(run) = real
-        .get_mut("run")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        for key in ["started_at", "finished_at"] {
-            if run.contains_key(key) {
-                run.insert(key.into(), "2026-01-01 00:00:00".into());
-            }
-        }
-    }
+    // Wall-clock times (build, check and run times): fixed, like generated_at.
+    fix_wall_clock_times(&mut real);
     if std::env::var_os("NORTHSTAR_UPDATE_REPORT_CONTEXT").is_some() {
         std::fs::write(
             fixed_context_path(),

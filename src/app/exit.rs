@@ -1,7 +1,7 @@
 //! The one printing point's line for an error, and the exit code of each
 //! error kind (0, 1, 2, 130).
 
-use super::*;
+use super::{EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::config::ConfigError;
 use crate::connectors;
 use crate::export::ExportError;

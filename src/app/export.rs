@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::*;
+use super::{load_ordered, Output};
 use crate::cli::{ExportArgs, ExportTarget};
 use crate::export::{self};
 use crate::parquet_export;

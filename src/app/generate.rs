@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::*;
+use super::{file_size, generate_into, load_config, Output};
 use crate::cli::GenerateArgs;
 use crate::warehouse::{self, PipelineRun, Staging};
 

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::*;
+use super::Output;
 use crate::cli::IngestArgs;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Overrides};
 use crate::connectors;
 use crate::ingest;
 use crate::warehouse::{self, PipelineRun, Staging};

@@ -141,13 +141,36 @@ fn generate_into(
     Ok((summary, ms))
 }
 
+/// Runs `files` on the staged warehouse. Queries about the synthetic data
+/// (`queries/synthetic/`, the calibration) run only on generated data.
 fn run_queries(
     staging: &Staging,
     files: &[queries::QueryFile],
     output: &Output,
 ) -> Result<queries::RunSummary> {
+    let data_source: String =
+        staging
+            .conn()
+            .query_row("select data_source from config.params", [], |row| {
+                row.get(0)
+            })?;
+    let files: Vec<queries::QueryFile> = if data_source == "generated" {
+        files.to_vec()
+    } else {
+        let (synthetic, product): (Vec<_>, Vec<_>) = files
+            .iter()
+            .cloned()
+            .partition(queries::QueryFile::is_synthetic);
+        if !synthetic.is_empty() {
+            output.detail(&format!(
+                "skipped {} query file(s) about synthetic data (queries/synthetic/): the data is ingested",
+                synthetic.len()
+            ));
+        }
+        product
+    };
     let bar = output.bar("queries", "files");
-    let summary = queries::run(staging.conn(), files, &bar)?;
+    let summary = queries::run(staging.conn(), &files, &bar)?;
     bar.finish_and_clear();
     if output.verbosity == Verbosity::Verbose {
         let mut statement = staging
@@ -217,9 +240,10 @@ fn load_ordered(dir: Option<&Path>) -> Result<Vec<queries::QueryFile>> {
 /// way forward when it is not a northstar warehouse or was built by older
 /// query versions than this binary's.
 fn open_current(warehouse: &Path) -> Result<duckdb::Connection> {
+    // Synthetic-data files (calibration) are not built for ingested data.
     let versions: Vec<(String, u32)> = queries::load(None)?
         .into_iter()
-        .filter(|file| file.kind == queries::QueryKind::Analysis)
+        .filter(|file| file.kind == queries::QueryKind::Analysis && !file.is_synthetic())
         .map(|file| (file.name, file.version))
         .collect();
     Ok(warehouse::open_current(warehouse, &versions)?)

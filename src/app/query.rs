@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use super::*;
+use super::{load_ordered, report_checks, run_queries, Output};
 use crate::cli::{Engine, ListArgs, LockArgs, QueryArgs};
 use crate::postgres;
 use crate::queries::{self};

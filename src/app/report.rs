@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::*;
+use super::{open_current, Output};
 use crate::charts;
 use crate::cli::ChartsArgs;
 use crate::report;

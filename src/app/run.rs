@@ -8,7 +8,9 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::report::{charts_line, write_report_and_charts, DEFAULT_REPORT_DIR};
-use super::*;
+use super::{
+    file_size, generate_into, load_config, load_ordered, report_checks, run_queries, Output,
+};
 use crate::cli::{GenerateArgs, RunArgs};
 use crate::config::{Config, ConfigError};
 use crate::generator::{self};
