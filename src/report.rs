@@ -363,7 +363,11 @@ fn has_analytics(conn: &Connection) -> Result<bool, ReportError> {
     Ok(count > 0)
 }
 
-/// Reads everything the report shows into one template context.
+/// Entries of the template context, by name.
+type Section = Vec<(&'static str, Json)>;
+
+/// Reads everything the report shows into one template context, section by
+/// section (each loader reads the tables its report sections print).
 ///
 /// # Errors
 /// A missing table or column, an empty one-row table, or a DuckDB failure.
@@ -372,13 +376,49 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         return Err(ReportError::NoAnalytics);
     }
     let params = read_one(conn, "config.params", "select * from config.params")?;
+    // Calibration measures the synthetic data against its targets: read only
+    // for generated data (queries/synthetic/ does not run on ingested data).
+    let generated = params.get("data_source").and_then(Json::as_str) == Some("generated");
+    let mut context: Section = vec![
+        (
+            "generated_at",
+            options
+                .generated_at
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+                .into(),
+        ),
+        (
+            "warehouse_path",
+            options.warehouse.display().to_string().into(),
+        ),
+        ("tool_version", env!("CARGO_PKG_VERSION").into()),
+        ("params", params.into()),
+        ("revenue", load_revenue(conn)?),
+    ];
+    context.extend(overview_section(conn)?);
+    context.extend(funnel_section(conn)?);
+    context.extend(retention_section(conn)?);
+    context.extend(growth_section(conn)?);
+    context.extend(quality_section(conn, generated)?);
+    Ok(Json::Object(
+        context
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    ))
+}
+
+/// The run, the headline figures and their history, engagement, data
+/// availability, the North Star, MRR, trials and the query versions.
+fn overview_section(conn: &Connection) -> Result<Section, ReportError> {
     let run = read_optional(
         conn,
         "meta.pipeline_runs",
         "select * from meta.pipeline_runs order by run_id desc limit 1",
     )?;
     // The change since the previous run, and every run's headline figures.
-    let headline = read_optional(
+    let headline = read_one(
         conn,
         "analytics.headline",
         "select * from analytics.headline",
@@ -421,6 +461,30 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         "analytics.mrr_monthly",
         "select * from analytics.mrr_monthly order by month_start desc limit 1",
     )?;
+    let trials = read_one(conn, "analytics.trials", "select * from analytics.trials")?;
+    let query_versions = read_rows(
+        conn,
+        "meta.query_runs",
+        "select query_name, query_version from meta.query_runs order by query_name",
+    )?;
+
+    Ok(vec![
+        ("run", run),
+        ("headline", headline.into()),
+        ("run_history", run_history.into()),
+        ("engagement", engagement.into()),
+        ("data", data.into()),
+        ("north_star", north_star.into()),
+        ("north_star_weeks", north_star_weeks.into()),
+        ("mrr", mrr),
+        ("trials", trials.into()),
+        ("query_versions", query_versions.into()),
+    ])
+}
+
+/// Paid conversion and activation (all and by dimension), the funnel, its
+/// largest drop-off, the funnel by segment and by channel, activation speed.
+fn funnel_section(conn: &Connection) -> Result<Section, ReportError> {
     let paid = read_rows(
         conn,
         "analytics.paid_conversion",
@@ -445,21 +509,71 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         "analytics.funnel_stages",
         &format!("{funnel_sql} where stages.is_largest_drop_off"),
     )?;
-    let funnel_by_segment = read_rows(
-        conn,
-        "analytics.funnel_by_segment",
-        "select * from analytics.funnel_by_segment order by dimension_value, stage_order",
-    )?;
-    let funnel_by_channel = read_rows(
-        conn,
-        "analytics.funnel_by_channel",
-        "select * from analytics.funnel_by_channel order by dimension_value, stage_order",
-    )?;
+    let funnel_by = |dimension: &str| {
+        read_rows(
+            conn,
+            "analytics.funnel_by_dimension",
+            &format!(
+                "select * from analytics.funnel_by_dimension where dimension = '{dimension}'
+                 order by dimension_value, stage_order"
+            ),
+        )
+    };
+    let funnel_by_segment = funnel_by("segment")?;
+    let funnel_by_channel = funnel_by("channel")?;
     let activation_speed = read_rows(
         conn,
         "analytics.activation_speed_retention",
         "select * from analytics.activation_speed_retention order by speed_order",
     )?;
+    let paid_all = paid
+        .iter()
+        .find(|row| row.get("dimension").and_then(Json::as_str) == Some("all"))
+        .cloned()
+        .map_or(Json::Null, Json::Object);
+    let activation_all = activation
+        .iter()
+        .find(|row| row.get("dimension").and_then(Json::as_str) == Some("all"))
+        .cloned()
+        .map_or(Json::Null, Json::Object);
+    let by_dimension = |rows: &[Row], dimension: &str| -> Map<String, Json> {
+        let selected: Vec<Row> = rows
+            .iter()
+            .filter(|row| row.get("dimension").and_then(Json::as_str) == Some(dimension))
+            .cloned()
+            .collect();
+        index_rows(&selected, "dimension_value")
+    };
+    Ok(vec![
+        ("paid_all", paid_all),
+        ("paid_by_segment", by_dimension(&paid, "segment").into()),
+        ("paid_by_channel", by_dimension(&paid, "channel").into()),
+        ("activation", activation_all),
+        (
+            "activation_by_segment",
+            by_dimension(&activation, "segment").into(),
+        ),
+        ("funnel", funnel.into()),
+        ("largest_drop", largest_drop),
+        (
+            "funnel_by_segment",
+            group_rows(funnel_by_segment, "dimension_value").into(),
+        ),
+        (
+            "funnel_by_channel",
+            group_rows(funnel_by_channel, "dimension_value").into(),
+        ),
+        (
+            "activation_speed",
+            index_rows(&activation_speed, "activation_speed").into(),
+        ),
+        ("activation_speed_rows", activation_speed.into()),
+    ])
+}
+
+/// Monthly retention, the cohort matrix, day-N retention, early vs late
+/// cohorts and the LTV matrix.
+fn retention_section(conn: &Connection) -> Result<Section, ReportError> {
     let monthly_retention = read_rows(
         conn,
         "analytics.monthly_retention",
@@ -497,6 +611,32 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
              order by cohort_month, months_since_signup"
         ),
     )?;
+    let months: Vec<Json> = (0..MATRIX_MONTHS).map(|month| json!(month)).collect();
+    let ltv_columns: Vec<Json> = LTV_MONTHS.iter().map(|month| json!(month)).collect();
+    Ok(vec![
+        ("monthly_retention", monthly_retention.into()),
+        (
+            "cohort_matrix",
+            json!({
+                "months": months,
+                "rows": pivot(cohort_cells, "cohort_month", "months_since_signup", "retention_rate", &months),
+            }),
+        ),
+        ("day_n", day_n.into()),
+        ("early_late", early_late.into()),
+        (
+            "ltv",
+            json!({
+                "months": ltv_columns,
+                "rows": pivot(ltv_cells, "cohort_month", "months_since_signup", "ltv", &ltv_columns),
+            }),
+        ),
+    ])
+}
+
+/// The growth levers in rank order (with their configured description, ramp
+/// and cost) and the growth model's tables.
+fn growth_section(conn: &Connection) -> Result<Section, ReportError> {
     let levers = read_rows(
         conn,
         "analytics.growth_levers",
@@ -507,6 +647,23 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
          order by growth.lever_rank",
     )?;
     let growth = growth_context(conn, &levers)?;
+    Ok(vec![
+        (
+            "levers_by_stage",
+            index_rows(&levers, "target_stage").into(),
+        ),
+        (
+            "top_lever",
+            levers.first().cloned().map_or(Json::Null, Json::Object),
+        ),
+        ("levers", levers.into()),
+        ("growth", growth),
+    ])
+}
+
+/// The checks (failed: error level; warnings: warning level) and, for
+/// generated data only, the calibration targets.
+fn quality_section(conn: &Connection, generated: bool) -> Result<Section, ReportError> {
     let checks = read_rows(
         conn,
         "meta.check_results",
@@ -522,50 +679,29 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
              count(*) filter (where not passed and severity = 'warning') as warnings
          from meta.check_results",
     )?;
-    let trials = read_one(conn, "analytics.trials", "select * from analytics.trials")?;
-    let calibration = read_rows(
-        conn,
-        "analytics.calibration",
-        "select calibration.*, targets.unit
-         from analytics.calibration as calibration
-         left join config.calibration_targets as targets
-             on targets.target_id = calibration.target_id
-         order by calibration.sort_order",
-    )?;
-    let calibration_summary = read_one(
-        conn,
-        "analytics.calibration",
-        "select
-             count(*) as total,
-             count(*) filter (where passed) as passed,
-             count(*) filter (where not passed) as failed
-         from analytics.calibration",
-    )?;
-    let query_versions = read_rows(
-        conn,
-        "meta.query_runs",
-        "select query_name, query_version from meta.query_runs order by query_name",
-    )?;
-
-    let months: Vec<Json> = (0..MATRIX_MONTHS).map(|month| json!(month)).collect();
-    let ltv_columns: Vec<Json> = LTV_MONTHS.iter().map(|month| json!(month)).collect();
-    let paid_all = paid
-        .iter()
-        .find(|row| row.get("dimension").and_then(Json::as_str) == Some("all"))
-        .cloned()
-        .map_or(Json::Null, Json::Object);
-    let activation_all = activation
-        .iter()
-        .find(|row| row.get("dimension").and_then(Json::as_str) == Some("all"))
-        .cloned()
-        .map_or(Json::Null, Json::Object);
-    let by_dimension = |rows: &[Row], dimension: &str| -> Map<String, Json> {
-        let selected: Vec<Row> = rows
-            .iter()
-            .filter(|row| row.get("dimension").and_then(Json::as_str) == Some(dimension))
-            .cloned()
-            .collect();
-        index_rows(&selected, "dimension_value")
+    let (calibration, calibration_summary) = if generated {
+        (
+            read_rows(
+                conn,
+                "analytics.calibration",
+                "select calibration.*, targets.unit
+                 from analytics.calibration as calibration
+                 left join config.calibration_targets as targets
+                     on targets.target_id = calibration.target_id
+                 order by calibration.sort_order",
+            )?,
+            Json::Object(read_one(
+                conn,
+                "analytics.calibration",
+                "select
+                     count(*) as total,
+                     count(*) filter (where passed) as passed,
+                     count(*) filter (where not passed) as failed
+                 from analytics.calibration",
+            )?),
+        )
+    } else {
+        (Vec::new(), Json::Null)
     };
     // Warning-level checks that found rows are reported, not failures.
     let failed_checks: Vec<Json> = checks
@@ -590,101 +726,15 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         .map(|row| row.get("target_id").cloned().unwrap_or(Json::Null))
         .collect();
 
-    // Built entry by entry: one json! literal this large exceeds the macro recursion limit.
-    let entries: Vec<(&str, Json)> = vec![
-        (
-            "generated_at",
-            options
-                .generated_at
-                .format("%Y-%m-%d %H:%M:%S UTC")
-                .to_string()
-                .into(),
-        ),
-        (
-            "warehouse_path",
-            options.warehouse.display().to_string().into(),
-        ),
-        ("tool_version", env!("CARGO_PKG_VERSION").into()),
-        ("params", params.into()),
-        ("run", run),
-        ("headline", headline),
-        ("run_history", run_history.into()),
-        ("engagement", engagement.into()),
-        ("data", data.into()),
-        ("north_star", north_star.into()),
-        ("north_star_weeks", north_star_weeks.into()),
-        ("mrr", mrr),
-        ("trials", trials.into()),
-        ("paid_all", paid_all),
-        ("paid_by_segment", by_dimension(&paid, "segment").into()),
-        ("paid_by_channel", by_dimension(&paid, "channel").into()),
-        ("activation", activation_all),
-        (
-            "activation_by_segment",
-            by_dimension(&activation, "segment").into(),
-        ),
-        ("funnel", funnel.into()),
-        ("largest_drop", largest_drop),
-        (
-            "funnel_by_segment",
-            group_rows(funnel_by_segment, "dimension_value").into(),
-        ),
-        (
-            "funnel_by_channel",
-            group_rows(funnel_by_channel, "dimension_value").into(),
-        ),
-        (
-            "activation_speed",
-            index_rows(&activation_speed, "activation_speed").into(),
-        ),
-        ("activation_speed_rows", activation_speed.clone().into()),
-        ("monthly_retention", monthly_retention.into()),
-        (
-            "cohort_matrix",
-            json!({
-                "months": months,
-                "rows": pivot(cohort_cells, "cohort_month", "months_since_signup", "retention_rate", &months),
-            }),
-        ),
-        ("day_n", day_n.into()),
-        ("early_late", early_late.into()),
-        (
-            "ltv",
-            json!({
-                "months": ltv_columns,
-                "rows": pivot(ltv_cells, "cohort_month", "months_since_signup", "ltv", &ltv_columns),
-            }),
-        ),
-        ("levers", levers.clone().into()),
-        (
-            "levers_by_stage",
-            index_rows(&levers, "target_stage").into(),
-        ),
-        (
-            "top_lever",
-            levers.first().cloned().map_or(Json::Null, Json::Object),
-        ),
-        ("growth", growth),
+    Ok(vec![
         ("checks", checks.into()),
         ("checks_summary", checks_summary.into()),
         ("failed_checks", failed_checks.into()),
         ("warning_checks", warning_checks.into()),
-        ("calibration", calibration.clone().into()),
-        (
-            "calibration_by_id",
-            index_rows(&calibration, "target_id").into(),
-        ),
-        ("calibration_summary", calibration_summary.into()),
+        ("calibration", calibration.into()),
+        ("calibration_summary", calibration_summary),
         ("failed_calibration", failed_calibration.into()),
-        ("query_versions", query_versions.into()),
-        ("revenue", load_revenue(conn)?),
-    ];
-    Ok(Json::Object(
-        entries
-            .into_iter()
-            .map(|(key, value)| (key.to_string(), value))
-            .collect(),
-    ))
+    ])
 }
 
 /// The growth model's tables for the report: the measured baseline (scalar
@@ -827,7 +877,7 @@ fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
 pub fn summary_json(context: &Json) -> Json {
     let top = &context["top_lever"];
     let largest = &context["largest_drop"];
-    let engagement = &context["engagement"];
+    let headline = &context["headline"];
     json!({
         "generated_at": context["generated_at"],
         "warehouse": context["warehouse_path"],
@@ -836,31 +886,28 @@ pub fn summary_json(context: &Json) -> Json {
         "data_source": context["params"]["data_source"],
         "users": context["params"]["sample_users"],
         "as_of_date": context["params"]["as_of_date"],
+        "headline": headline,
         "north_star": context["north_star"],
-        "since_previous_run": context["headline"],
         "run_history": context["run_history"],
         "key_metrics": {
-            "dau_30d_avg": engagement["avg_dau_30d"],
-            "wau_30d_avg": engagement["avg_wau_30d"],
-            "mau_30d_avg": engagement["avg_mau_30d"],
-            "stickiness_30d_avg": engagement["avg_stickiness_30d"],
-            "stickiness_benchmark": engagement["stickiness_benchmark"],
-            "meets_stickiness_benchmark": engagement["meets_benchmark"],
-            "activation_rate": context["activation"]["activation_rate"],
+            "dau_30d_avg": headline["avg_dau_30d"],
+            "wau_30d_avg": headline["avg_wau_30d"],
+            "mau_30d_avg": headline["avg_mau_30d"],
+            "stickiness_30d_avg": headline["avg_stickiness_30d"],
+            "stickiness_benchmark": headline["stickiness_benchmark"],
+            "meets_stickiness_benchmark": headline["meets_stickiness_benchmark"],
+            "activation_rate": headline["activation_rate"],
             "collaborative_workspace_share": context["north_star"]["collaborative_share"],
-            "paid_conversion": context["paid_all"]["paid_conversion"],
-            "paid_at_end_rate": context["paid_all"]["paid_at_end_rate"],
-            "mrr": context["mrr"]["mrr"],
-            "paying_accounts": context["mrr"]["paying_accounts"],
-            "arpa": context["mrr"]["arpa"],
-            "nrr_12_pooled": context["revenue"]["nrr"]["nrr_12"],
+            "paid_conversion": headline["paid_conversion"],
+            "paid_at_end_rate": headline["paid_at_end_rate"],
+            "mrr": headline["mrr"],
+            "paying_accounts": headline["paying_accounts"],
+            "arpa": headline["arpa"],
+            "nrr_12_pooled": headline["nrr_12"],
             "logo_churn_rate_12m_mean": context["revenue"]["churn_12"]["mean_logo_churn_rate"],
         },
         "funnel": {
-            "signup_to_paid": context["funnel"]
-                .as_array()
-                .and_then(|stages| stages.last())
-                .map_or(Json::Null, |stage| stage["overall_conversion"].clone()),
+            "signup_to_paid": headline["signup_to_paid"],
             "largest_drop_off": if largest.is_null() {
                 Json::Null
             } else {
@@ -903,10 +950,15 @@ pub fn summary_json(context: &Json) -> Json {
             "warnings": context["warning_checks"],
         },
         "trials": context["trials"],
-        "calibration": {
-            "total": context["calibration_summary"]["total"],
-            "passed": context["calibration_summary"]["passed"],
-            "failed": context["failed_calibration"],
+        // Only generated data has calibration targets.
+        "calibration": if context["calibration_summary"].is_null() {
+            Json::Null
+        } else {
+            json!({
+                "total": context["calibration_summary"]["total"],
+                "passed": context["calibration_summary"]["passed"],
+                "failed": context["failed_calibration"],
+            })
         },
     })
 }

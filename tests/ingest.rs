@@ -396,6 +396,12 @@ fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestRe
     );
     assert!(report.contains("Revenue is unknown"), "{report}");
     assert!(report.contains("has no team"), "{report}");
+    // Calibration is about synthetic data: no section for ingested data.
+    assert!(!report.contains("CALIBRATION"), "{report}");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        dir.path().join("reports/summary.json"),
+    )?)?;
+    assert!(summary["calibration"].is_null(), "{summary}");
     // Personal-workspace fallback: one workspace per user.
     let workspaces: i64 =
         conn.query_row("select count(*) from raw.workspaces", [], |row| row.get(0))?;

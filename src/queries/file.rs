@@ -56,7 +56,16 @@ pub struct QueryFile {
     pub(crate) body_line: usize,
 }
 
+/// Folder of the query files about the synthetic data itself (the
+/// calibration targets): they run only on generated data.
+pub const SYNTHETIC_DIR: &str = "synthetic/";
+
 impl QueryFile {
+    /// True for a file under `queries/synthetic/`.
+    pub fn is_synthetic(&self) -> bool {
+        self.path.starts_with(SYNTHETIC_DIR)
+    }
+
     /// The `COMMENT ON TABLE analytics.<name>` text: description, grain,
     /// source path and version (the same on DuckDB and PostgreSQL).
     pub fn table_comment(&self) -> String {
