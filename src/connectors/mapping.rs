@@ -34,18 +34,29 @@ use crate::ingest::{self, IngestOptions, MAX_MONTHLY_REVENUE, MAX_SEATS, PLAUSIB
 
 /// Runs a statement; returns the rows it changed.
 fn exec(conn: &Connection, context: &str, sql: &str) -> Result<i64, ConnectorError> {
-    conn.execute(sql, [])
+    let timer = super::Timer::start();
+    let rows = conn
+        .execute(sql, [])
         .map(|rows| rows as i64)
-        .map_err(sql_error(context))
+        .map_err(sql_error(context));
+    timer.log(context);
+    rows
 }
 
 fn batch(conn: &Connection, context: &str, sql: &str) -> Result<(), ConnectorError> {
-    conn.execute_batch(sql).map_err(sql_error(context))
+    let timer = super::Timer::start();
+    let done = conn.execute_batch(sql).map_err(sql_error(context));
+    timer.log(context);
+    done
 }
 
 fn count(conn: &Connection, sql: &str) -> Result<i64, ConnectorError> {
-    conn.query_row(sql, [], |row| row.get(0))
-        .map_err(sql_error("counting rows"))
+    let timer = super::Timer::start();
+    let rows = conn
+        .query_row(sql, [], |row| row.get(0))
+        .map_err(sql_error("counting rows"));
+    timer.log("counting rows");
+    rows
 }
 
 /// The first staged row matching `condition` (on `r`, typed rows with `at`):
@@ -106,23 +117,29 @@ fn validate(
             "is not a valid timestamp (ISO 8601 with an optional offset, or epoch seconds/milliseconds)".into(),
         ));
     }
+    // As in the CSV ingest, --start and --end replace the plausible window's
+    // bounds (rows outside the period are then quarantined).
     let upper = options.today + chrono::Days::new(2);
-    if let Some(found) = first_offender(
-        conn,
-        "conn_typed",
-        "ts",
-        &format!(
-            "r.event_at < cast('{PLAUSIBLE_FIRST_DATE}' as timestamp) or r.event_at >= cast('{upper}' as timestamp)"
-        ),
-    )? {
-        return Err(field_error(
-            found,
-            time,
-            format!(
-                "is outside the plausible dates {PLAUSIBLE_FIRST_DATE} .. {}",
-                options.today + chrono::Days::new(1)
-            ),
+    let mut conditions = Vec::new();
+    if options.start.is_none() {
+        conditions.push(format!(
+            "r.event_at < cast('{PLAUSIBLE_FIRST_DATE}' as timestamp)"
         ));
+    }
+    if options.end.is_none() {
+        conditions.push(format!("r.event_at >= cast('{upper}' as timestamp)"));
+    }
+    if !conditions.is_empty() {
+        if let Some(found) = first_offender(conn, "conn_typed", "ts", &conditions.join(" or "))? {
+            return Err(field_error(
+                found,
+                time,
+                format!(
+                    "is outside the plausible dates {PLAUSIBLE_FIRST_DATE} .. {}",
+                    options.today + chrono::Days::new(1)
+                ),
+            ));
+        }
     }
     let starts = "r.event_type = 'subscription_start'";
     let revenue_field = mapping
@@ -243,7 +260,7 @@ pub(super) fn load(
         )?;
     }
     validate(conn, mapping, options)?;
-    let new_rows = count(conn, "select count(*) from conn_new")?;
+    let mut new_rows = count(conn, "select count(*) from conn_new")?;
     summary.repeated_ids = unseen - new_rows;
     batch(
         conn,
@@ -296,12 +313,7 @@ pub(super) fn load(
                bool_or(i.id is not null) as identified, \
                {segment}, {channel}, {medium}, {device}, {region}, {use_case} \
              from conn_people_rows as r left join conn_identified as i on i.id = r.person \
-             group by r.person; \
-             create or replace temp table conn_new_users as \
-             select (select coalesce(max(user_id), 0) from raw.users) \
-                    + row_number() over (order by coalesce(signup_event_at, first_at), person) as user_id, * \
-             from conn_persons \
-             where known_user_id is null and (identified or signup_event_at is not null);",
+             group by r.person;",
             segment = earliest("segment"),
             channel = earliest("channel"),
             medium = earliest("channel_medium"),
@@ -309,6 +321,53 @@ pub(super) fn load(
             region = earliest("region"),
             use_case = earliest("use_case"),
         ),
+    )?;
+    if let Some(start) = options.start {
+        // --start: a new user who signed up (a visitor who first came)
+        // before the period is quarantined with all their rows.
+        let reason = format!("its user signed up before the period start (--start {start})");
+        let moved = conn
+            .execute(
+                &format!(
+                    "insert into meta.rejected_rows (source_table, source_file, source_line, reason, row_text, rejected_at) \
+                     select case when p.identified or p.signup_event_at is not null then 'users' else 'visits' end, \
+                       f.path, r.line, ?, \
+                       cast(struct_pack(event_id := r.event_id, event := r.name, person := r.person, {time} := r.ts) as varchar), \
+                       cast(current_timestamp as timestamp) \
+                     from conn_people_rows as r \
+                     inner join conn_persons as p on p.person = r.person \
+                     inner join conn_files as f on f.file_index = r.file_index \
+                     where p.known_user_id is null and coalesce(p.signup_event_at, p.first_at) < cast('{start}' as timestamp) \
+                     order by r.file_index, r.line",
+                    time = options.format.time_field().replace('.', "_"),
+                ),
+                [reason.as_str()],
+            )
+            .map_err(sql_error("quarantining rows"))? as i64;
+        if moved > 0 {
+            batch(
+                conn,
+                "quarantining rows",
+                &format!(
+                    "create or replace temp table conn_early as select person from conn_persons \
+                     where known_user_id is null and coalesce(signup_event_at, first_at) < cast('{start}' as timestamp); \
+                     delete from conn_people_rows where person in (select person from conn_early); \
+                     delete from conn_persons where person in (select person from conn_early); \
+                     drop table conn_early;"
+                ),
+            )?;
+            summary.quarantined.push(("users", reason, moved));
+        }
+        new_rows -= moved;
+    }
+    batch(
+        conn,
+        "collecting users",
+        "create or replace temp table conn_new_users as \
+             select (select coalesce(max(user_id), 0) from raw.users) \
+                    + row_number() over (order by coalesce(signup_event_at, first_at), person) as user_id, * \
+             from conn_persons \
+             where known_user_id is null and (identified or signup_event_at is not null);",
     )?;
     let channel = "coalesce(channel || coalesce(' / ' || channel_medium, ''), 'unknown')";
     summary.new_users = exec(
@@ -432,6 +491,43 @@ pub(super) fn load(
         Ok(moved)
     };
     let product_event = "r.kind = 'track' and r.event_type not in ('signup', 'subscription_start', 'subscription_end')";
+    // --start/--end: events and subscription starts outside the period.
+    let dated = format!("(({product_event}) or r.event_type = 'subscription_start')");
+    for (table, reason, condition) in [
+        options.start.map(|start| {
+            (
+                format!("before the period start (--start {start})"),
+                format!("{dated} and r.event_at < cast('{start}' as timestamp)"),
+            )
+        }),
+        options.end.map(|end| {
+            (
+                format!("after the period end (--end {end})"),
+                format!("{dated} and r.event_at >= cast('{end}' as timestamp) + interval 1 day"),
+            )
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|(reason, condition)| {
+        [
+            (
+                "events",
+                reason.clone(),
+                format!("{condition} and r.event_type <> 'subscription_start'"),
+            ),
+            (
+                "subscriptions",
+                reason,
+                format!("{condition} and r.event_type = 'subscription_start'"),
+            ),
+        ]
+    }) {
+        let moved = quarantine(table, &reason, &condition)?;
+        if moved > 0 {
+            summary.quarantined.push((table, reason, moved));
+        }
+    }
     let before = quarantine(
         "events",
         "occurred before the user's signup",
@@ -525,8 +621,8 @@ pub(super) fn load(
     }
     ingest::derive_members(conn)?;
     let ingest_options = IngestOptions {
-        start: None,
-        end: None,
+        start: options.start,
+        end: options.end,
         dedupe: false,
         today: options.today,
     };
