@@ -202,10 +202,13 @@ pub(super) fn load(
     paths: &[PathBuf],
     summary: &mut ConnectorSummary,
 ) -> Result<(), ConnectorError> {
+    // Row order inside the staging tables does not matter (every insert
+    // into raw.* orders explicitly): DuckDB may then write in parallel.
     batch(
         conn,
         "preparing the event mapping",
-        "create or replace temp table conn_event_map (name varchar, event_type varchar)",
+        "set preserve_insertion_order = false; \
+         create or replace temp table conn_event_map (name varchar, event_type varchar)",
     )?;
     for (event_type, names) in &mapping.events {
         for name in names {
@@ -238,25 +241,36 @@ pub(super) fn load(
     } else {
         ""
     };
-    batch(
+    // The rows are copied only when some are left out (10 million rows of
+    // text are costly to copy): otherwise conn_new is a view.
+    let unseen = count(
         conn,
-        "skipping rows ingested before",
-        &format!(
-            "create or replace temp table conn_new as select * from conn_typed as r{skip_known}"
-        ),
+        &format!("select count(*) from conn_typed as r{skip_known}"),
     )?;
-    let unseen = count(conn, "select count(*) from conn_new")?;
     summary.already_ingested = total - unseen;
-    if count(
+    let repeated = count(
         conn,
-        "select count(*) - count(distinct event_id) from conn_new",
-    )? > 0
-    {
+        &format!("select count(*) - count(distinct event_id) from conn_typed as r{skip_known}"),
+    )? > 0;
+    let new_is_view = skip_known.is_empty() && !repeated;
+    if new_is_view {
         batch(
             conn,
-            "keeping the first row of a repeated id",
-            "create or replace temp table conn_new as select * from conn_new as r \
-             qualify row_number() over (partition by r.event_id order by r.file_index, r.line) = 1",
+            "skipping rows ingested before",
+            "create or replace temp view conn_new as select * from conn_typed",
+        )?;
+    } else {
+        let first = if repeated {
+            " qualify row_number() over (partition by r.event_id order by r.file_index, r.line) = 1"
+        } else {
+            ""
+        };
+        batch(
+            conn,
+            "skipping rows ingested before",
+            &format!(
+                "create or replace temp table conn_new as select * from conn_typed as r{skip_known}{first}"
+            ),
         )?;
     }
     validate(conn, mapping, options)?;
@@ -264,8 +278,8 @@ pub(super) fn load(
     summary.repeated_ids = unseen - new_rows;
     batch(
         conn,
-        "cleaning up",
-        "drop table conn_typed; create or replace temp table conn_new_ids as select event_id from conn_new;",
+        "listing new ids",
+        "create or replace temp table conn_new_ids as select event_id from conn_new;",
     )?;
     let mut statement = conn
         .prepare(
@@ -291,12 +305,11 @@ pub(super) fn load(
            select anon_ext as anon, first(user_ext order by event_at, event_id) as person \
            from conn_new where user_ext is not null and anon_ext is not null and anon_ext <> user_ext \
            group by anon_ext; \
-         create or replace temp table conn_people_rows as \
+         create or replace temp view conn_people_rows as \
            select n.*, coalesce(n.user_ext, i.id, a.person, n.anon_ext) as person \
            from conn_new as n \
            left join conn_identified as i on i.id = n.anon_ext \
-           left join conn_alias as a on a.anon = n.anon_ext; \
-         drop table conn_new;",
+           left join conn_alias as a on a.anon = n.anon_ext;",
     )?;
     let earliest = |column: &str| {
         format!("first({column} order by r.event_at, r.event_id) filter (where {column} is not null) as {column}")
@@ -349,11 +362,8 @@ pub(super) fn load(
                 conn,
                 "quarantining rows",
                 &format!(
-                    "create or replace temp table conn_early as select person from conn_persons \
-                     where known_user_id is null and coalesce(signup_event_at, first_at) < cast('{start}' as timestamp); \
-                     delete from conn_people_rows where person in (select person from conn_early); \
-                     delete from conn_persons where person in (select person from conn_early); \
-                     drop table conn_early;"
+                    "delete from conn_persons \
+                     where known_user_id is null and coalesce(signup_event_at, first_at) < cast('{start}' as timestamp);"
                 ),
             )?;
             summary.quarantined.push(("users", reason, moved));
@@ -395,7 +405,7 @@ pub(super) fn load(
              select (select coalesce(max(visit_id), 0) from raw.visits) + row_number() over (order by first_at, person), \
                first_at, {channel}, 'unknown', null \
              from conn_persons \
-             where known_user_id is null and not identified and signup_event_at is null"
+             where known_user_id is null and not identified and signup_event_at is null order by 1"
         ),
     )?;
     batch(
@@ -405,7 +415,7 @@ pub(super) fn load(
          select p.person, u.user_id, u.signup_at \
          from conn_persons as p left join conn_new_users as n on n.person = p.person \
          inner join raw.users as u on u.user_id = coalesce(p.known_user_id, n.user_id); \
-         create or replace temp table conn_user_rows as \
+         create or replace temp view conn_user_rows as \
          select r.*, pu.user_id, pu.signup_at \
          from conn_people_rows as r inner join conn_person_users as pu on pu.person = r.person;",
     )?;
@@ -416,7 +426,8 @@ pub(super) fn load(
         "insert into raw.user_ids \
          select distinct r.user_id, r.anon_ext, 'anonymous' from conn_user_rows as r \
          where r.anon_ext is not null and r.anon_ext <> r.person \
-           and not exists (select 1 from raw.user_ids as k where k.external_id = r.anon_ext)",
+           and not exists (select 1 from raw.user_ids as k where k.external_id = r.anon_ext) \
+         order by 1, 2",
     )?;
 
     // Workspaces: named ones from the mapping's source, then a personal one per new user.
@@ -432,7 +443,7 @@ pub(super) fn load(
                from conn_user_rows as r \
                where workspace is not null \
                  and not exists (select 1 from raw.workspace_ids as w where w.external_id = r.workspace) \
-               group by workspace) as named",
+               group by workspace) as named order by 1",
     )?;
     exec(
         conn,
@@ -440,7 +451,8 @@ pub(super) fn load(
         "insert into raw.workspace_ids \
          select w.workspace_id, w.workspace_name from raw.workspaces as w \
          where w.workspace_type = 'team' \
-           and not exists (select 1 from raw.workspace_ids as k where k.workspace_id = w.workspace_id)",
+           and not exists (select 1 from raw.workspace_ids as k where k.workspace_id = w.workspace_id) \
+         order by 1",
     )?;
     summary.new_workspaces += exec(
         conn,
@@ -448,7 +460,7 @@ pub(super) fn load(
         "insert into raw.workspaces (workspace_id, owner_user_id, workspace_name, workspace_type, created_at) \
          select (select coalesce(max(workspace_id), 0) from raw.workspaces) + row_number() over (order by n.user_id), \
            n.user_id, 'personal workspace', 'personal', u.signup_at \
-         from conn_new_users as n inner join raw.users as u on u.user_id = n.user_id",
+         from conn_new_users as n inner join raw.users as u on u.user_id = n.user_id order by 1",
     )?;
     batch(
         conn,
@@ -459,7 +471,7 @@ pub(super) fn load(
          left join raw.workspace_ids as w on w.external_id = r.workspace \
          left join (select owner_user_id, min(workspace_id) as workspace_id from raw.workspaces \
                     where workspace_type = 'personal' group by owner_user_id) as p on p.owner_user_id = r.user_id; \
-         drop table conn_user_rows; drop table conn_people_rows;",
+         drop view conn_user_rows; drop view conn_people_rows;",
     )?;
 
     // Events, with the CSV ingest's quarantine of rows before the signup.
@@ -584,7 +596,8 @@ pub(super) fn load(
            cast(trim(r.revenue) as double) \
          from conn_placed as r \
          where r.event_type = 'subscription_start' \
-           and not exists (select 1 from raw.subscriptions as s where s.user_id = r.user_id and s.started_at = r.event_at)",
+           and not exists (select 1 from raw.subscriptions as s where s.user_id = r.user_id and s.started_at = r.event_at) \
+         order by 1",
     )?;
     summary.ended_subscriptions = exec(
         conn,
@@ -609,10 +622,15 @@ pub(super) fn load(
     batch(
         conn,
         "cleaning up",
-        "drop table conn_new_ids; drop table conn_event_keys; drop table conn_placed; \
+        &format!(
+            "drop table conn_new_ids; drop table conn_event_keys; drop table conn_placed; \
          drop table conn_persons; drop table conn_new_users; drop table conn_person_users; \
-         drop table conn_alias; drop table conn_identified;",
+         drop table conn_alias; drop table conn_identified; \
+         drop {new_kind} conn_new; drop table conn_typed;",
+            new_kind = if new_is_view { "view" } else { "table" }
+        ),
     )?;
+    batch(conn, "cleaning up", "set preserve_insertion_order = true")?;
     if count(conn, "select count(*) from raw.users")? == 0 {
         return Err(ConnectorError::NoUsers {
             format: options.format.name(),

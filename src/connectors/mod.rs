@@ -253,19 +253,35 @@ pub(crate) fn sql_error(
 /// stderr (`NORTHSTAR_TIMINGS=1`), for `bench/connectors.sh`.
 pub const TIMINGS_ENV: &str = "NORTHSTAR_TIMINGS";
 
-/// Times one stage; prints it when [`TIMINGS_ENV`] is set.
-pub(crate) struct Timer(Option<std::time::Instant>);
+/// Times one stage (wall and process CPU time); prints it when
+/// [`TIMINGS_ENV`] is set.
+pub(crate) struct Timer(Option<(std::time::Instant, f64)>);
+
+/// CPU time of this process (user + system) in seconds, from
+/// /proc/self/stat on Linux; 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
 
 impl Timer {
     pub(crate) fn start() -> Self {
-        Self(std::env::var_os(TIMINGS_ENV).map(|_| std::time::Instant::now()))
+        Self(std::env::var_os(TIMINGS_ENV).map(|_| (std::time::Instant::now(), cpu_seconds())))
     }
 
     pub(crate) fn log(&self, stage: &str) {
-        if let Some(started) = self.0 {
+        if let Some((started, cpu)) = self.0 {
             eprintln!(
-                "timing: {stage:<40} {:>9.3} s",
-                started.elapsed().as_secs_f64()
+                "timing: {stage:<40} {:>9.3} s wall {:>8.2} s CPU",
+                started.elapsed().as_secs_f64(),
+                cpu_seconds() - cpu
             );
         }
     }
