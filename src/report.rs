@@ -378,7 +378,7 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         "select * from meta.pipeline_runs order by run_id desc limit 1",
     )?;
     // The change since the previous run, and every run's headline figures.
-    let headline = read_optional(
+    let headline = read_one(
         conn,
         "analytics.headline",
         "select * from analytics.headline",
@@ -445,16 +445,18 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         "analytics.funnel_stages",
         &format!("{funnel_sql} where stages.is_largest_drop_off"),
     )?;
-    let funnel_by_segment = read_rows(
-        conn,
-        "analytics.funnel_by_segment",
-        "select * from analytics.funnel_by_segment order by dimension_value, stage_order",
-    )?;
-    let funnel_by_channel = read_rows(
-        conn,
-        "analytics.funnel_by_channel",
-        "select * from analytics.funnel_by_channel order by dimension_value, stage_order",
-    )?;
+    let funnel_by = |dimension: &str| {
+        read_rows(
+            conn,
+            "analytics.funnel_by_dimension",
+            &format!(
+                "select * from analytics.funnel_by_dimension where dimension = '{dimension}'
+                 order by dimension_value, stage_order"
+            ),
+        )
+    };
+    let funnel_by_segment = funnel_by("segment")?;
+    let funnel_by_channel = funnel_by("channel")?;
     let activation_speed = read_rows(
         conn,
         "analytics.activation_speed_retention",
@@ -523,24 +525,33 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
          from meta.check_results",
     )?;
     let trials = read_one(conn, "analytics.trials", "select * from analytics.trials")?;
-    let calibration = read_rows(
-        conn,
-        "analytics.calibration",
-        "select calibration.*, targets.unit
-         from analytics.calibration as calibration
-         left join config.calibration_targets as targets
-             on targets.target_id = calibration.target_id
-         order by calibration.sort_order",
-    )?;
-    let calibration_summary = read_one(
-        conn,
-        "analytics.calibration",
-        "select
-             count(*) as total,
-             count(*) filter (where passed) as passed,
-             count(*) filter (where not passed) as failed
-         from analytics.calibration",
-    )?;
+    // Calibration measures the synthetic data against its targets: read only
+    // for generated data (queries/synthetic/ does not run on ingested data).
+    let generated = params.get("data_source").and_then(Json::as_str) == Some("generated");
+    let (calibration, calibration_summary) = if generated {
+        (
+            read_rows(
+                conn,
+                "analytics.calibration",
+                "select calibration.*, targets.unit
+                 from analytics.calibration as calibration
+                 left join config.calibration_targets as targets
+                     on targets.target_id = calibration.target_id
+                 order by calibration.sort_order",
+            )?,
+            Json::Object(read_one(
+                conn,
+                "analytics.calibration",
+                "select
+                     count(*) as total,
+                     count(*) filter (where passed) as passed,
+                     count(*) filter (where not passed) as failed
+                 from analytics.calibration",
+            )?),
+        )
+    } else {
+        (Vec::new(), Json::Null)
+    };
     let query_versions = read_rows(
         conn,
         "meta.query_runs",
@@ -607,7 +618,7 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ("tool_version", env!("CARGO_PKG_VERSION").into()),
         ("params", params.into()),
         ("run", run),
-        ("headline", headline),
+        ("headline", headline.into()),
         ("run_history", run_history.into()),
         ("engagement", engagement.into()),
         ("data", data.into()),
@@ -670,11 +681,7 @@ pub fn load_context(conn: &Connection, options: &ReportOptions<'_>) -> Result<Js
         ("failed_checks", failed_checks.into()),
         ("warning_checks", warning_checks.into()),
         ("calibration", calibration.clone().into()),
-        (
-            "calibration_by_id",
-            index_rows(&calibration, "target_id").into(),
-        ),
-        ("calibration_summary", calibration_summary.into()),
+        ("calibration_summary", calibration_summary),
         ("failed_calibration", failed_calibration.into()),
         ("query_versions", query_versions.into()),
         ("revenue", load_revenue(conn)?),
@@ -827,7 +834,7 @@ fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
 pub fn summary_json(context: &Json) -> Json {
     let top = &context["top_lever"];
     let largest = &context["largest_drop"];
-    let engagement = &context["engagement"];
+    let headline = &context["headline"];
     json!({
         "generated_at": context["generated_at"],
         "warehouse": context["warehouse_path"],
@@ -836,31 +843,28 @@ pub fn summary_json(context: &Json) -> Json {
         "data_source": context["params"]["data_source"],
         "users": context["params"]["sample_users"],
         "as_of_date": context["params"]["as_of_date"],
+        "headline": headline,
         "north_star": context["north_star"],
-        "since_previous_run": context["headline"],
         "run_history": context["run_history"],
         "key_metrics": {
-            "dau_30d_avg": engagement["avg_dau_30d"],
-            "wau_30d_avg": engagement["avg_wau_30d"],
-            "mau_30d_avg": engagement["avg_mau_30d"],
-            "stickiness_30d_avg": engagement["avg_stickiness_30d"],
-            "stickiness_benchmark": engagement["stickiness_benchmark"],
-            "meets_stickiness_benchmark": engagement["meets_benchmark"],
-            "activation_rate": context["activation"]["activation_rate"],
+            "dau_30d_avg": headline["avg_dau_30d"],
+            "wau_30d_avg": headline["avg_wau_30d"],
+            "mau_30d_avg": headline["avg_mau_30d"],
+            "stickiness_30d_avg": headline["avg_stickiness_30d"],
+            "stickiness_benchmark": headline["stickiness_benchmark"],
+            "meets_stickiness_benchmark": headline["meets_stickiness_benchmark"],
+            "activation_rate": headline["activation_rate"],
             "collaborative_workspace_share": context["north_star"]["collaborative_share"],
-            "paid_conversion": context["paid_all"]["paid_conversion"],
-            "paid_at_end_rate": context["paid_all"]["paid_at_end_rate"],
-            "mrr": context["mrr"]["mrr"],
-            "paying_accounts": context["mrr"]["paying_accounts"],
-            "arpa": context["mrr"]["arpa"],
-            "nrr_12_pooled": context["revenue"]["nrr"]["nrr_12"],
+            "paid_conversion": headline["paid_conversion"],
+            "paid_at_end_rate": headline["paid_at_end_rate"],
+            "mrr": headline["mrr"],
+            "paying_accounts": headline["paying_accounts"],
+            "arpa": headline["arpa"],
+            "nrr_12_pooled": headline["nrr_12"],
             "logo_churn_rate_12m_mean": context["revenue"]["churn_12"]["mean_logo_churn_rate"],
         },
         "funnel": {
-            "signup_to_paid": context["funnel"]
-                .as_array()
-                .and_then(|stages| stages.last())
-                .map_or(Json::Null, |stage| stage["overall_conversion"].clone()),
+            "signup_to_paid": headline["signup_to_paid"],
             "largest_drop_off": if largest.is_null() {
                 Json::Null
             } else {
@@ -903,10 +907,15 @@ pub fn summary_json(context: &Json) -> Json {
             "warnings": context["warning_checks"],
         },
         "trials": context["trials"],
-        "calibration": {
-            "total": context["calibration_summary"]["total"],
-            "passed": context["calibration_summary"]["passed"],
-            "failed": context["failed_calibration"],
+        // Only generated data has calibration targets.
+        "calibration": if context["calibration_summary"].is_null() {
+            Json::Null
+        } else {
+            json!({
+                "total": context["calibration_summary"]["total"],
+                "passed": context["calibration_summary"]["passed"],
+                "failed": context["failed_calibration"],
+            })
         },
     })
 }

@@ -190,15 +190,19 @@ fn hostile_reports() -> (tempfile::TempDir, PathBuf) {
     {
         let conn = duckdb::Connection::open(dir.path().join("w.duckdb"))
             .expect("warehouse opens for writing");
-        for (table, column) in [
-            ("analytics.funnel_by_segment", "dimension_value"),
-            ("analytics.feature_adoption", "segment"),
+        for (table, column, rows) in [
+            (
+                "analytics.funnel_by_dimension",
+                "dimension_value",
+                "dimension = 'segment'",
+            ),
+            ("analytics.feature_adoption", "segment", "true"),
         ] {
             let changed = conn
                 .execute(
                     &format!(
-                        "update {table} set {column} = ? where {column} = \
-                         (select min({column}) from {table} where {column} <> 'all')"
+                        "update {table} set {column} = ? where {rows} and {column} = \
+                         (select min({column}) from {table} where {rows} and {column} <> 'all')"
                     ),
                     [HOSTILE],
                 )

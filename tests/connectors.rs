@@ -419,10 +419,10 @@ fn append_is_idempotent_accepts_late_events_and_advances_the_as_of_date() -> Tes
     )?)?;
     assert_eq!(summary["run_history"].as_array().map(Vec::len), Some(2));
     assert_eq!(
-        summary["since_previous_run"]["previous_as_of_date"],
+        summary["headline"]["previous_as_of_date"],
         first_as_of.as_str()
     );
-    assert_eq!(summary["since_previous_run"]["mrr_change"], 30.0);
+    assert_eq!(summary["headline"]["mrr_change"], 30.0);
     Ok(())
 }
 

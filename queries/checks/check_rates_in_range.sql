@@ -1,6 +1,6 @@
 -- name: check_rates_in_range
--- version: 4
--- depends: north_star_weekly, funnel_stages, funnel_by_segment, funnel_by_channel, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_experiments, growth_baseline, trials
+-- version: 5
+-- depends: north_star_weekly, funnel_stages, funnel_by_dimension, cohort_retention, monthly_retention, day_n_retention, activation_speed_retention, dau_mau, activation_summary, paid_conversion, feature_adoption, growth_levers, growth_experiments, growth_baseline, trials
 -- grain: one row per rate value outside [0, 1]
 -- description: every rate (conversions, retention, stickiness, activation, adoption, trial conversion, lifted rates) lies in [0, 1]
 with rates as (
@@ -13,11 +13,9 @@ with rates as (
     select 'funnel_stages.overall_conversion', cast(stage_order as varchar), overall_conversion
     from analytics.funnel_stages
     union all
-    select 'funnel_by_segment.step_conversion', dimension_value || ':' || cast(stage_order as varchar), step_conversion
-    from analytics.funnel_by_segment
-    union all
-    select 'funnel_by_channel.step_conversion', dimension_value || ':' || cast(stage_order as varchar), step_conversion
-    from analytics.funnel_by_channel
+    select 'funnel_by_dimension.step_conversion',
+        dimension || ':' || dimension_value || ':' || cast(stage_order as varchar), step_conversion
+    from analytics.funnel_by_dimension
     union all
     select 'cohort_retention.retention_rate',
         cast(cohort_month as varchar) || ':' || cast(months_since_signup as varchar), retention_rate

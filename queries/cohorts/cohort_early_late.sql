@@ -1,8 +1,8 @@
 -- name: cohort_early_late
--- version: 2
+-- version: 3
 -- depends: cohort_retention
 -- grain: one row
--- description: pooled month-1 retention of the first 6 and the latest 6 cohorts whose month-1 cell is observable, and latest / first - 1 (the groups overlap when fewer than 12 such cohorts exist); each retention with its n and 95% Wilson interval; difference latest - first with Newcombe's hybrid score interval (retention_difference); relative_change with a Katz log interval of the ratio, minus 1; has_detectable_change when the difference's interval excludes 0
+-- description: pooled month-1 retention of the first 6 and the latest 6 cohorts whose month-1 cell is observable, and latest / first - 1; cohorts_per_group = how many cohorts each group pools (6, or every complete cohort when fewer exist; the groups overlap when fewer than 12 such cohorts exist); each retention with its n and 95% Wilson interval; difference latest - first with Newcombe's hybrid score interval (retention_difference); relative_change with a Katz log interval of the ratio, minus 1; has_detectable_change when the difference's interval excludes 0
 with complete_cohorts as (
     select
         cohort_month,
@@ -129,4 +129,7 @@ final as (
     from differences
 )
 
-select * from final
+select
+    final.*,
+    cast(least(final.complete_cohorts, 6) as bigint) as cohorts_per_group
+from final

@@ -1,6 +1,6 @@
 -- name: growth_baseline
--- version: 2
--- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_channel, account_metrics_monthly
+-- version: 3
+-- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_dimension, account_metrics_monthly
 -- grain: one row per measure (per stage for stage measures, per month after signup for payment_month_share)
 -- description: measured baseline of the growth model, each value with its sample size n and, for a proportion, its 95% Wilson interval: signup run rate (trailing 3 complete months, population scale) and its month-over-month trend; per stage the share of signups reaching it within its window in any order (reach_rate) and in strict order (strict_rate), the step rate P(reach k | reached k-1), its ceiling (best segment's or channel's step rate), P(paid within the monetization window | reached k-1 and k) and | reached k-1 but not k; paid within the window; the time to first payment (share paying in 30-day month 0, 1, ... after signup; median days); ARPA, paying accounts per paying user (covered by a paid seat) and monthly logo churn (trailing 3 complete months, from account_metrics_monthly), paying accounts at the window's end (population scale)
 with params as (
@@ -92,7 +92,7 @@ stage_counts as (
 ),
 
 -- step rate of each segment and channel (product stages 3..7; signup: the channel's
--- attributed visits / visits from funnel_by_channel)
+-- attributed visits / visits from funnel_by_dimension, by channel)
 group_rates as (
     select
         stage_order,
@@ -117,12 +117,13 @@ group_rates as (
         'channel ' || signup.dimension_value,
         signup.step_conversion,
         cast(awareness.users as bigint)
-    from analytics.funnel_by_channel as signup
-    inner join analytics.funnel_by_channel as awareness
+    from analytics.funnel_by_dimension as signup
+    inner join analytics.funnel_by_dimension as awareness
         on awareness.dimension = signup.dimension
         and awareness.dimension_value = signup.dimension_value
         and awareness.stage_order = 1
-    where signup.stage_order = 2
+    where signup.dimension = 'channel'
+        and signup.stage_order = 2
         and signup.step_conversion is not null
 ),
 

@@ -1,37 +1,105 @@
 -- name: headline
--- version: 2
--- depends: north_star_summary, activation_summary, paid_conversion, account_metrics_monthly
+-- version: 3
+-- depends: north_star_summary, engagement_summary, activation_summary, funnel_stages, paid_conversion, account_metrics_monthly, net_revenue_retention
 -- grain: one row
--- description: headline figures of this run (North Star v2 of the latest complete week, activation rate, paid conversion within the monetization window among observable users, MRR and paying accounts of the as-of month) beside those of the latest earlier as-of date in meta.run_history, and the change (NULL without an earlier run)
+-- description: the headline figures of this run, the one source of the report's executive summary, the dashboard's KPI tiles and summary.json: North Star v2 of the latest complete week (target, gap, 4-week mean, 12-week trend), WAU, 30-day average DAU, WAU, MAU and stickiness against its benchmark, activation rate (n, 95% Wilson interval), the strict signup -> paid funnel conversion and the number of funnel stages, paid conversion within the monetization window among observable users (n, interval) and covered at the end, MRR, paying accounts and ARPA of the as-of month, pooled 12-month NRR and GRR; beside them the figures of the latest earlier as-of date in meta.run_history and the change (NULL without an earlier run)
 with params as (
-    select as_of_date from config.params
+    select as_of_date, activation_window_days, monetization_window_days from config.params
+),
+
+north_star as (
+    select
+        week_start, value, target, gap, mean_4_weeks, change_12_weeks, trend_12_weeks, population_value
+    from analytics.north_star_summary
+),
+
+engagement as (
+    select wau, avg_dau_30d, avg_wau_30d, avg_mau_30d, avg_stickiness_30d, stickiness_benchmark, meets_benchmark
+    from analytics.engagement_summary
+),
+
+activation as (
+    select activation_rate, activation_rate_n, activation_rate_ci_low, activation_rate_ci_high
+    from analytics.activation_summary
+    where dimension = 'all' and dimension_value = 'all'
+),
+
+funnel as (
+    select
+        count(*) as funnel_stages,
+        max(case when stage_order = (select max(stage_order) from analytics.funnel_stages) then overall_conversion end)
+            as signup_to_paid
+    from analytics.funnel_stages
+),
+
+paid as (
+    select
+        paid_in_window_conversion,
+        paid_in_window_conversion_n,
+        paid_in_window_conversion_ci_low,
+        paid_in_window_conversion_ci_high,
+        paid_at_end_rate
+    from analytics.paid_conversion
+    where dimension = 'all' and dimension_value = 'all'
+),
+
+accounts as (
+    select month, mrr, paying_accounts, arpa
+    from analytics.account_metrics_monthly
+    where month = (select max(month) from analytics.account_metrics_monthly)
+),
+
+revenue_retention as (
+    select nrr_12, grr_12
+    from analytics.net_revenue_retention
+    where row_type = 'pooled'
 ),
 
 current_figures as (
     select
         params.as_of_date,
-        (select north_star_summary.value from analytics.north_star_summary) as north_star,
-        (
-            select activation_summary.activation_rate
-            from analytics.activation_summary
-            where activation_summary.dimension = 'all' and activation_summary.dimension_value = 'all'
-        ) as activation_rate,
-        (
-            select paid_conversion.paid_in_window_conversion
-            from analytics.paid_conversion
-            where paid_conversion.dimension = 'all' and paid_conversion.dimension_value = 'all'
-        ) as paid_conversion,
-        (
-            select accounts.mrr
-            from analytics.account_metrics_monthly as accounts
-            where accounts.month = (select max(month) from analytics.account_metrics_monthly)
-        ) as mrr,
-        (
-            select accounts.paying_accounts
-            from analytics.account_metrics_monthly as accounts
-            where accounts.month = (select max(month) from analytics.account_metrics_monthly)
-        ) as paying_accounts
+        params.activation_window_days,
+        params.monetization_window_days,
+        north_star.week_start as north_star_week_start,
+        north_star.value as north_star,
+        north_star.target as north_star_target,
+        north_star.gap as north_star_gap,
+        north_star.mean_4_weeks as north_star_mean_4_weeks,
+        north_star.change_12_weeks as north_star_change_12_weeks,
+        north_star.trend_12_weeks as north_star_trend_12_weeks,
+        north_star.population_value as north_star_population_value,
+        engagement.wau,
+        engagement.avg_dau_30d,
+        engagement.avg_wau_30d,
+        engagement.avg_mau_30d,
+        engagement.avg_stickiness_30d,
+        engagement.stickiness_benchmark,
+        engagement.meets_benchmark as meets_stickiness_benchmark,
+        activation.activation_rate,
+        activation.activation_rate_n,
+        activation.activation_rate_ci_low,
+        activation.activation_rate_ci_high,
+        funnel.funnel_stages,
+        funnel.signup_to_paid,
+        paid.paid_in_window_conversion as paid_conversion,
+        paid.paid_in_window_conversion_n as paid_conversion_n,
+        paid.paid_in_window_conversion_ci_low as paid_conversion_ci_low,
+        paid.paid_in_window_conversion_ci_high as paid_conversion_ci_high,
+        paid.paid_at_end_rate,
+        accounts.month as mrr_month,
+        accounts.mrr,
+        accounts.paying_accounts,
+        accounts.arpa,
+        revenue_retention.nrr_12,
+        revenue_retention.grr_12
     from params
+    left join north_star on 1 = 1
+    left join engagement on 1 = 1
+    left join activation on 1 = 1
+    left join funnel on 1 = 1
+    left join paid on 1 = 1
+    left join accounts on 1 = 1
+    left join revenue_retention on 1 = 1
 ),
 
 previous_run as (
@@ -46,11 +114,40 @@ previous_run as (
 
 select
     current_figures.as_of_date,
+    cast(current_figures.north_star_week_start as date) as north_star_week_start,
     cast(current_figures.north_star as bigint) as north_star,
+    cast(current_figures.north_star_target as bigint) as north_star_target,
+    cast(current_figures.north_star_gap as bigint) as north_star_gap,
+    cast(current_figures.north_star_mean_4_weeks as double precision) as north_star_mean_4_weeks,
+    cast(current_figures.north_star_change_12_weeks as double precision) as north_star_change_12_weeks,
+    current_figures.north_star_trend_12_weeks,
+    cast(current_figures.north_star_population_value as double precision) as north_star_population_value,
+    cast(current_figures.wau as bigint) as wau,
+    cast(current_figures.avg_dau_30d as double precision) as avg_dau_30d,
+    cast(current_figures.avg_wau_30d as double precision) as avg_wau_30d,
+    cast(current_figures.avg_mau_30d as double precision) as avg_mau_30d,
+    cast(current_figures.avg_stickiness_30d as double precision) as avg_stickiness_30d,
+    cast(current_figures.stickiness_benchmark as double precision) as stickiness_benchmark,
+    current_figures.meets_stickiness_benchmark,
     cast(current_figures.activation_rate as double precision) as activation_rate,
+    cast(current_figures.activation_rate_n as bigint) as activation_rate_n,
+    cast(current_figures.activation_rate_ci_low as double precision) as activation_rate_ci_low,
+    cast(current_figures.activation_rate_ci_high as double precision) as activation_rate_ci_high,
+    current_figures.activation_window_days,
+    cast(current_figures.funnel_stages as bigint) as funnel_stages,
+    cast(current_figures.signup_to_paid as double precision) as signup_to_paid,
     cast(current_figures.paid_conversion as double precision) as paid_conversion,
+    cast(current_figures.paid_conversion_n as bigint) as paid_conversion_n,
+    cast(current_figures.paid_conversion_ci_low as double precision) as paid_conversion_ci_low,
+    cast(current_figures.paid_conversion_ci_high as double precision) as paid_conversion_ci_high,
+    cast(current_figures.paid_at_end_rate as double precision) as paid_at_end_rate,
+    current_figures.monetization_window_days,
+    cast(current_figures.mrr_month as date) as mrr_month,
     cast(current_figures.mrr as double precision) as mrr,
     cast(current_figures.paying_accounts as bigint) as paying_accounts,
+    cast(current_figures.arpa as double precision) as arpa,
+    cast(current_figures.nrr_12 as double precision) as nrr_12,
+    cast(current_figures.grr_12 as double precision) as grr_12,
     previous_run.as_of_date as previous_as_of_date,
     previous_run.north_star as previous_north_star,
     previous_run.activation_rate as previous_activation_rate,

@@ -403,9 +403,10 @@ fn funnel_by_segment(conn: &Connection) -> Result<Figure, ChartError> {
     let rows = read(
         conn,
         NAME,
-        "analytics.funnel_by_segment",
+        "analytics.funnel_by_dimension",
         "select dimension_value, stage_name, overall_conversion \
-         from analytics.funnel_by_segment order by stage_order, dimension_value",
+         from analytics.funnel_by_dimension where dimension = 'segment' \
+         order by stage_order, dimension_value",
         |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -418,7 +419,7 @@ fn funnel_by_segment(conn: &Connection) -> Result<Figure, ChartError> {
     Ok(Figure {
         name: NAME,
         title: "Funnel by segment: share of signups reaching each stage".into(),
-        source: "analytics.funnel_by_segment (overall conversion)".into(),
+        source: "analytics.funnel_by_dimension (segment, overall conversion)".into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Categories(stages),
             x_label: "stage".into(),
@@ -957,176 +958,164 @@ fn exact_count(value: Option<f64>) -> String {
     )
 }
 
-/// The KPI tiles: North Star vs target, WAU, DAU/MAU, activation, paid conversion, MRR.
+/// The headline figures the KPI tiles show: one row of `analytics.headline`,
+/// the same row the report's executive summary and summary.json read.
+#[derive(Default)]
+struct Headline {
+    north_star: Option<f64>,
+    north_star_target: Option<f64>,
+    north_star_gap: Option<f64>,
+    north_star_week: Option<String>,
+    wau: Option<f64>,
+    stickiness: Option<f64>,
+    stickiness_benchmark: Option<f64>,
+    meets_benchmark: Option<bool>,
+    as_of_date: Option<String>,
+    activation_rate: Option<f64>,
+    activation_n: Option<f64>,
+    activation_window_days: Option<i64>,
+    paid_conversion: Option<f64>,
+    paid_at_end_rate: Option<f64>,
+    monetization_window_days: Option<i64>,
+    nrr_12: Option<f64>,
+    grr_12: Option<f64>,
+    mrr: Option<f64>,
+    paying_accounts: Option<f64>,
+    mrr_month: Option<String>,
+}
+
+/// The KPI tiles: North Star vs target, WAU, DAU/MAU, activation, paid
+/// conversion, NRR, MRR, all from `analytics.headline`.
 ///
 /// # Errors
 /// A missing table or column ([`ChartError::Query`]).
 pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
-    const NAME: &str = "kpi_tiles";
-    let mut tiles = Vec::new();
-
-    let north_star = first_row(read(
+    const SOURCE: &str = "analytics.headline";
+    let headline = first_row(read(
         conn,
-        NAME,
-        "analytics.north_star_summary",
-        "select cast(value as double), cast(target as double), cast(gap as double), cast(week_start as varchar) \
-         from analytics.north_star_summary",
+        "kpi_tiles",
+        SOURCE,
+        "select cast(north_star as double), cast(north_star_target as double), \
+         cast(north_star_gap as double), cast(north_star_week_start as varchar), \
+         cast(wau as double), avg_stickiness_30d, stickiness_benchmark, meets_stickiness_benchmark, \
+         cast(as_of_date as varchar), activation_rate, cast(activation_rate_n as double), \
+         cast(activation_window_days as bigint), paid_conversion, paid_at_end_rate, \
+         cast(monetization_window_days as bigint), nrr_12, grr_12, mrr, \
+         cast(paying_accounts as double), strftime(mrr_month, '%Y-%m') \
+         from analytics.headline",
         |row| {
-            Ok((
-                row.get::<_, Option<f64>>(0)?,
-                row.get::<_, Option<f64>>(1)?,
-                row.get::<_, Option<f64>>(2)?,
-                row.get::<_, Option<String>>(3)?,
-            ))
+            Ok(Headline {
+                north_star: row.get(0)?,
+                north_star_target: row.get(1)?,
+                north_star_gap: row.get(2)?,
+                north_star_week: row.get(3)?,
+                wau: row.get(4)?,
+                stickiness: row.get(5)?,
+                stickiness_benchmark: row.get(6)?,
+                meets_benchmark: row.get(7)?,
+                as_of_date: row.get(8)?,
+                activation_rate: row.get(9)?,
+                activation_n: row.get(10)?,
+                activation_window_days: row.get(11)?,
+                paid_conversion: row.get(12)?,
+                paid_at_end_rate: row.get(13)?,
+                monetization_window_days: row.get(14)?,
+                nrr_12: row.get(15)?,
+                grr_12: row.get(16)?,
+                mrr: row.get(17)?,
+                paying_accounts: row.get(18)?,
+                mrr_month: row.get(19)?,
+            })
         },
-    )?);
-    let (value, target, gap, week) = north_star.unwrap_or((None, None, None, None));
-    tiles.push(KpiTile {
-        label: "North Star (WACW)",
-        value: exact_count(value),
-        detail: format!(
-            "target {}, gap {}; week of {}",
-            exact_count(target),
-            exact_count(gap),
-            week.unwrap_or_else(|| "n/a".into())
-        ),
-        status: match gap {
-            Some(gap) if gap >= 0.0 => "good",
-            Some(_) => "bad",
-            None => "neutral",
+    )?)
+    .unwrap_or_default();
+    let text = |value: Option<String>| value.unwrap_or_else(|| "n/a".into());
+    let days =
+        |value: Option<i64>| value.map_or_else(|| "n/a".to_string(), |days| days.to_string());
+    Ok(vec![
+        KpiTile {
+            label: "North Star (WACW)",
+            value: exact_count(headline.north_star),
+            detail: format!(
+                "target {}, gap {}; week of {}",
+                exact_count(headline.north_star_target),
+                exact_count(headline.north_star_gap),
+                text(headline.north_star_week)
+            ),
+            status: match headline.north_star_gap {
+                Some(gap) if gap >= 0.0 => "good",
+                Some(_) => "bad",
+                None => "neutral",
+            },
+            source: SOURCE,
         },
-        source: "analytics.north_star_summary",
-    });
-
-    let engagement = first_row(read(
-        conn,
-        NAME,
-        "analytics.engagement_summary",
-        "select cast(wau as double), avg_stickiness_30d, cast(stickiness_benchmark as double), \
-         meets_benchmark, cast(as_of_date as varchar) from analytics.engagement_summary",
-        |row| {
-            Ok((
-                row.get::<_, Option<f64>>(0)?,
-                row.get::<_, Option<f64>>(1)?,
-                row.get::<_, Option<f64>>(2)?,
-                row.get::<_, Option<bool>>(3)?,
-                row.get::<_, Option<String>>(4)?,
-            ))
+        KpiTile {
+            label: "Weekly active users",
+            value: exact_count(headline.wau),
+            detail: format!("7 days ending {}", text(headline.as_of_date)),
+            status: "neutral",
+            source: SOURCE,
         },
-    )?);
-    let (wau, stickiness, benchmark, meets, as_of) =
-        engagement.unwrap_or((None, None, None, None, None));
-    tiles.push(KpiTile {
-        label: "Weekly active users",
-        value: exact_count(wau),
-        detail: format!("7 days ending {}", as_of.unwrap_or_else(|| "n/a".into())),
-        status: "neutral",
-        source: "analytics.engagement_summary",
-    });
-    tiles.push(KpiTile {
-        label: "DAU / MAU",
-        value: or_na(stickiness, Unit::Percent),
-        detail: format!(
-            "30-day average; benchmark {}",
-            or_na(benchmark, Unit::Percent)
-        ),
-        status: match meets {
-            Some(true) => "good",
-            Some(false) => "bad",
-            None => "neutral",
+        KpiTile {
+            label: "DAU / MAU",
+            value: or_na(headline.stickiness, Unit::Percent),
+            detail: format!(
+                "30-day average; benchmark {}",
+                or_na(headline.stickiness_benchmark, Unit::Percent)
+            ),
+            status: match headline.meets_benchmark {
+                Some(true) => "good",
+                Some(false) => "bad",
+                None => "neutral",
+            },
+            source: SOURCE,
         },
-        source: "analytics.engagement_summary",
-    });
-
-    let activation = first_row(read(
-        conn,
-        NAME,
-        "analytics.activation_summary",
-        "select activation_rate, cast(observable_users as double), \
-         (select activation_window_days from config.params) \
-         from analytics.activation_summary where dimension = 'all'",
-        |row| {
-            Ok((
-                row.get::<_, Option<f64>>(0)?,
-                row.get::<_, Option<f64>>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-            ))
+        KpiTile {
+            label: "Activation",
+            value: or_na(headline.activation_rate, Unit::Percent),
+            detail: format!(
+                "first page within {} days; {} users",
+                days(headline.activation_window_days),
+                exact_count(headline.activation_n)
+            ),
+            status: "neutral",
+            source: SOURCE,
         },
-    )?);
-    let (rate, observable, window) = activation.unwrap_or((None, None, None));
-    tiles.push(KpiTile {
-        label: "Activation",
-        value: or_na(rate, Unit::Percent),
-        detail: format!(
-            "first page within {} days; {} users",
-            window.map_or_else(|| "n/a".to_string(), |days| days.to_string()),
-            exact_count(observable)
-        ),
-        status: "neutral",
-        source: "analytics.activation_summary",
-    });
-
-    let paid = first_row(read(
-        conn,
-        NAME,
-        "analytics.paid_conversion",
-        "select paid_in_window_conversion, paid_at_end_rate from analytics.paid_conversion where dimension = 'all'",
-        |row| Ok((row.get::<_, Option<f64>>(0)?, row.get::<_, Option<f64>>(1)?)),
-    )?);
-    let (conversion, at_end) = paid.unwrap_or((None, None));
-    tiles.push(KpiTile {
-        label: "Paid conversion",
-        value: or_na(conversion, Unit::Percent),
-        detail: format!(
-            "covered by a paid seat within 120 days of signup; {} covered at the end",
-            or_na(at_end, Unit::Percent)
-        ),
-        status: "neutral",
-        source: "analytics.paid_conversion",
-    });
-
-    let mrr = first_row(read(
-        conn,
-        NAME,
-        "analytics.mrr_monthly",
-        "select mrr, cast(paying_accounts as double), strftime(month_start, '%Y-%m') \
-         from analytics.mrr_monthly order by month_start desc limit 1",
-        |row| {
-            Ok((
-                row.get::<_, Option<f64>>(0)?,
-                row.get::<_, Option<f64>>(1)?,
-                row.get::<_, Option<String>>(2)?,
-            ))
+        KpiTile {
+            label: "Paid conversion",
+            value: or_na(headline.paid_conversion, Unit::Percent),
+            detail: format!(
+                "covered by a paid seat within {} days of signup; {} covered at the end",
+                days(headline.monetization_window_days),
+                or_na(headline.paid_at_end_rate, Unit::Percent)
+            ),
+            status: "neutral",
+            source: SOURCE,
         },
-    )?);
-    let (mrr, paying, month) = mrr.unwrap_or((None, None, None));
-    let nrr = first_row(read(
-        conn,
-        "kpi",
-        "analytics.net_revenue_retention",
-        "select nrr_12, grr_12 from analytics.net_revenue_retention where row_type = 'pooled'",
-        |row| Ok((row.get::<_, Option<f64>>(0)?, row.get::<_, Option<f64>>(1)?)),
-    )?);
-    let (nrr, grr) = nrr.unwrap_or((None, None));
-    tiles.push(KpiTile {
-        label: "NRR (12 months)",
-        value: or_na(nrr, Unit::Percent),
-        detail: format!("account cohorts pooled; GRR {}", or_na(grr, Unit::Percent)),
-        status: "neutral",
-        source: "analytics.net_revenue_retention",
-    });
-    tiles.push(KpiTile {
-        label: "MRR",
-        value: mrr.map_or_else(|| "n/a".to_string(), crate::report::format_money),
-        detail: format!(
-            "{} paying accounts; {}",
-            exact_count(paying),
-            month.unwrap_or_else(|| "n/a".into())
-        ),
-        status: "neutral",
-        source: "analytics.mrr_monthly",
-    });
-    Ok(tiles)
+        KpiTile {
+            label: "NRR (12 months)",
+            value: or_na(headline.nrr_12, Unit::Percent),
+            detail: format!(
+                "account cohorts pooled; GRR {}",
+                or_na(headline.grr_12, Unit::Percent)
+            ),
+            status: "neutral",
+            source: SOURCE,
+        },
+        KpiTile {
+            label: "MRR",
+            value: headline
+                .mrr
+                .map_or_else(|| "n/a".to_string(), crate::report::format_money),
+            detail: format!(
+                "{} paying accounts; {}",
+                exact_count(headline.paying_accounts),
+                text(headline.mrr_month)
+            ),
+            status: "neutral",
+            source: SOURCE,
+        },
+    ])
 }
 
 #[cfg(test)]

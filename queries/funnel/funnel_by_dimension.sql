@@ -1,8 +1,8 @@
--- name: funnel_by_channel
--- version: 3
+-- name: funnel_by_dimension
+-- version: 1
 -- depends: stg_visits, user_funnel
--- grain: one row per channel value and funnel stage (7)
--- description: strict seven-stage funnel of the funnel cohort by channel: users (visits for awareness), converted (attributed visits of the channel for signup, users otherwise), step and overall conversion, drop-off; step and overall conversion with their n (previous_users, signup_users) and 95% Wilson intervals
+-- grain: one row per dimension ('segment', 'channel'), dimension value and funnel stage (config.funnel_stages)
+-- description: the strict funnel of the funnel cohort by segment and by acquisition channel: users (visits for awareness; unknown, NULL, per segment since visits carry a channel, not a segment), converted (attributed visits of the channel for signup, users otherwise), step and overall conversion, drop-off; step and overall conversion with their n (previous_users, signup_users) and 95% Wilson intervals
 with params as (
     select * from config.params
 ),
@@ -12,9 +12,11 @@ stages as (
 ),
 
 -- awareness: visits of the channel dated within the funnel cohort's signup span; the
--- awareness -> signup step counts the attributed ones (visits by a user who signed up)
+-- awareness -> signup step counts the attributed ones (visits by a user who signed up).
+-- Visits carry a channel, not a segment: per segment awareness is unknown (no row, NULL)
 awareness as (
     select
+        cast('channel' as varchar) as dimension,
         stg_visits.channel as dimension_value,
         cast(count(*) as bigint) as users,
         cast(count(*) filter (where stg_visits.is_attributed) as bigint) as attributed_visits
@@ -26,36 +28,54 @@ awareness as (
 ),
 
 
--- one row per user and reached stage 2..7
+-- each funnel user once per dimension
+user_dimensions as (
+    select
+        cast('segment' as varchar) as dimension,
+        segment as dimension_value,
+        activated_at,
+        engaged_at,
+        habit_at,
+        collaborated_at,
+        monetized_at
+    from analytics.user_funnel
+    union all
+    select 'channel', acquisition_channel, activated_at, engaged_at, habit_at, collaborated_at, monetized_at
+    from analytics.user_funnel
+),
+
+-- one row per user, dimension and reached stage 2..7
 user_stages as (
-    select acquisition_channel as dimension_value, 2 as stage_order from analytics.user_funnel
+    select dimension, dimension_value, 2 as stage_order from user_dimensions
     union all
-    select acquisition_channel, 3 from analytics.user_funnel where activated_at is not null
+    select dimension, dimension_value, 3 from user_dimensions where activated_at is not null
     union all
-    select acquisition_channel, 4 from analytics.user_funnel where engaged_at is not null
+    select dimension, dimension_value, 4 from user_dimensions where engaged_at is not null
     union all
-    select acquisition_channel, 5 from analytics.user_funnel where habit_at is not null
+    select dimension, dimension_value, 5 from user_dimensions where habit_at is not null
     union all
-    select acquisition_channel, 6 from analytics.user_funnel where collaborated_at is not null
+    select dimension, dimension_value, 6 from user_dimensions where collaborated_at is not null
     union all
-    select acquisition_channel, 7 from analytics.user_funnel where monetized_at is not null
+    select dimension, dimension_value, 7 from user_dimensions where monetized_at is not null
 ),
 
 stage_users as (
     select
+        dimension,
         dimension_value,
         stage_order,
         cast(count(*) as bigint) as users
     from user_stages
-    group by dimension_value, stage_order
+    group by dimension, dimension_value, stage_order
 ),
 
 dimension_values as (
-    select distinct acquisition_channel as dimension_value from analytics.user_funnel
+    select distinct dimension, dimension_value from user_dimensions
 ),
 
 counts as (
     select
+        dimension_values.dimension,
         dimension_values.dimension_value,
         stages.stage_order,
         stages.stage_name,
@@ -71,32 +91,35 @@ counts as (
     from dimension_values
     cross join stages
     left join awareness
-        on awareness.dimension_value = dimension_values.dimension_value
+        on awareness.dimension = dimension_values.dimension
+        and awareness.dimension_value = dimension_values.dimension_value
     left join stage_users
-        on stage_users.dimension_value = dimension_values.dimension_value
+        on stage_users.dimension = dimension_values.dimension
+        and stage_users.dimension_value = dimension_values.dimension_value
         and stage_users.stage_order = stages.stage_order
 ),
 
 rates as (
     select
+        dimension,
         dimension_value,
         stage_order,
         stage_name,
         users,
         converted,
         cast(converted as double precision) / nullif(
-            lag(users) over (partition by dimension_value order by stage_order), 0
+            lag(users) over (partition by dimension, dimension_value order by stage_order), 0
         ) as step_conversion,
         case
             when stage_order >= 2
                 then cast(users as double precision) / nullif(
-                    max(case when stage_order = 2 then users end) over (partition by dimension_value), 0
+                    max(case when stage_order = 2 then users end) over (partition by dimension, dimension_value), 0
                 )
         end as overall_conversion,
-        lag(users) over (partition by dimension_value order by stage_order) as previous_users,
+        lag(users) over (partition by dimension, dimension_value order by stage_order) as previous_users,
         case
             when stage_order >= 2
-                then max(case when stage_order = 2 then users end) over (partition by dimension_value)
+                then max(case when stage_order = 2 then users end) over (partition by dimension, dimension_value)
         end as signup_users
     from counts
 ),
@@ -105,7 +128,7 @@ rates as (
 -- z = 1.959963984540054 (z^2 = 3.8414588206941254); NULL when n = 0
 final as (
     select
-        cast('channel' as varchar) as dimension,
+        dimension,
         dimension_value,
         stage_order,
         stage_name,
