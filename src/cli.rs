@@ -100,7 +100,7 @@ pub struct RunArgs {
 )]
 pub struct IngestArgs {
     /// Read an analytics tool's event export instead of CSV/Parquet tables (docs/CONNECTORS.md).
-    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["users", "events", "workspaces", "subscriptions", "visits", "start", "end", "dedupe", "no_dedupe"])]
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["users", "events", "workspaces", "subscriptions", "visits", "dedupe", "no_dedupe"])]
     pub from: Option<crate::connectors::Format>,
     /// Export files of --from: paths or quoted globs ('exports/*.jsonl.gz'); .gz is read transparently.
     #[arg(value_name = "FILE", requires = "from")]

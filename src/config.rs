@@ -308,7 +308,7 @@ impl Default for AnalysisParams {
             habit_consecutive_weeks: 3,
             collaboration_window_days: 90,
             monetization_window_days: 120,
-            north_star_target_per_1000_users: 10.0,
+            north_star_target_per_1000_users: 6.0,
             population_users: 30_000_000,
             arpu_monthly: 12.0,
             stickiness_benchmark: 0.30,

@@ -651,3 +651,87 @@ fn a_hostile_name_reaches_the_report_and_dashboard_escaped() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn start_and_end_set_the_period_and_quarantine_rows_outside_it() -> TestResult {
+    let dir = temp_dir();
+    let fixture = fixtures().join("posthog");
+    let file = fixture.join("events.jsonl").display().to_string();
+    let config = fixture.join("northstar.toml");
+    let message = ingest_ok(
+        dir.path(),
+        "posthog",
+        &[&file],
+        &config,
+        &["--start", "2024-03-02", "--end", "2024-03-15"],
+    );
+    // alice signed up on 2024-03-01: she and her rows are quarantined.
+    assert!(
+        message.contains("quarantined in meta.rejected_rows (its user signed up before the period start (--start 2024-03-02))"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "quarantined in meta.rejected_rows (after the period end (--end 2024-03-15))"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("period 2024-03-02..2024-03-15"),
+        "{message}"
+    );
+    let w = dir.path().join("w.duckdb");
+    let period: String = query(
+        &w,
+        "select cast(period_start as varchar) || ' ' || cast(as_of_date as varchar) from config.params",
+    );
+    assert_eq!(period, "2024-03-02 2024-03-15");
+    let alice: i64 = query(
+        &w,
+        "select count(*) from raw.user_ids where external_id = 'alice@example.com'",
+    );
+    assert_eq!(alice, 0, "alice signed up before --start");
+    let outside: i64 = query(
+        &w,
+        "select (select count(*) from raw.users where signup_at < timestamp '2024-03-02') \
+              + (select count(*) from raw.events where occurred_at < timestamp '2024-03-02' \
+                 or occurred_at >= timestamp '2024-03-16')",
+    );
+    assert_eq!(outside, 0);
+    let late: i64 = query(
+        &w,
+        "select count(*) from meta.rejected_rows where reason = 'after the period end (--end 2024-03-15)' \
+         and source_line in (30, 31)",
+    );
+    assert_eq!(
+        late, 2,
+        "bob's 03-19 and carol's 03-21 events are after --end"
+    );
+    // Every check passes on the period (check_within_period included).
+    run_from_ingest(dir.path());
+
+    // Without --start/--end the same export starts on 2024-03-01, as of 2024-03-20.
+    let other = temp_dir();
+    let message = ingest_ok(other.path(), "posthog", &[&file], &config, &[]);
+    assert!(
+        message.contains("period 2024-03-01..2024-03-20"),
+        "{message}"
+    );
+
+    // A reversed period is one line naming both flags; nothing is written.
+    let output = ingest(
+        other.path(),
+        "posthog",
+        &[&file],
+        &config,
+        &["--append", "--start", "2024-03-15", "--end", "2024-03-05"],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("--end 2024-03-05 is before --start 2024-03-15"),
+        "{message}"
+    );
+    Ok(())
+}

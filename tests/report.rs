@@ -154,8 +154,8 @@ fn the_fixed_context_has_the_shape_of_a_warehouse_context() -> TestResult {
         missing.is_empty() && extra.is_empty(),
         "{FIXED_CONTEXT} is out of step with report::load_context: missing {missing:?}, \
          no longer read {extra:?}; rewrite it with \
-         NORTHSTAR_UPDATE_REPORT_CONTEXT=1 cargo test --release --test main report:: \
-         and review the snapshot"
+         NORTHSTAR_UPDATE_REPORT_CONTEXT=1 cargo test --release --test main report::the_fixed_context, \
+         then refresh and review the snapshot (docs/ARCHITECTURE.md)"
     );
     Ok(())
 }

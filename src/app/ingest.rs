@@ -169,6 +169,8 @@ pub(super) fn connector_command(
         format,
         files: args.files.clone(),
         today: started_at.date_naive(),
+        start: args.start,
+        end: args.end,
     };
     let summary = connectors::ingest_export(staging.conn(), &mapping, &options)?;
     let defaults = Config::default();

@@ -34,18 +34,29 @@ use crate::ingest::{self, IngestOptions, MAX_MONTHLY_REVENUE, MAX_SEATS, PLAUSIB
 
 /// Runs a statement; returns the rows it changed.
 fn exec(conn: &Connection, context: &str, sql: &str) -> Result<i64, ConnectorError> {
-    conn.execute(sql, [])
+    let timer = super::Timer::start();
+    let rows = conn
+        .execute(sql, [])
         .map(|rows| rows as i64)
-        .map_err(sql_error(context))
+        .map_err(sql_error(context));
+    timer.log(context);
+    rows
 }
 
 fn batch(conn: &Connection, context: &str, sql: &str) -> Result<(), ConnectorError> {
-    conn.execute_batch(sql).map_err(sql_error(context))
+    let timer = super::Timer::start();
+    let done = conn.execute_batch(sql).map_err(sql_error(context));
+    timer.log(context);
+    done
 }
 
 fn count(conn: &Connection, sql: &str) -> Result<i64, ConnectorError> {
-    conn.query_row(sql, [], |row| row.get(0))
-        .map_err(sql_error("counting rows"))
+    let timer = super::Timer::start();
+    let rows = conn
+        .query_row(sql, [], |row| row.get(0))
+        .map_err(sql_error("counting rows"));
+    timer.log("counting rows");
+    rows
 }
 
 /// The first staged row matching `condition` (on `r`, typed rows with `at`):
@@ -106,23 +117,29 @@ fn validate(
             "is not a valid timestamp (ISO 8601 with an optional offset, or epoch seconds/milliseconds)".into(),
         ));
     }
+    // As in the CSV ingest, --start and --end replace the plausible window's
+    // bounds (rows outside the period are then quarantined).
     let upper = options.today + chrono::Days::new(2);
-    if let Some(found) = first_offender(
-        conn,
-        "conn_typed",
-        "ts",
-        &format!(
-            "r.event_at < cast('{PLAUSIBLE_FIRST_DATE}' as timestamp) or r.event_at >= cast('{upper}' as timestamp)"
-        ),
-    )? {
-        return Err(field_error(
-            found,
-            time,
-            format!(
-                "is outside the plausible dates {PLAUSIBLE_FIRST_DATE} .. {}",
-                options.today + chrono::Days::new(1)
-            ),
+    let mut conditions = Vec::new();
+    if options.start.is_none() {
+        conditions.push(format!(
+            "r.event_at < cast('{PLAUSIBLE_FIRST_DATE}' as timestamp)"
         ));
+    }
+    if options.end.is_none() {
+        conditions.push(format!("r.event_at >= cast('{upper}' as timestamp)"));
+    }
+    if !conditions.is_empty() {
+        if let Some(found) = first_offender(conn, "conn_typed", "ts", &conditions.join(" or "))? {
+            return Err(field_error(
+                found,
+                time,
+                format!(
+                    "is outside the plausible dates {PLAUSIBLE_FIRST_DATE} .. {}",
+                    options.today + chrono::Days::new(1)
+                ),
+            ));
+        }
     }
     let starts = "r.event_type = 'subscription_start'";
     let revenue_field = mapping
@@ -185,10 +202,13 @@ pub(super) fn load(
     paths: &[PathBuf],
     summary: &mut ConnectorSummary,
 ) -> Result<(), ConnectorError> {
+    // Row order inside the staging tables does not matter (every insert
+    // into raw.* orders explicitly): DuckDB may then write in parallel.
     batch(
         conn,
         "preparing the event mapping",
-        "create or replace temp table conn_event_map (name varchar, event_type varchar)",
+        "set preserve_insertion_order = false; \
+         create or replace temp table conn_event_map (name varchar, event_type varchar)",
     )?;
     for (event_type, names) in &mapping.events {
         for name in names {
@@ -221,34 +241,45 @@ pub(super) fn load(
     } else {
         ""
     };
-    batch(
+    // The rows are copied only when some are left out (10 million rows of
+    // text are costly to copy): otherwise conn_new is a view.
+    let unseen = count(
         conn,
-        "skipping rows ingested before",
-        &format!(
-            "create or replace temp table conn_new as select * from conn_typed as r{skip_known}"
-        ),
+        &format!("select count(*) from conn_typed as r{skip_known}"),
     )?;
-    let unseen = count(conn, "select count(*) from conn_new")?;
     summary.already_ingested = total - unseen;
-    if count(
+    let repeated = count(
         conn,
-        "select count(*) - count(distinct event_id) from conn_new",
-    )? > 0
-    {
+        &format!("select count(*) - count(distinct event_id) from conn_typed as r{skip_known}"),
+    )? > 0;
+    let new_is_view = skip_known.is_empty() && !repeated;
+    if new_is_view {
         batch(
             conn,
-            "keeping the first row of a repeated id",
-            "create or replace temp table conn_new as select * from conn_new as r \
-             qualify row_number() over (partition by r.event_id order by r.file_index, r.line) = 1",
+            "skipping rows ingested before",
+            "create or replace temp view conn_new as select * from conn_typed",
+        )?;
+    } else {
+        let first = if repeated {
+            " qualify row_number() over (partition by r.event_id order by r.file_index, r.line) = 1"
+        } else {
+            ""
+        };
+        batch(
+            conn,
+            "skipping rows ingested before",
+            &format!(
+                "create or replace temp table conn_new as select * from conn_typed as r{skip_known}{first}"
+            ),
         )?;
     }
     validate(conn, mapping, options)?;
-    let new_rows = count(conn, "select count(*) from conn_new")?;
+    let mut new_rows = count(conn, "select count(*) from conn_new")?;
     summary.repeated_ids = unseen - new_rows;
     batch(
         conn,
-        "cleaning up",
-        "drop table conn_typed; create or replace temp table conn_new_ids as select event_id from conn_new;",
+        "listing new ids",
+        "create or replace temp table conn_new_ids as select event_id from conn_new;",
     )?;
     let mut statement = conn
         .prepare(
@@ -274,12 +305,11 @@ pub(super) fn load(
            select anon_ext as anon, first(user_ext order by event_at, event_id) as person \
            from conn_new where user_ext is not null and anon_ext is not null and anon_ext <> user_ext \
            group by anon_ext; \
-         create or replace temp table conn_people_rows as \
+         create or replace temp view conn_people_rows as \
            select n.*, coalesce(n.user_ext, i.id, a.person, n.anon_ext) as person \
            from conn_new as n \
            left join conn_identified as i on i.id = n.anon_ext \
-           left join conn_alias as a on a.anon = n.anon_ext; \
-         drop table conn_new;",
+           left join conn_alias as a on a.anon = n.anon_ext;",
     )?;
     let earliest = |column: &str| {
         format!("first({column} order by r.event_at, r.event_id) filter (where {column} is not null) as {column}")
@@ -296,12 +326,7 @@ pub(super) fn load(
                bool_or(i.id is not null) as identified, \
                {segment}, {channel}, {medium}, {device}, {region}, {use_case} \
              from conn_people_rows as r left join conn_identified as i on i.id = r.person \
-             group by r.person; \
-             create or replace temp table conn_new_users as \
-             select (select coalesce(max(user_id), 0) from raw.users) \
-                    + row_number() over (order by coalesce(signup_event_at, first_at), person) as user_id, * \
-             from conn_persons \
-             where known_user_id is null and (identified or signup_event_at is not null);",
+             group by r.person;",
             segment = earliest("segment"),
             channel = earliest("channel"),
             medium = earliest("channel_medium"),
@@ -309,6 +334,50 @@ pub(super) fn load(
             region = earliest("region"),
             use_case = earliest("use_case"),
         ),
+    )?;
+    if let Some(start) = options.start {
+        // --start: a new user who signed up (a visitor who first came)
+        // before the period is quarantined with all their rows.
+        let reason = format!("its user signed up before the period start (--start {start})");
+        let moved = conn
+            .execute(
+                &format!(
+                    "insert into meta.rejected_rows (source_table, source_file, source_line, reason, row_text, rejected_at) \
+                     select case when p.identified or p.signup_event_at is not null then 'users' else 'visits' end, \
+                       f.path, r.line, ?, \
+                       cast(struct_pack(event_id := r.event_id, event := r.name, person := r.person, {time} := r.ts) as varchar), \
+                       cast(current_timestamp as timestamp) \
+                     from conn_people_rows as r \
+                     inner join conn_persons as p on p.person = r.person \
+                     inner join conn_files as f on f.file_index = r.file_index \
+                     where p.known_user_id is null and coalesce(p.signup_event_at, p.first_at) < cast('{start}' as timestamp) \
+                     order by r.file_index, r.line",
+                    time = options.format.time_field().replace('.', "_"),
+                ),
+                [reason.as_str()],
+            )
+            .map_err(sql_error("quarantining rows"))? as i64;
+        if moved > 0 {
+            batch(
+                conn,
+                "quarantining rows",
+                &format!(
+                    "delete from conn_persons \
+                     where known_user_id is null and coalesce(signup_event_at, first_at) < cast('{start}' as timestamp);"
+                ),
+            )?;
+            summary.quarantined.push(("users", reason, moved));
+        }
+        new_rows -= moved;
+    }
+    batch(
+        conn,
+        "collecting users",
+        "create or replace temp table conn_new_users as \
+             select (select coalesce(max(user_id), 0) from raw.users) \
+                    + row_number() over (order by coalesce(signup_event_at, first_at), person) as user_id, * \
+             from conn_persons \
+             where known_user_id is null and (identified or signup_event_at is not null);",
     )?;
     let channel = "coalesce(channel || coalesce(' / ' || channel_medium, ''), 'unknown')";
     summary.new_users = exec(
@@ -336,7 +405,7 @@ pub(super) fn load(
              select (select coalesce(max(visit_id), 0) from raw.visits) + row_number() over (order by first_at, person), \
                first_at, {channel}, 'unknown', null \
              from conn_persons \
-             where known_user_id is null and not identified and signup_event_at is null"
+             where known_user_id is null and not identified and signup_event_at is null order by 1"
         ),
     )?;
     batch(
@@ -346,7 +415,7 @@ pub(super) fn load(
          select p.person, u.user_id, u.signup_at \
          from conn_persons as p left join conn_new_users as n on n.person = p.person \
          inner join raw.users as u on u.user_id = coalesce(p.known_user_id, n.user_id); \
-         create or replace temp table conn_user_rows as \
+         create or replace temp view conn_user_rows as \
          select r.*, pu.user_id, pu.signup_at \
          from conn_people_rows as r inner join conn_person_users as pu on pu.person = r.person;",
     )?;
@@ -357,7 +426,8 @@ pub(super) fn load(
         "insert into raw.user_ids \
          select distinct r.user_id, r.anon_ext, 'anonymous' from conn_user_rows as r \
          where r.anon_ext is not null and r.anon_ext <> r.person \
-           and not exists (select 1 from raw.user_ids as k where k.external_id = r.anon_ext)",
+           and not exists (select 1 from raw.user_ids as k where k.external_id = r.anon_ext) \
+         order by 1, 2",
     )?;
 
     // Workspaces: named ones from the mapping's source, then a personal one per new user.
@@ -373,7 +443,7 @@ pub(super) fn load(
                from conn_user_rows as r \
                where workspace is not null \
                  and not exists (select 1 from raw.workspace_ids as w where w.external_id = r.workspace) \
-               group by workspace) as named",
+               group by workspace) as named order by 1",
     )?;
     exec(
         conn,
@@ -381,7 +451,8 @@ pub(super) fn load(
         "insert into raw.workspace_ids \
          select w.workspace_id, w.workspace_name from raw.workspaces as w \
          where w.workspace_type = 'team' \
-           and not exists (select 1 from raw.workspace_ids as k where k.workspace_id = w.workspace_id)",
+           and not exists (select 1 from raw.workspace_ids as k where k.workspace_id = w.workspace_id) \
+         order by 1",
     )?;
     summary.new_workspaces += exec(
         conn,
@@ -389,7 +460,7 @@ pub(super) fn load(
         "insert into raw.workspaces (workspace_id, owner_user_id, workspace_name, workspace_type, created_at) \
          select (select coalesce(max(workspace_id), 0) from raw.workspaces) + row_number() over (order by n.user_id), \
            n.user_id, 'personal workspace', 'personal', u.signup_at \
-         from conn_new_users as n inner join raw.users as u on u.user_id = n.user_id",
+         from conn_new_users as n inner join raw.users as u on u.user_id = n.user_id order by 1",
     )?;
     batch(
         conn,
@@ -400,7 +471,7 @@ pub(super) fn load(
          left join raw.workspace_ids as w on w.external_id = r.workspace \
          left join (select owner_user_id, min(workspace_id) as workspace_id from raw.workspaces \
                     where workspace_type = 'personal' group by owner_user_id) as p on p.owner_user_id = r.user_id; \
-         drop table conn_user_rows; drop table conn_people_rows;",
+         drop view conn_user_rows; drop view conn_people_rows;",
     )?;
 
     // Events, with the CSV ingest's quarantine of rows before the signup.
@@ -432,6 +503,43 @@ pub(super) fn load(
         Ok(moved)
     };
     let product_event = "r.kind = 'track' and r.event_type not in ('signup', 'subscription_start', 'subscription_end')";
+    // --start/--end: events and subscription starts outside the period.
+    let dated = format!("(({product_event}) or r.event_type = 'subscription_start')");
+    for (table, reason, condition) in [
+        options.start.map(|start| {
+            (
+                format!("before the period start (--start {start})"),
+                format!("{dated} and r.event_at < cast('{start}' as timestamp)"),
+            )
+        }),
+        options.end.map(|end| {
+            (
+                format!("after the period end (--end {end})"),
+                format!("{dated} and r.event_at >= cast('{end}' as timestamp) + interval 1 day"),
+            )
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|(reason, condition)| {
+        [
+            (
+                "events",
+                reason.clone(),
+                format!("{condition} and r.event_type <> 'subscription_start'"),
+            ),
+            (
+                "subscriptions",
+                reason,
+                format!("{condition} and r.event_type = 'subscription_start'"),
+            ),
+        ]
+    }) {
+        let moved = quarantine(table, &reason, &condition)?;
+        if moved > 0 {
+            summary.quarantined.push((table, reason, moved));
+        }
+    }
     let before = quarantine(
         "events",
         "occurred before the user's signup",
@@ -488,7 +596,8 @@ pub(super) fn load(
            cast(trim(r.revenue) as double) \
          from conn_placed as r \
          where r.event_type = 'subscription_start' \
-           and not exists (select 1 from raw.subscriptions as s where s.user_id = r.user_id and s.started_at = r.event_at)",
+           and not exists (select 1 from raw.subscriptions as s where s.user_id = r.user_id and s.started_at = r.event_at) \
+         order by 1",
     )?;
     summary.ended_subscriptions = exec(
         conn,
@@ -513,10 +622,15 @@ pub(super) fn load(
     batch(
         conn,
         "cleaning up",
-        "drop table conn_new_ids; drop table conn_event_keys; drop table conn_placed; \
+        &format!(
+            "drop table conn_new_ids; drop table conn_event_keys; drop table conn_placed; \
          drop table conn_persons; drop table conn_new_users; drop table conn_person_users; \
-         drop table conn_alias; drop table conn_identified;",
+         drop table conn_alias; drop table conn_identified; \
+         drop {new_kind} conn_new; drop table conn_typed;",
+            new_kind = if new_is_view { "view" } else { "table" }
+        ),
     )?;
+    batch(conn, "cleaning up", "set preserve_insertion_order = true")?;
     if count(conn, "select count(*) from raw.users")? == 0 {
         return Err(ConnectorError::NoUsers {
             format: options.format.name(),
@@ -525,8 +639,8 @@ pub(super) fn load(
     }
     ingest::derive_members(conn)?;
     let ingest_options = IngestOptions {
-        start: None,
-        end: None,
+        start: options.start,
+        end: options.end,
         dedupe: false,
         today: options.today,
     };

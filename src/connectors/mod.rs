@@ -249,6 +249,44 @@ pub(crate) fn sql_error(
     }
 }
 
+/// Environment variable that prints the time of each connector stage on
+/// stderr (`NORTHSTAR_TIMINGS=1`), for `bench/connectors.sh`.
+pub const TIMINGS_ENV: &str = "NORTHSTAR_TIMINGS";
+
+/// Times one stage (wall and process CPU time); prints it when
+/// [`TIMINGS_ENV`] is set.
+pub(crate) struct Timer(Option<(std::time::Instant, f64)>);
+
+/// CPU time of this process (user + system) in seconds, from
+/// /proc/self/stat on Linux; 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+impl Timer {
+    pub(crate) fn start() -> Self {
+        Self(std::env::var_os(TIMINGS_ENV).map(|_| (std::time::Instant::now(), cpu_seconds())))
+    }
+
+    pub(crate) fn log(&self, stage: &str) {
+        if let Some((started, cpu)) = self.0 {
+            eprintln!(
+                "timing: {stage:<40} {:>9.3} s wall {:>8.2} s CPU",
+                started.elapsed().as_secs_f64(),
+                cpu_seconds() - cpu
+            );
+        }
+    }
+}
+
 /// Options of one connector ingest.
 #[derive(Debug, Clone)]
 pub struct ConnectorOptions {
@@ -257,6 +295,12 @@ pub struct ConnectorOptions {
     pub files: Vec<String>,
     /// Today (UTC): later dates are refused as implausible.
     pub today: NaiveDate,
+    /// `--start`: the period's first day; earlier events and subscription
+    /// starts are quarantined (default: the earliest dated row).
+    pub start: Option<NaiveDate>,
+    /// `--end`: the as-of date; later events and subscription starts are
+    /// quarantined (default: the day before the latest event's date).
+    pub end: Option<NaiveDate>,
 }
 
 /// What a connector ingest read and loaded.
@@ -854,6 +898,11 @@ pub fn ingest_export(
     options: &ConnectorOptions,
 ) -> Result<ConnectorSummary, ConnectorError> {
     let format = options.format;
+    if let (Some(start), Some(end)) = (options.start, options.end) {
+        if end < start {
+            return Err(IngestError::PeriodReversed { start, end }.into());
+        }
+    }
     let paths = expand(conn, format, &options.files)?;
     let scratch = tempfile::Builder::new()
         .prefix("northstar-connector-")
@@ -878,6 +927,7 @@ pub fn ingest_export(
         files: paths.len(),
         ..ConnectorSummary::default()
     };
+    let timer = Timer::start();
     {
         let mut appender = conn
             .appender_to_catalog_and_db("conn_rows", "temp", "main")
@@ -903,6 +953,7 @@ pub fn ingest_export(
         batch.flush(&mut appender)?;
         appender.flush().map_err(sql_error("staging rows"))?;
     }
+    timer.log("reading and staging the files");
     if summary.rows == 0 {
         return Err(ConnectorError::NoRows {
             format: format.name(),
