@@ -76,6 +76,9 @@ pub struct GenerateArgs {
     /// Replace --warehouse even when it is not a northstar warehouse (corrupt or another tool's file).
     #[arg(long)]
     pub force: bool,
+    /// Folder of seed CSV files (growth levers, plans, segments, ...) replacing the built-in ones; docs/SEEDS.md.
+    #[arg(long, value_name = "DIR")]
+    pub seeds: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +144,9 @@ pub struct IngestArgs {
     /// Replace --warehouse even when it is not a northstar warehouse.
     #[arg(long)]
     pub force: bool,
+    /// Folder of seed CSV files (growth levers, plans, funnel stages, ...) replacing the built-in ones; docs/SEEDS.md.
+    #[arg(long, value_name = "DIR")]
+    pub seeds: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

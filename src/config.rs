@@ -2,25 +2,16 @@
 //! overrides, validated into one [`Config`] before anything touches a file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::seeds::{Seeds, SeedsError};
+
 /// Largest `--users` we accept: beyond this the run would need more disk and
 /// time than a single machine should be asked for by a typo.
 pub const MAX_USERS: u64 = 100_000_000;
-
-/// Names of the entries of `behaviour.segment_shares` and `paid_segment_multiplier`.
-const SEGMENT_NAMES: [&str; 4] = ["individual", "small_team", "enterprise", "education"];
-/// Names of the entries of `behaviour.channel_shares`.
-const CHANNEL_NAMES: [&str; 6] = [
-    "organic_search",
-    "social_media",
-    "referral",
-    "paid_ads",
-    "word_of_mouth",
-    "content",
-];
 
 /// Errors in the configuration (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +38,9 @@ pub enum ConfigError {
     /// A value is out of its accepted range.
     #[error("invalid value for '{key}': {message}")]
     Invalid { key: &'static str, message: String },
+    /// A seed file is invalid (its own one-line message).
+    #[error(transparent)]
+    Seeds(#[from] SeedsError),
     /// A generator flag or config key given to `run --from-ingest`.
     #[error("{what} does not apply to `run --from-ingest`: ingested data is analysed as loaded (set its period with `northstar ingest --start/--end`; a config file may hold [analysis] and warehouse only)")]
     NotForIngested { what: String },
@@ -78,6 +72,31 @@ pub struct Config {
     /// docs/CONNECTORS.md has one example per tool).
     #[serde(skip_serializing_if = "Mapping::is_empty")]
     pub mapping: Mapping,
+    /// The `[seeds]` section: a folder of seed CSV files replacing the
+    /// built-in ones (docs/SEEDS.md).
+    #[serde(skip_serializing_if = "SeedsSection::is_default")]
+    pub seeds: SeedsSection,
+    /// The seed tables in use: the built-in ones, or those of `seeds.dir`
+    /// (read by [`Config::load`]).
+    #[serde(skip)]
+    pub seed_data: Arc<Seeds>,
+}
+
+/// The `[seeds]` section of the config file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SeedsSection {
+    /// Folder whose seed CSV files replace the built-in ones (a file it
+    /// lacks stays the built-in one); `--seeds DIR` overrides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+}
+
+impl SeedsSection {
+    /// True when the section is absent (the built-in seeds).
+    pub fn is_default(&self) -> bool {
+        self.dir.is_none()
+    }
 }
 
 /// The `[mapping]` section: which event names mean which northstar event,
@@ -307,10 +326,6 @@ impl Default for AnalysisParams {
 pub struct Behaviour {
     /// Signups per day at the end of the period / at the start.
     pub signup_growth_factor: f64,
-    /// Segment shares: individual, small_team, enterprise, education.
-    pub segment_shares: [f64; 4],
-    /// Channel shares: organic_search, social_media, referral, paid_ads, word_of_mouth, content.
-    pub channel_shares: [f64; 6],
     /// Anonymous visits per signup (awareness -> signup = 1 / (1 + this)).
     pub anonymous_visits_per_signup: f64,
     /// Probability of creating a first page within the activation window.
@@ -325,10 +340,9 @@ pub struct Behaviour {
     pub collaboration_rate: f64,
     /// P(pays within the monetization window | collaborated after habit).
     pub funnel_paid_rate: f64,
-    /// Lifetime paid probability of an individual user (other segments are multiples).
+    /// Lifetime paid probability of a user of a segment whose
+    /// `paid_multiplier` (seeds/segments.csv) is 1.
     pub paid_base_rate: f64,
-    /// Paid multipliers: individual, small_team, enterprise, education.
-    pub paid_segment_multiplier: [f64; 4],
     /// Monthly cancellation probability of a subscription.
     pub subscription_churn_monthly: f64,
     /// Sigma of the log-normal latent engagement (heavier tail when larger).
@@ -353,8 +367,6 @@ impl Default for Behaviour {
     fn default() -> Self {
         Self {
             signup_growth_factor: 3.0,
-            segment_shares: [0.45, 0.35, 0.15, 0.05],
-            channel_shares: [0.30, 0.15, 0.25, 0.10, 0.15, 0.05],
             anonymous_visits_per_signup: 5.667,
             activation_rate: 0.60,
             fast_activation_share: 0.55,
@@ -363,7 +375,6 @@ impl Default for Behaviour {
             collaboration_rate: 0.50,
             funnel_paid_rate: 0.25,
             paid_base_rate: 0.062,
-            paid_segment_multiplier: [1.0, 2.6, 7.0, 1.5],
             subscription_churn_monthly: 0.012,
             engagement_sigma: 0.8,
             churn_hazard_initial: 0.29,
@@ -389,6 +400,8 @@ impl Default for Config {
             analysis: AnalysisParams::default(),
             behaviour: Behaviour::default(),
             mapping: Mapping::default(),
+            seeds: SeedsSection::default(),
+            seed_data: Arc::new(Seeds::builtin().clone()),
         }
     }
 }
@@ -402,6 +415,8 @@ pub struct Overrides {
     pub end: Option<NaiveDate>,
     pub warehouse: Option<PathBuf>,
     pub threads: Option<usize>,
+    /// `--seeds DIR`.
+    pub seeds: Option<PathBuf>,
 }
 
 impl Config {
@@ -433,6 +448,10 @@ impl Config {
         if let Some(threads) = overrides.threads {
             config.threads = threads;
         }
+        if let Some(dir) = &overrides.seeds {
+            config.seeds.dir = Some(dir.clone());
+        }
+        config.seed_data = Arc::new(Seeds::load(config.seeds.dir.as_deref())?);
         config.validate()?;
         Ok(config)
     }
@@ -471,6 +490,14 @@ impl Config {
                 .filter(|line| !line.is_empty())
                 .collect::<Vec<_>>()
                 .join("; ");
+            let moved = ["segment_shares", "channel_shares", "paid_segment_multiplier"]
+                .iter()
+                .any(|key| message.contains(&format!("unknown field `{key}`")));
+            let message = if moved {
+                format!("{message}; the segment and channel shares and multipliers are columns of the seed files segments.csv and channels.csv (docs/SEEDS.md)")
+            } else {
+                message
+            };
             match err.span() {
                 Some(span) => {
                     let start = span.start.min(text.len());
@@ -506,14 +533,19 @@ impl Config {
         (self.end - self.start).num_days() + 1
     }
 
-    /// Checks every value's range.
+    /// Checks every value's range: the run itself, then each section.
     ///
     /// # Errors
     /// The first value out of range, named by its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid =
-            |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
         self.mapping.validate()?;
+        self.validate_run()?;
+        self.analysis.validate()?;
+        self.behaviour.validate(&self.seed_data)
+    }
+
+    /// The top-level keys: users, period, threads.
+    fn validate_run(&self) -> Result<(), ConfigError> {
         if self.users == 0 {
             return invalid("users", "must be at least 1".into());
         }
@@ -549,153 +581,142 @@ impl Config {
         if self.threads > 1024 {
             return invalid("threads", format!("{} threads is absurd", self.threads));
         }
-        let a = &self.analysis;
-        for (key, value) in [
-            ("analysis.activation_window_days", a.activation_window_days),
-            ("analysis.engagement_window_days", a.engagement_window_days),
-            (
-                "analysis.engagement_min_active_days",
-                a.engagement_min_active_days,
-            ),
-            ("analysis.habit_window_weeks", a.habit_window_weeks),
-            (
-                "analysis.habit_consecutive_weeks",
-                a.habit_consecutive_weeks,
-            ),
-            (
-                "analysis.collaboration_window_days",
-                a.collaboration_window_days,
-            ),
-            (
-                "analysis.monetization_window_days",
-                a.monetization_window_days,
-            ),
-            ("analysis.projection_months", a.projection_months),
-        ] {
-            if !(1..=3650).contains(&value) {
-                return invalid(key, format!("{value} must be between 1 and 3650"));
-            }
-        }
+        Ok(())
+    }
+}
+
+/// `Err(ConfigError::Invalid)` for `key`.
+fn invalid(key: &'static str, message: String) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid { key, message })
+}
+
+/// Each value of `values` in `[low, high]` (and finite), else the error of
+/// the first one out of range, by key, with `expected`.
+fn check_each<T: PartialOrd + Copy + std::fmt::Display>(
+    values: &[(&'static str, T)],
+    accepted: impl Fn(T) -> bool,
+    expected: &str,
+) -> Result<(), ConfigError> {
+    match values.iter().find(|(_, value)| !accepted(*value)) {
+        Some((key, value)) => invalid(key, format!("{value} {expected}")),
+        None => Ok(()),
+    }
+}
+
+impl AnalysisParams {
+    /// Windows and horizons in days, weeks or months; the population, the
+    /// North Star target and the ARPU.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let a = self;
+        check_each(
+            &[
+                ("analysis.activation_window_days", a.activation_window_days),
+                ("analysis.engagement_window_days", a.engagement_window_days),
+                (
+                    "analysis.engagement_min_active_days",
+                    a.engagement_min_active_days,
+                ),
+                ("analysis.habit_window_weeks", a.habit_window_weeks),
+                (
+                    "analysis.habit_consecutive_weeks",
+                    a.habit_consecutive_weeks,
+                ),
+                (
+                    "analysis.collaboration_window_days",
+                    a.collaboration_window_days,
+                ),
+                (
+                    "analysis.monetization_window_days",
+                    a.monetization_window_days,
+                ),
+                ("analysis.projection_months", a.projection_months),
+            ],
+            |value| (1..=3650).contains(&value),
+            "must be between 1 and 3650",
+        )?;
         if a.population_users < 1 {
             return invalid(
                 "analysis.population_users",
                 format!("{} must be at least 1", a.population_users),
             );
         }
-        if !(a.north_star_target_per_1000_users.is_finite()
-            && a.north_star_target_per_1000_users >= 0.0)
-        {
-            return invalid(
-                "analysis.north_star_target_per_1000_users",
-                format!(
-                    "{} must be a number of at least 0",
-                    a.north_star_target_per_1000_users
+        check_each(
+            &[
+                (
+                    "analysis.north_star_target_per_1000_users",
+                    a.north_star_target_per_1000_users,
                 ),
-            );
-        }
-        if !(a.arpu_monthly.is_finite() && a.arpu_monthly >= 0.0) {
-            return invalid(
-                "analysis.arpu_monthly",
-                format!("{} must be a number of at least 0", a.arpu_monthly),
-            );
-        }
-        let b = &self.behaviour;
-        for (key, value) in [
-            ("behaviour.activation_rate", b.activation_rate),
-            ("behaviour.fast_activation_share", b.fast_activation_share),
-            ("behaviour.engagement_rate", b.engagement_rate),
-            ("behaviour.habit_rate", b.habit_rate),
-            ("behaviour.collaboration_rate", b.collaboration_rate),
-            ("behaviour.funnel_paid_rate", b.funnel_paid_rate),
-            ("behaviour.paid_base_rate", b.paid_base_rate),
-            (
-                "behaviour.subscription_churn_monthly",
-                b.subscription_churn_monthly,
-            ),
-            ("behaviour.churn_hazard_initial", b.churn_hazard_initial),
-            ("behaviour.churn_hazard_floor", b.churn_hazard_floor),
-            ("behaviour.weekly_activity", b.weekly_activity),
-        ] {
-            if !(0.0..=1.0).contains(&value) {
-                return invalid(key, format!("{value} must be a probability in [0, 1]"));
-            }
-        }
-        for (key, shares, names) in [
-            (
-                "behaviour.segment_shares",
-                &b.segment_shares[..],
-                &SEGMENT_NAMES[..],
-            ),
-            (
-                "behaviour.channel_shares",
-                &b.channel_shares[..],
-                &CHANNEL_NAMES[..],
-            ),
-        ] {
-            if let Some((index, share)) = shares
-                .iter()
-                .enumerate()
-                .find(|(_, share)| !(share.is_finite() && (0.0..=1.0).contains(*share)))
-            {
-                return invalid(
-                    key,
-                    format!(
-                        "share {} ({}) is {share}; each share must be between 0 and 1",
-                        index + 1,
-                        names.get(index).copied().unwrap_or("?")
-                    ),
-                );
-            }
-            let sum: f64 = shares.iter().sum();
-            if (sum - 1.0).abs() > 1e-6 {
-                let shown = (sum * 1e6).round() / 1e6;
-                return invalid(
-                    key,
-                    format!("the shares sum to {shown}; they must sum to 1"),
-                );
-            }
-        }
-        for (key, value) in [
-            ("behaviour.signup_growth_factor", b.signup_growth_factor),
-            (
-                "behaviour.anonymous_visits_per_signup",
-                b.anonymous_visits_per_signup,
-            ),
-            ("behaviour.engagement_sigma", b.engagement_sigma),
-            (
-                "behaviour.churn_hazard_decay_weeks",
-                b.churn_hazard_decay_weeks,
-            ),
-            (
-                "behaviour.fast_activator_hazard_multiplier",
-                b.fast_activator_hazard_multiplier,
-            ),
-            ("behaviour.cohort_improvement", b.cohort_improvement),
-            ("behaviour.extra_events_per_day", b.extra_events_per_day),
-        ] {
-            if !(value.is_finite() && (0.0..=100.0).contains(&value)) {
-                return invalid(key, format!("{value} must be between 0 and 100"));
-            }
-        }
+                ("analysis.arpu_monthly", a.arpu_monthly),
+            ],
+            |value: f64| value.is_finite() && value >= 0.0,
+            "must be a number of at least 0",
+        )
+    }
+}
+
+impl Behaviour {
+    /// Probabilities in [0, 1], other parameters in [0, 100], and the paid
+    /// probability of every segment of `seeds` at most 1.
+    fn validate(&self, seeds: &Seeds) -> Result<(), ConfigError> {
+        let b = self;
+        check_each(
+            &[
+                ("behaviour.activation_rate", b.activation_rate),
+                ("behaviour.fast_activation_share", b.fast_activation_share),
+                ("behaviour.engagement_rate", b.engagement_rate),
+                ("behaviour.habit_rate", b.habit_rate),
+                ("behaviour.collaboration_rate", b.collaboration_rate),
+                ("behaviour.funnel_paid_rate", b.funnel_paid_rate),
+                ("behaviour.paid_base_rate", b.paid_base_rate),
+                (
+                    "behaviour.subscription_churn_monthly",
+                    b.subscription_churn_monthly,
+                ),
+                ("behaviour.churn_hazard_initial", b.churn_hazard_initial),
+                ("behaviour.churn_hazard_floor", b.churn_hazard_floor),
+                ("behaviour.weekly_activity", b.weekly_activity),
+            ],
+            |value: f64| (0.0..=1.0).contains(&value),
+            "must be a probability in [0, 1]",
+        )?;
+        check_each(
+            &[
+                ("behaviour.signup_growth_factor", b.signup_growth_factor),
+                (
+                    "behaviour.anonymous_visits_per_signup",
+                    b.anonymous_visits_per_signup,
+                ),
+                ("behaviour.engagement_sigma", b.engagement_sigma),
+                (
+                    "behaviour.churn_hazard_decay_weeks",
+                    b.churn_hazard_decay_weeks,
+                ),
+                (
+                    "behaviour.fast_activator_hazard_multiplier",
+                    b.fast_activator_hazard_multiplier,
+                ),
+                ("behaviour.cohort_improvement", b.cohort_improvement),
+                ("behaviour.extra_events_per_day", b.extra_events_per_day),
+            ],
+            |value: f64| value.is_finite() && (0.0..=100.0).contains(&value),
+            "must be between 0 and 100",
+        )?;
         if b.signup_growth_factor <= 0.0 {
             return invalid(
                 "behaviour.signup_growth_factor",
                 format!("{} must be more than 0", b.signup_growth_factor),
             );
         }
-        if let Some((index, multiplier)) = b
-            .paid_segment_multiplier
+        if let Some(segment) = seeds
+            .segments
             .iter()
-            .enumerate()
-            .find(|(_, m)| !(m.is_finite() && **m >= 0.0 && b.paid_base_rate * **m <= 1.0))
+            .find(|segment| b.paid_base_rate * segment.paid_multiplier > 1.0)
         {
             return invalid(
-                "behaviour.paid_segment_multiplier",
+                "behaviour.paid_base_rate",
                 format!(
-                    "multiplier {} ({}) is {multiplier}; it must be at least 0 and at most 1 / paid_base_rate ({})",
-                    index + 1,
-                    SEGMENT_NAMES[index],
-                    1.0 / b.paid_base_rate
+                    "{} times the paid_multiplier {} of segment {} (seeds segments.csv) is more than 1; lower one of them",
+                    b.paid_base_rate, segment.paid_multiplier, segment.segment
                 ),
             );
         }
@@ -766,23 +787,24 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_share_names_the_share_and_its_value() {
+    fn a_paid_rate_above_one_names_the_segment() {
         let mut config = Config::default();
-        config.behaviour.segment_shares = [0.55, 0.35, 0.15, -0.05];
-        let err = config.validate().expect_err("negative share").to_string();
-        assert!(err.contains("behaviour.segment_shares"), "{err}");
-        assert!(err.contains("share 4 (education) is -0.05"), "{err}");
-        assert!(!err.contains("sum"), "{err}");
-        config.behaviour.segment_shares = [0.5, 0.35, 0.15, 0.05];
-        let err = config.validate().expect_err("sum 1.05").to_string();
-        assert!(err.contains("the shares sum to 1.05"), "{err}");
-        let mut config = Config::default();
-        config.behaviour.paid_segment_multiplier = [1.0, -2.0, 7.0, 1.5];
-        let err = config
-            .validate()
-            .expect_err("negative multiplier")
-            .to_string();
-        assert!(err.contains("multiplier 2 (small_team) is -2"), "{err}");
+        config.behaviour.paid_base_rate = 0.2;
+        let err = config.validate().expect_err("0.2 x 7 > 1").to_string();
+        assert!(err.contains("behaviour.paid_base_rate"), "{err}");
+        assert!(
+            err.contains("paid_multiplier 7 of segment enterprise"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_seeds_section_names_a_folder() -> Result<(), String> {
+        let config = Config::from_toml("[seeds]\ndir = \"my_seeds\"\n")?;
+        assert_eq!(config.seeds.dir, Some(PathBuf::from("my_seeds")));
+        assert!(config.to_toml().contains("[seeds]"));
+        assert!(!Config::default().to_toml().contains("[seeds]"));
+        Ok(())
     }
 
     #[test]

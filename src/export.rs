@@ -509,7 +509,7 @@ mod tests {
             "{ddl}"
         );
         let config = tables.iter().filter(|t| t.schema == "config").count();
-        assert_eq!(config, 6, "config tables: {tables:?}");
+        assert_eq!(config, 8, "config tables: {tables:?}");
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ pub mod queries;
 /// The PostgreSQL engine, also reachable as `northstar::postgres`.
 pub use engine::postgres;
 pub mod report;
+pub mod seeds;
 pub mod spark;
 pub mod tuning;
 pub mod warehouse;

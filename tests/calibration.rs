@@ -1,5 +1,5 @@
 //! docs/CALIBRATION.md: the default 50,000-user run meets every target,
-//! measured by `queries/calibration/calibration.sql` on the warehouse.
+//! measured by `queries/synthetic/calibration.sql` on the warehouse.
 
 use crate::common::{default_warehouse, northstar, open, stderr, temp_dir, TestResult};
 

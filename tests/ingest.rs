@@ -264,7 +264,13 @@ fn csv_and_parquet_round_trips_give_identical_analytics() -> TestResult {
             "orig.duckdb",
         ],
     );
-    let original = analytics_checksums(&dir.path().join("orig.duckdb"));
+    // queries/synthetic/ (the calibration) is about generated data and does
+    // not run on ingested data: every other analysis must round-trip
+    let mut original = analytics_checksums(&dir.path().join("orig.duckdb"));
+    assert!(original
+        .iter()
+        .any(|(table, _, _)| table == "analytics.calibration"));
+    original.retain(|(table, _, _)| table != "analytics.calibration");
     assert!(original.len() >= 20);
     for format in ["csv", "parquet"] {
         let files = dir.path().join(format);

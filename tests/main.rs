@@ -19,4 +19,5 @@ mod reliability;
 mod report;
 mod scaling;
 mod security;
+mod seeds;
 mod spark;

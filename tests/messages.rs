@@ -326,17 +326,14 @@ fn config_errors_name_the_key_the_value_and_what_is_expected() -> TestResult {
         (
             "[behaviour]\nsegment_shares = [0.55, 0.35, 0.15, -0.05]\n",
             &[
-                "behaviour.segment_shares",
-                "share 4 (education) is -0.05",
-                "between 0 and 1",
+                "line 2 `segment_shares = [0.55, 0.35, 0.15, -0.05]`",
+                "unknown field `segment_shares`",
+                "columns of the seed files segments.csv and channels.csv",
             ][..],
         ),
         (
-            "[behaviour]\nchannel_shares = [0.3, 0.15, 0.25, 0.1, 0.15, 0.1]\n",
-            &[
-                "behaviour.channel_shares",
-                "the shares sum to 1.05; they must sum to 1",
-            ][..],
+            "[seeds]\ndir = \"no_such_folder\"\n",
+            &["seed folder 'no_such_folder' is not a directory"][..],
         ),
         (
             "users = \"many\"\n",

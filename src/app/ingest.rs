@@ -65,6 +65,9 @@ pub(super) fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitC
         dedupe: !args.no_dedupe,
         today: started_at.date_naive(),
     };
+    let seed_data = std::sync::Arc::new(
+        crate::seeds::Seeds::load(args.seeds.as_deref()).map_err(ConfigError::from)?,
+    );
     let staging = Staging::create(&args.warehouse, args.force)?;
     let summary = ingest::ingest(staging.conn(), &files, &options)?;
     // The period and as-of date come from the data; analysis parameters are
@@ -82,6 +85,7 @@ pub(super) fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitC
             population_users: users.max(1),
             ..defaults.analysis.clone()
         },
+        seed_data,
         ..defaults
     };
     if config.end < config.start {
@@ -153,6 +157,9 @@ pub(super) fn connector_command(
         Some(path) => Config::load(Some(path), &Overrides::default())?.mapping,
         None => crate::config::Mapping::default(),
     };
+    let seed_data = std::sync::Arc::new(
+        crate::seeds::Seeds::load(args.seeds.as_deref()).map_err(ConfigError::from)?,
+    );
     let staging = if args.append {
         Staging::copy_existing(&args.warehouse)?
     } else {
@@ -178,6 +185,7 @@ pub(super) fn connector_command(
             ..defaults.analysis.clone()
         },
         mapping,
+        seed_data,
         ..defaults
     };
     commit_ingest(staging, &config, started_at, started)?;

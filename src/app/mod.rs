@@ -114,6 +114,7 @@ fn load_config(args: &GenerateArgs) -> Result<Config, ConfigError> {
         end: args.end,
         warehouse: args.warehouse.clone(),
         threads: args.threads,
+        seeds: args.seeds.clone(),
     };
     Config::load(args.config.as_deref(), &overrides)
 }

@@ -31,6 +31,7 @@ pub(super) fn query_command(args: &QueryArgs, output: &Output) -> Result<ExitCod
     }
     let staging = Staging::copy_existing(&args.warehouse)?;
     warehouse::ensure_run_history(staging.conn())?;
+    warehouse::ensure_seed_tables(staging.conn())?;
     let summary = run_queries(&staging, &files, output)?;
     warehouse::record_pipeline_run(
         staging.conn(),

@@ -114,36 +114,21 @@ pub(super) fn refuse_generator_flags(args: &GenerateArgs) -> Result<(), ConfigEr
 
 /// The configuration of `run --from-ingest`: the period, as-of date and
 /// sample of the ingest, with the `[analysis]` of `loaded` (the config file,
-/// already parsed and validated by [`load_config`]). `None` without a file.
+/// already parsed and validated by [`load_config`]) and its seeds. `None`
+/// without a file or `--seeds`.
 pub(super) fn ingested_config(
     args: &GenerateArgs,
     loaded: &Config,
     staging: &Staging,
 ) -> Result<Option<Config>> {
-    let Some(path) = &args.config else {
-        return Ok(None);
-    };
     // Which keys the file sets: the parsed Config cannot tell a default from
-    // a value the user wrote.
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|err: toml::de::Error| ConfigError::Parse {
-            path: path.clone(),
-            message: crate::one_line(err.message()),
-        })?;
-    if let Some(key) = table
-        .keys()
-        .find(|key| !matches!(key.as_str(), "analysis" | "warehouse" | "mapping"))
-    {
-        return Err(ConfigError::NotForIngested {
-            what: format!("key '{key}' of config file '{}'", path.display()),
-        }
-        .into());
-    }
+    // a value the user wrote. Without a file, only `--seeds` rewrites the
+    // config tables.
+    let table: toml::Table = match &args.config {
+        Some(path) => config_file_keys(path)?,
+        None if args.seeds.is_some() => toml::Table::new(),
+        None => return Ok(None),
+    };
     let sets_population = table
         .get("analysis")
         .and_then(toml::Value::as_table)
@@ -163,6 +148,33 @@ pub(super) fn ingested_config(
         start,
         end,
         analysis,
+        seeds: loaded.seeds.clone(),
+        seed_data: loaded.seed_data.clone(),
         ..Config::default()
     }))
+}
+
+/// The top-level keys of the config file of `run --from-ingest`, refusing
+/// a key that does not apply to ingested data.
+fn config_file_keys(path: &std::path::Path) -> Result<toml::Table> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|err: toml::de::Error| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: crate::one_line(err.message()),
+        })?;
+    if let Some(key) = table
+        .keys()
+        .find(|key| !matches!(key.as_str(), "analysis" | "warehouse" | "mapping" | "seeds"))
+    {
+        return Err(ConfigError::NotForIngested {
+            what: format!("key '{key}' of config file '{}'", path.display()),
+        }
+        .into());
+    }
+    Ok(table)
 }

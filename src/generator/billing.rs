@@ -8,16 +8,18 @@
 //! - **Trial**: half of the paying workspaces first run a 14-day $0 trial
 //!   ending when the paid subscription starts; some workspaces that never pay
 //!   run a trial too (so that about one trial in five converts).
-//! - **Plan** by segment from the price list [`crate::warehouse::PLANS`]
-//!   (`config.plans`): individuals on plus, small teams on plus or business,
-//!   enterprise teams on business or enterprise, education on education.
+//! - **Plan** by segment (`start_plans` of seeds/segments.csv), priced from
+//!   the price list (seeds/plans.csv, `config.plans`): individuals on plus,
+//!   small teams on plus or business, enterprise teams on business or
+//!   enterprise, education on education.
 //! - **Seats** = the workspace's members at the time (one for a personal
 //!   workspace), trued up at each renewal: a member who joined since is an
 //!   expansion.
-//! - **Upgrades and downgrades** at a renewal: a new subscription row starting
-//!   the day the previous one ends.
+//! - **Upgrades and downgrades** at a renewal (`plan_moves` of
+//!   seeds/segments.csv): a new subscription row starting the day the
+//!   previous one ends.
 //! - **Cancellation** at a renewal with a monthly hazard
-//!   (`subscription_churn_monthly` times a segment multiplier: individuals
+//!   (`subscription_churn_monthly` times the segment's `churn_multiplier`: individuals
 //!   leave more often than teams), and sometimes a **reactivation** months
 //!   later.
 //!
@@ -31,7 +33,7 @@ use rand_distr::{Distribution, Exp};
 
 use super::model::{Period, DAY_US};
 use crate::config::Behaviour;
-use crate::warehouse::PLANS;
+use crate::seeds::Seeds;
 
 /// Mixed into the seed so the billing streams differ from the users' streams.
 const BILLING_SALT: u64 = 0xB111_1A6E_5EA7_5000;
@@ -45,36 +47,15 @@ const TRIAL_BEFORE_PAYING: f64 = 0.5;
 const TRIAL_WITHOUT_PAYING: f64 = 0.17;
 /// Mean days from signup to the trial of a workspace that never pays.
 const UNPAID_TRIAL_DELAY_DAYS: f64 = 20.0;
-/// Monthly cancellation hazard relative to `subscription_churn_monthly`, by
-/// segment (individual, small_team, enterprise, education).
-const SEGMENT_CHURN: [f64; 4] = [2.6, 1.25, 0.6, 1.0];
 /// Chance a cancelled account comes back, and the mean delay after the
 /// 30-day minimum.
 const REACTIVATION: f64 = 0.25;
 const REACTIVATION_DELAY_DAYS: f64 = 120.0;
-/// Starting plans by segment: (plan, weight).
-const START_PLANS: [&[(&str, f64)]; 4] = [
-    &[("plus", 1.0)],
-    &[("plus", 0.6), ("business", 0.4)],
-    &[("business", 0.7), ("enterprise", 0.3)],
-    &[("education", 1.0)],
-];
-/// Monthly upgrade and downgrade probabilities at a renewal, by segment:
-/// (from, to, probability).
-const PLAN_MOVES: [&[(&str, &str, f64)]; 4] = [
-    &[("plus", "business", 0.002)],
-    &[("plus", "business", 0.05), ("business", "plus", 0.004)],
-    &[
-        ("business", "enterprise", 0.07),
-        ("enterprise", "business", 0.004),
-    ],
-    &[],
-];
-
 /// One subscription row of a workspace, before ids are assigned.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SimSubscription {
-    pub plan: &'static str,
+pub struct SimSubscription<'s> {
+    /// Plan name, borrowed from the seeds.
+    pub plan: &'s str,
     pub seats: u32,
     pub started_us: i64,
     pub ended_us: Option<i64>,
@@ -92,13 +73,6 @@ pub struct Account<'a> {
     pub member_joins: &'a [i64],
 }
 
-fn price(plan: &str) -> f64 {
-    PLANS
-        .iter()
-        .find(|candidate| candidate.name == plan)
-        .map_or(0.0, |candidate| candidate.price_per_seat)
-}
-
 fn exponential_days<R: Rng>(rng: &mut R, mean: f64) -> i64 {
     let days = match Exp::new(1.0 / mean) {
         Ok(dist) => dist.sample(rng),
@@ -108,16 +82,24 @@ fn exponential_days<R: Rng>(rng: &mut R, mean: f64) -> i64 {
 }
 
 /// Appends the subscription rows of one workspace to `out`, in time order.
-pub fn bill_account(
+pub fn bill_account<'s>(
     seed: u64,
     behaviour: &Behaviour,
+    seeds: &'s Seeds,
     period: Period,
     account: &Account<'_>,
-    out: &mut Vec<SimSubscription>,
+    out: &mut Vec<SimSubscription<'s>>,
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ BILLING_SALT);
     rng.set_stream(account.workspace_id as u64);
-    let segment = account.segment.min(3);
+    let Some(segment) = seeds
+        .segments
+        .get(account.segment)
+        .or_else(|| seeds.segments.last())
+    else {
+        return;
+    };
+    let price = |plan: &str| seeds.price_per_seat(plan);
     let seats_at = |at: i64| -> u32 {
         (account
             .member_joins
@@ -126,9 +108,9 @@ pub fn bill_account(
             .count() as u32)
             .max(1)
     };
-    let plans = START_PLANS[segment];
+    let plans = &segment.start_plans;
     let draw: f64 = rng.gen::<f64>() * plans.iter().map(|(_, w)| w).sum::<f64>();
-    let mut plan = plans[plans.len() - 1].0;
+    let mut plan: &str = plans.last().map_or("", |(name, _)| name.as_str());
     let mut cumulative = 0.0;
     for (candidate, weight) in plans {
         cumulative += weight;
@@ -138,7 +120,7 @@ pub fn bill_account(
         }
     }
     let trial_draw = rng.gen::<f64>();
-    let trial = |start: i64, plan: &'static str, out: &mut Vec<SimSubscription>| {
+    let trial = |start: i64, plan: &'s str, out: &mut Vec<SimSubscription<'s>>| {
         let end = start + TRIAL_DAYS * DAY_US;
         out.push(SimSubscription {
             plan,
@@ -172,8 +154,8 @@ pub fn bill_account(
         }
     }
 
-    let churn = (behaviour.subscription_churn_monthly * SEGMENT_CHURN[segment]).min(1.0);
-    let moves = PLAN_MOVES[segment];
+    let churn = (behaviour.subscription_churn_monthly * segment.churn_multiplier).min(1.0);
+    let moves = &segment.plan_moves;
     let mut anchor = paid_from;
     let mut current = SimSubscription {
         plan,
@@ -216,8 +198,8 @@ pub fn bill_account(
         let move_draw = rng.gen::<f64>();
         let next_plan = moves
             .iter()
-            .find(|(from, _, probability)| *from == current.plan && move_draw < *probability)
-            .map_or(current.plan, |(_, to, _)| *to);
+            .find(|(from, _, probability)| from == current.plan && move_draw < *probability)
+            .map_or(current.plan, |(_, to, _)| to.as_str());
         let seats = seats_at(renewal);
         if next_plan != current.plan || seats != current.seats {
             current.ended_us = Some(renewal);
@@ -252,11 +234,12 @@ mod tests {
         segment: usize,
         joins: &[i64],
         intent: Option<i64>,
-    ) -> Vec<SimSubscription> {
+    ) -> Vec<SimSubscription<'static>> {
         let mut out = Vec::new();
         bill_account(
             42,
             &Behaviour::default(),
+            Seeds::builtin(),
             period(),
             &Account {
                 workspace_id,
@@ -287,7 +270,7 @@ mod tests {
                 let expected = if row.monthly_revenue == 0.0 {
                     0.0
                 } else {
-                    price(row.plan) * f64::from(row.seats)
+                    Seeds::builtin().price_per_seat(row.plan) * f64::from(row.seats)
                 };
                 assert_eq!(row.monthly_revenue, expected);
                 assert!(row.started_us < period().end_us);

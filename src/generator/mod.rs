@@ -29,9 +29,10 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::Config;
 use crate::interrupt;
+use crate::seeds::{Seeds, WorkspaceKind};
 use model::{
-    simulate_journey, Journey, Period, Scratch, UserProfile, CHANNELS, DAY_US, DEVICES,
-    LANDING_PAGES, REGIONS, SEGMENTS, TEAM_SIZES, USE_CASES,
+    simulate_journey, Journey, Period, Scratch, UserProfile, DAY_US, DEVICES, LANDING_PAGES,
+    REGIONS, USE_CASES,
 };
 
 /// Users per batch. Fixed: part of what makes the output thread-independent.
@@ -73,16 +74,17 @@ pub struct GenerateSummary {
 }
 
 /// One batch of simulated rows, columnar, ids still to be assigned for
-/// events, visits and subscriptions.
+/// events, visits and subscriptions. Segment, channel and plan names are
+/// borrowed from the seeds.
 #[derive(Default)]
-struct BatchRows {
+struct BatchRows<'s> {
     user_id: Vec<i64>,
     signup_at: Vec<i64>,
     full_name: Vec<String>,
     email: Vec<String>,
     company_name: Vec<Option<String>>,
-    segment: Vec<&'static str>,
-    channel: Vec<&'static str>,
+    segment: Vec<&'s str>,
+    channel: Vec<&'s str>,
     device: Vec<&'static str>,
     region: Vec<&'static str>,
     use_case: Vec<&'static str>,
@@ -104,13 +106,13 @@ struct BatchRows {
     event_at: Vec<i64>,
 
     visit_at: Vec<i64>,
-    visit_channel: Vec<&'static str>,
+    visit_channel: Vec<&'s str>,
     visit_landing: Vec<&'static str>,
     visit_user: Vec<Option<i64>>,
 
     subscription_user: Vec<i64>,
     subscription_workspace: Vec<i64>,
-    subscription_plan: Vec<&'static str>,
+    subscription_plan: Vec<&'s str>,
     subscription_seats: Vec<i32>,
     subscription_started: Vec<i64>,
     subscription_ended: Vec<Option<i64>>,
@@ -145,12 +147,13 @@ fn slug(text: &str) -> String {
 }
 
 /// Simulates batch `batch` (users `batch * BATCH_USERS ..`).
-fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
+fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows<'_> {
     let first = batch * BATCH_USERS;
     let last = (first + BATCH_USERS).min(config.users);
     let behaviour = &config.behaviour;
+    let seeds: &Seeds = &config.seed_data;
     let mut rows = BatchRows::default();
-    let mut scratch = Scratch::new(behaviour);
+    let mut scratch = Scratch::new(seeds);
 
     // Profiles first: team formation needs the whole batch.
     let mut rngs: Vec<ChaCha8Rng> = Vec::with_capacity((last - first) as usize);
@@ -160,6 +163,7 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
         profiles.push(model::sample_profile(
             &mut rng,
             behaviour,
+            scratch.tables(),
             period,
             index,
             config.users,
@@ -168,7 +172,7 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
     }
     // Teams: users of a team segment join the open team of their segment in
     // signup order; the first member owns it and draws its size.
-    let mut open_team: [Option<(i64, u32, String)>; 4] = [None, None, None, None];
+    let mut open_team: Vec<Option<(i64, u32, String)>> = vec![None; seeds.segments.len()];
     let mut workspace_of: Vec<i64> = Vec::with_capacity(profiles.len());
     let mut company_of: Vec<Option<String>> = Vec::with_capacity(profiles.len());
     for (offset, profile) in profiles.iter().enumerate() {
@@ -177,7 +181,9 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
         let first_name: String = FirstName().fake_with_rng(rng);
         let last_name: String = LastName().fake_with_rng(rng);
         let segment = profile.segment;
-        let (workspace_id, company, role) = if segment == 0 {
+        let segment_seed = &seeds.segments[segment];
+        let personal = segment_seed.workspace == WorkspaceKind::Personal;
+        let (workspace_id, company, role) = if personal {
             (user_id, None, "owner")
         } else {
             match &mut open_team[segment] {
@@ -186,9 +192,9 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
                     (*workspace_id, Some(company.clone()), "member")
                 }
                 slot => {
-                    let (min, max) = TEAM_SIZES[segment];
+                    let (min, max) = (segment_seed.team_size_min, segment_seed.team_size_max);
                     let size = rng.gen_range(min..=max);
-                    let company: String = if segment == 3 {
+                    let company: String = if segment_seed.workspace == WorkspaceKind::University {
                         format!("{} University", LastName().fake_with_rng::<String, _>(rng))
                     } else {
                         CompanyName().fake_with_rng(rng)
@@ -220,7 +226,7 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
                 None => format!("{first_name}'s workspace"),
             });
             rows.workspace_type
-                .push(if segment == 0 { "personal" } else { "team" });
+                .push(if personal { "personal" } else { "team" });
             rows.workspace_created.push(profile.signup_us);
         }
         rows.member_workspace.push(workspace_id);
@@ -228,8 +234,8 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
         rows.member_role.push(role);
         rows.member_joined.push(profile.signup_us);
         rows.company_name.push(company.clone());
-        rows.segment.push(SEGMENTS[segment]);
-        rows.channel.push(CHANNELS[profile.channel]);
+        rows.segment.push(&segment_seed.segment);
+        rows.channel.push(&seeds.channels[profile.channel].channel);
         rows.device.push(DEVICES[profile.device]);
         rows.region.push(REGIONS[profile.region]);
         rows.use_case.push(USE_CASES[profile.use_case]);
@@ -239,7 +245,7 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
 
     // Members of a team workspace share its weekly rhythm (model::TEAM_COACTIVITY).
     for (profile, workspace_id) in profiles.iter_mut().zip(&workspace_of) {
-        if profile.segment != 0 {
+        if seeds.segments[profile.segment].workspace != WorkspaceKind::Personal {
             profile.team_rhythm = Some(model::team_rhythm_key(config.seed, *workspace_id));
         }
     }
@@ -263,7 +269,8 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
         }
         for visit in visits {
             rows.visit_at.push(visit.at_us);
-            rows.visit_channel.push(CHANNELS[visit.channel]);
+            rows.visit_channel
+                .push(&seeds.channels[visit.channel].channel);
             rows.visit_landing.push(LANDING_PAGES[visit.landing_page]);
             rows.visit_user.push(visit.converted.then_some(user_id));
         }
@@ -282,13 +289,13 @@ fn simulate_batch(config: &Config, period: Period, batch: u64) -> BatchRows {
 /// The billing pass of a batch: one subscription history per workspace, paid
 /// by its owner (`billing.rs`). A workspace's members are all in its batch
 /// (teams form inside a batch) and its id is its owner's user id.
-fn bill_batch(
-    config: &Config,
+fn bill_batch<'s>(
+    config: &'s Config,
     period: Period,
     profiles: &[UserProfile],
     workspace_of: &[i64],
     pay_intents: &[Option<i64>],
-    rows: &mut BatchRows,
+    rows: &mut BatchRows<'s>,
 ) {
     let Some(first_id) = profiles.first().map(|p| p.user_index as i64 + 1) else {
         return;
@@ -313,6 +320,7 @@ fn bill_batch(
         billing::bill_account(
             config.seed,
             &config.behaviour,
+            &config.seed_data,
             period,
             &billing::Account {
                 workspace_id,
@@ -462,7 +470,7 @@ struct ArrowBatch {
 }
 
 impl ArrowBatch {
-    fn from_rows(rows: BatchRows) -> Self {
+    fn from_rows(rows: BatchRows<'_>) -> Self {
         Self {
             events: Columns::new(vec![
                 Arc::new(Int64Array::from(rows.event_user)),

@@ -1,6 +1,10 @@
 //! The behaviour model: one user's journey from an anonymous visit to (maybe)
 //! a paid plan, simulated from a latent engagement and a small set of
-//! calibrated probabilities (see `Behaviour` in `config.rs`).
+//! calibrated probabilities (see `Behaviour` in `config.rs`), with the
+//! per-segment and per-channel shares and multipliers of seeds/segments.csv
+//! and seeds/channels.csv ([`BehaviourTables`]). [`simulate_journey`] runs
+//! one function per phase below, in this order, which is also the order of
+//! the random draws.
 //!
 //! The model, in the order it is simulated:
 //! 1. **Signup** time from a growing-product density (signups per day rise by
@@ -35,16 +39,8 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp, Poisson, StandardNormal};
 
 use crate::config::Behaviour;
+use crate::seeds::Seeds;
 
-pub const SEGMENTS: [&str; 4] = ["individual", "small_team", "enterprise", "education"];
-pub const CHANNELS: [&str; 6] = [
-    "organic_search",
-    "social_media",
-    "referral",
-    "paid_ads",
-    "word_of_mouth",
-    "content",
-];
 pub const DEVICES: [&str; 3] = ["desktop", "mobile", "tablet"];
 const DEVICE_SHARES: [f64; 3] = [0.64, 0.27, 0.09];
 pub const REGIONS: [&str; 5] = [
@@ -66,21 +62,8 @@ const USE_CASE_SHARES: [f64; 5] = [0.32, 0.24, 0.16, 0.16, 0.12];
 pub const LANDING_PAGES: [&str; 5] = ["home", "pricing", "templates", "blog", "docs"];
 const LANDING_SHARES: [f64; 5] = [0.40, 0.12, 0.18, 0.22, 0.08];
 
-/// Activation multiplier by channel (referral and word of mouth arrive with intent).
-const CHANNEL_ACTIVATION: [f64; 6] = [1.0, 0.90, 1.12, 0.85, 1.08, 1.0];
-/// Activation multiplier by segment.
-const SEGMENT_ACTIVATION: [f64; 4] = [0.97, 1.02, 1.05, 0.98];
-/// Paid multiplier by channel (referral converts better than paid ads).
-const CHANNEL_PAID: [f64; 6] = [1.0, 0.85, 1.25, 0.75, 1.05, 0.95];
-/// Relative visit-to-signup conversion by channel (paid ads bring cheap clicks).
-const CHANNEL_VISIT_CONVERSION: [f64; 6] = [1.0, 0.7, 1.8, 0.55, 1.6, 0.9];
-/// Engagement multiplier by segment and device.
-const SEGMENT_ENGAGEMENT: [f64; 4] = [0.9, 1.1, 1.2, 0.95];
+/// Engagement multiplier by device (by segment and channel: seeds/*.csv).
 const DEVICE_ENGAGEMENT: [f64; 3] = [1.05, 0.85, 0.95];
-/// Probability an event on an active day is a collaborative action, by segment.
-const SEGMENT_COLLABORATION: [f64; 4] = [0.02, 0.09, 0.11, 0.07];
-/// Team size range by segment (individuals have personal workspaces).
-pub const TEAM_SIZES: [(u32, u32); 4] = [(1, 1), (2, 8), (5, 40), (3, 25)];
 
 /// Weights of active days by weekday, Monday first: the weekly rhythm.
 const WEEKDAY_WEIGHTS: [f64; 7] = [1.0, 1.05, 1.05, 1.0, 0.9, 0.45, 0.4];
@@ -165,7 +148,7 @@ impl Period {
     }
 }
 
-/// A user's static attributes (indices into the constant tables).
+/// A user's static attributes (indices into the seed and constant tables).
 #[derive(Clone, Debug)]
 pub struct UserProfile {
     pub user_index: u64,
@@ -245,6 +228,7 @@ fn exponential<R: Rng>(rng: &mut R, mean: f64) -> f64 {
 pub fn sample_profile<R: Rng>(
     rng: &mut R,
     behaviour: &Behaviour,
+    tables: &BehaviourTables,
     period: Period,
     index: u64,
     users: u64,
@@ -261,8 +245,8 @@ pub fn sample_profile<R: Rng>(
     UserProfile {
         user_index: index,
         signup_us,
-        segment: weighted_index(rng, &behaviour.segment_shares),
-        channel: weighted_index(rng, &behaviour.channel_shares),
+        segment: weighted_index(rng, &tables.segment_shares),
+        channel: weighted_index(rng, &tables.channel_shares),
         device: weighted_index(rng, &DEVICE_SHARES),
         region: weighted_index(rng, &REGION_SHARES),
         use_case: weighted_index(rng, &USE_CASE_SHARES),
@@ -320,33 +304,59 @@ fn normalized(multipliers: &[f64], shares: &[f64]) -> Vec<f64> {
     multipliers.iter().map(|m| m / mean).collect()
 }
 
-/// Multiplier tables derived from the behaviour once, not per user.
-struct BehaviourTables {
+/// Tables derived from the behaviour and the seeds once, not per user:
+/// the shares users are drawn from and the multipliers by segment and
+/// channel (seeds/segments.csv, seeds/channels.csv).
+pub struct BehaviourTables {
+    segment_shares: Vec<f64>,
+    channel_shares: Vec<f64>,
     channel_activation: Vec<f64>,
     segment_activation: Vec<f64>,
     channel_paid: Vec<f64>,
+    segment_paid: Vec<f64>,
+    segment_engagement: Vec<f64>,
+    segment_collaboration: Vec<f64>,
     /// Channel weights of anonymous visits (channel share / its conversion).
     visit_weights: Vec<f64>,
 }
 
 impl BehaviourTables {
-    fn new(behaviour: &Behaviour) -> Self {
+    /// The tables of `seeds` (`behaviour` is read per user).
+    pub fn new(seeds: &Seeds) -> Self {
+        let segment_shares: Vec<f64> = seeds.segments.iter().map(|s| s.share).collect();
+        let channel_shares: Vec<f64> = seeds.channels.iter().map(|c| c.share).collect();
+        let by_segment = |value: fn(&crate::seeds::Segment) -> f64| -> Vec<f64> {
+            seeds.segments.iter().map(value).collect()
+        };
+        let by_channel = |value: fn(&crate::seeds::Channel) -> f64| -> Vec<f64> {
+            seeds.channels.iter().map(value).collect()
+        };
         Self {
-            channel_activation: normalized(&CHANNEL_ACTIVATION, &behaviour.channel_shares),
-            segment_activation: normalized(&SEGMENT_ACTIVATION, &behaviour.segment_shares),
-            channel_paid: normalized(&CHANNEL_PAID, &behaviour.channel_shares),
-            visit_weights: behaviour
-                .channel_shares
+            channel_activation: normalized(
+                &by_channel(|c| c.activation_multiplier),
+                &channel_shares,
+            ),
+            segment_activation: normalized(
+                &by_segment(|s| s.activation_multiplier),
+                &segment_shares,
+            ),
+            channel_paid: normalized(&by_channel(|c| c.paid_multiplier), &channel_shares),
+            segment_paid: by_segment(|s| s.paid_multiplier),
+            segment_engagement: by_segment(|s| s.engagement_multiplier),
+            segment_collaboration: by_segment(|s| s.collaboration_probability),
+            visit_weights: seeds
+                .channels
                 .iter()
-                .zip(CHANNEL_VISIT_CONVERSION)
-                .map(|(share, conversion)| share / conversion)
+                .map(|channel| channel.share / channel.visit_conversion)
                 .collect(),
+            segment_shares,
+            channel_shares,
         }
     }
 }
 
 /// Reusable per-thread state for [`simulate_journey`]: buffers, and the
-/// tables derived from the behaviour it was made for.
+/// tables derived from the seeds it was made for.
 pub struct Scratch {
     /// Active-day flags by signup-relative day.
     active: Vec<bool>,
@@ -358,18 +368,110 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Scratch space for simulating users of `behaviour`.
-    pub fn new(behaviour: &Behaviour) -> Self {
+    /// Scratch space for simulating users of `seeds`.
+    pub fn new(seeds: &Seeds) -> Self {
         Self {
             active: Vec::new(),
             team_days: Vec::new(),
             day_events: Vec::new(),
-            tables: BehaviourTables::new(behaviour),
+            tables: BehaviourTables::new(seeds),
+        }
+    }
+
+    /// The tables [`sample_profile`] draws from.
+    pub fn tables(&self) -> &BehaviourTables {
+        &self.tables
+    }
+}
+
+/// Where one user's journey sits in the period: what every phase reads.
+struct Timeline<'p> {
+    profile: &'p UserProfile,
+    period: Period,
+    signup_midnight: i64,
+    /// Days from the signup day to the end of the period (at least 1).
+    horizon: usize,
+    /// 0 for a signup on the period's first day, 1 on its last.
+    cohort_position: f64,
+    /// Length of the active-day plan: whole weeks, at least the first nine,
+    /// plus one (a user who signs up near the end keeps a normal rhythm
+    /// instead of having a week's activity crammed into its last days).
+    planned_days: usize,
+    weekday_at_signup: usize,
+}
+
+impl<'p> Timeline<'p> {
+    fn new(period: Period, profile: &'p UserProfile) -> Self {
+        let signup_day = (profile.signup_us - period.start_us) / DAY_US;
+        let signup_midnight = period.start_us + signup_day * DAY_US;
+        let horizon = (period.days() - signup_day).max(1) as usize;
+        Self {
+            profile,
+            period,
+            signup_midnight,
+            horizon,
+            cohort_position: signup_day as f64 / period.days().max(1) as f64,
+            planned_days: (horizon.div_ceil(7) * 7).max(63) + 7,
+            weekday_at_signup: weekday_index(signup_midnight),
+        }
+    }
+
+    /// Weight of a signup-relative day in the weekly rhythm.
+    fn day_weight(&self, day: usize) -> f64 {
+        WEEKDAY_WEIGHTS[(self.weekday_at_signup + day) % 7]
+    }
+
+    /// Marks `count` distinct inactive days in `[from, to]` active, drawn by
+    /// weekday weight. (The same draw as `weighted_index` over the
+    /// candidates, without collecting them: this runs for every user-week.)
+    fn pick_days<R: Rng>(
+        &self,
+        rng: &mut R,
+        active: &mut [bool],
+        from: usize,
+        to: usize,
+        count: usize,
+    ) {
+        let last = to.min(self.planned_days - 1);
+        for _ in 0..count {
+            let total: f64 = (from..=last)
+                .filter(|day| !active[*day])
+                .map(|day| self.day_weight(day))
+                .sum();
+            if total <= 0.0 {
+                return;
+            }
+            let mut draw = rng.gen::<f64>() * total;
+            let mut chosen = from;
+            for day in (from..=last).filter(|day| !active[*day]) {
+                chosen = day;
+                let weight = self.day_weight(day);
+                if draw < weight {
+                    break;
+                }
+                draw -= weight;
+            }
+            active[chosen] = true;
         }
     }
 }
 
-/// Simulates one user's visits, events and subscription.
+/// The first funnel steps of a user, decided at signup.
+struct EarlyFunnel {
+    activated: bool,
+    /// Activated within 24 hours of signup.
+    is_fast: bool,
+    /// The first page_create.
+    activation_us: Option<i64>,
+    activation_day: Option<usize>,
+    engaged: bool,
+    has_habit: bool,
+    collaborates_after_habit: bool,
+}
+
+/// Simulates one user's visits, events and decision to pay, phase by phase
+/// (the module documentation lists them). The phases draw from `rng` in
+/// this order; changing it changes every generated table.
 pub fn simulate_journey<R: Rng>(
     rng: &mut R,
     behaviour: &Behaviour,
@@ -377,28 +479,72 @@ pub fn simulate_journey<R: Rng>(
     profile: &UserProfile,
     scratch: &mut Scratch,
 ) -> Journey {
+    let timeline = Timeline::new(period, profile);
+    let engagement = latent_engagement(rng, behaviour, &scratch.tables, profile);
+    let funnel = early_funnel(rng, behaviour, &scratch.tables, &timeline);
+    plan_active_days(rng, behaviour, &timeline, &funnel, engagement, scratch);
+    let habit_day = habit_day(&scratch.active, funnel.has_habit);
+    // Users who never activated may still create a page later (day 7 on).
+    let late_creator = !funnel.activated && rng.gen::<f64>() < 0.3;
     let mut journey = Journey::default();
-    let signup_day = (profile.signup_us - period.start_us) / DAY_US;
-    let signup_midnight = period.start_us + signup_day * DAY_US;
-    let observable_days = (period.days() - signup_day).max(1) as usize;
-    let weekday_at_signup = weekday_index(signup_midnight);
+    let collaboration_at = emit_events(
+        rng,
+        behaviour,
+        &timeline,
+        &funnel,
+        &ActivityTraits {
+            engagement,
+            habit_day,
+            late_creator,
+        },
+        scratch,
+        &mut journey.events,
+    );
+    journey.pay_intent_us = pay_intent(
+        rng,
+        behaviour,
+        &scratch.tables,
+        &timeline,
+        funnel.activated,
+        collaboration_at,
+    )
+    .filter(|at| *at < period.end_us);
+    awareness_visits(
+        rng,
+        behaviour,
+        &scratch.tables,
+        &timeline,
+        &mut journey.visits,
+    );
+    journey
+}
 
-    // Latent engagement: log-normal with mean 1, shifted by segment and device.
+/// Latent engagement: log-normal with mean 1, shifted by segment and device.
+fn latent_engagement<R: Rng>(
+    rng: &mut R,
+    behaviour: &Behaviour,
+    tables: &BehaviourTables,
+    profile: &UserProfile,
+) -> f64 {
     let sigma = behaviour.engagement_sigma;
     let normal: f64 = StandardNormal.sample(rng);
-    let engagement = (sigma * normal - sigma * sigma / 2.0).exp()
-        * SEGMENT_ENGAGEMENT[profile.segment]
-        * DEVICE_ENGAGEMENT[profile.device];
-    // Later cohorts retain better: 0 at the period start, 1 at its end.
-    let cohort_position = signup_day as f64 / period.days().max(1) as f64;
+    (sigma * normal - sigma * sigma / 2.0).exp()
+        * tables.segment_engagement[profile.segment]
+        * DEVICE_ENGAGEMENT[profile.device]
+}
 
-    // Activation: a first page within the activation window.
-    let tables = &scratch.tables;
-    let channel_activation = &tables.channel_activation;
-    let segment_activation = &tables.segment_activation;
+/// Activation (a first page within the activation window, fast or slow),
+/// engagement, habit and collaboration after the habit.
+fn early_funnel<R: Rng>(
+    rng: &mut R,
+    behaviour: &Behaviour,
+    tables: &BehaviourTables,
+    timeline: &Timeline<'_>,
+) -> EarlyFunnel {
+    let profile = timeline.profile;
     let activation_probability = (behaviour.activation_rate
-        * channel_activation[profile.channel]
-        * segment_activation[profile.segment])
+        * tables.channel_activation[profile.channel]
+        * tables.segment_activation[profile.segment])
         .min(0.98);
     let activated = rng.gen::<f64>() < activation_probability;
     let mut is_fast = false;
@@ -413,99 +559,122 @@ pub fn simulate_journey<R: Rng>(
         } else {
             // At least 24 h later, still before the end of day 6.
             let earliest = profile.signup_us + 24 * HOUR_US;
-            let latest = signup_midnight + 7 * DAY_US - MINUTE_US;
+            let latest = timeline.signup_midnight + 7 * DAY_US - MINUTE_US;
             rng.gen_range(earliest..latest.max(earliest + 1)) - profile.signup_us
         };
         Some(profile.signup_us + delay)
     } else {
         None
     };
-    let activation_day = activation_us.map(|at| ((at - signup_midnight) / DAY_US) as usize);
+    let activation_day =
+        activation_us.map(|at| ((at - timeline.signup_midnight) / DAY_US) as usize);
     let engaged = activated && rng.gen::<f64>() < behaviour.engagement_rate;
     let has_habit = engaged && rng.gen::<f64>() < behaviour.habit_rate;
     let collaborates_after_habit = has_habit && rng.gen::<f64>() < behaviour.collaboration_rate;
+    EarlyFunnel {
+        activated,
+        is_fast,
+        activation_us,
+        activation_day,
+        engaged,
+        has_habit,
+        collaborates_after_habit,
+    }
+}
 
-    // Active days by signup-relative day; day 0 is the signup session.
-    let horizon = observable_days;
-    // Activity is planned over whole weeks (and at least the first nine), then
-    // cut at the horizon: a user who signs up near the end keeps a normal
-    // rhythm instead of having a week's activity crammed into its last days.
-    let planned_days = (horizon.div_ceil(7) * 7).max(63) + 7;
+/// The active days of the user (day 0 is the signup session) into
+/// `scratch.active`, and the days of weeks active with the team into
+/// `scratch.team_days`: the early phase, the weekly lifetime, then the habit
+/// rule.
+fn plan_active_days<R: Rng>(
+    rng: &mut R,
+    behaviour: &Behaviour,
+    timeline: &Timeline<'_>,
+    funnel: &EarlyFunnel,
+    engagement: f64,
+    scratch: &mut Scratch,
+) {
+    let planned_days = timeline.planned_days;
     scratch.active.clear();
     scratch.active.resize(planned_days, false);
     scratch.team_days.clear();
     scratch.team_days.resize(planned_days, false);
     let active = &mut scratch.active;
-    let team_days = &mut scratch.team_days;
     active[0] = true;
-    if let Some(day) = activation_day {
+    if let Some(day) = funnel.activation_day {
         if day < planned_days {
             active[day] = true;
         }
     }
+    plan_early_days(rng, timeline, funnel, engagement, active);
+    let habit_start_week = plan_lifetime_weeks(
+        rng,
+        behaviour,
+        timeline,
+        funnel,
+        engagement,
+        active,
+        &mut scratch.team_days,
+    );
+    apply_habit_rule(rng, timeline, funnel.has_habit, habit_start_week, active);
+}
 
-    // Early phase (days 0..13).
-    let day_weight = |day: usize| WEEKDAY_WEIGHTS[(weekday_at_signup + day) % 7];
-    let pick_days = |rng: &mut R, active: &mut Vec<bool>, from: usize, to: usize, count: usize| {
-        // Weighted choice of `count` distinct inactive days in [from, to].
-        // (The same draw as `weighted_index` over the candidates, without
-        // collecting them: this runs for every user-week.)
-        let last = to.min(planned_days - 1);
-        for _ in 0..count {
-            let total: f64 = (from..=last)
-                .filter(|day| !active[*day])
-                .map(day_weight)
-                .sum();
-            if total <= 0.0 {
-                return;
-            }
-            let mut draw = rng.gen::<f64>() * total;
-            let mut chosen = from;
-            for day in (from..=last).filter(|day| !active[*day]) {
-                chosen = day;
-                let weight = day_weight(day);
-                if draw < weight {
-                    break;
-                }
-                draw -= weight;
-            }
-            active[chosen] = true;
-        }
-    };
-    match activation_day {
-        Some(day) if engaged => {
+/// Early phase (days 0..13): engaged users come back on two or more days
+/// after activating, others now and then.
+fn plan_early_days<R: Rng>(
+    rng: &mut R,
+    timeline: &Timeline<'_>,
+    funnel: &EarlyFunnel,
+    engagement: f64,
+    active: &mut [bool],
+) {
+    match funnel.activation_day {
+        Some(day) if funnel.engaged => {
             let extra = 2 + poisson(rng, 1.2 * engagement.min(4.0)) as usize;
-            pick_days(rng, active, day + 1, 13, extra);
+            timeline.pick_days(rng, active, day + 1, 13, extra);
         }
         Some(day) => {
             if rng.gen::<f64>() < 0.5 {
-                pick_days(rng, active, day + 1, 13, 1);
+                timeline.pick_days(rng, active, day + 1, 13, 1);
             }
         }
         None => {
             let extra = poisson(rng, 0.6) as usize;
-            pick_days(rng, active, 1, 13, extra.min(2));
+            timeline.pick_days(rng, active, 1, 13, extra.min(2));
         }
     }
+}
 
-    // Lifetime from week 2: weekly churn hazard decaying with tenure.
-    let mut hazard_multiplier =
-        (1.0 - behaviour.cohort_improvement * cohort_position) / engagement.max(0.05).powf(0.35);
-    hazard_multiplier *= match (activated, engaged) {
+/// Lifetime from week 2: a weekly churn hazard decaying with tenure, and an
+/// alive user's active weeks (with the team's rhythm for a team member).
+/// Returns the week the habit run starts (0 without a habit).
+fn plan_lifetime_weeks<R: Rng>(
+    rng: &mut R,
+    behaviour: &Behaviour,
+    timeline: &Timeline<'_>,
+    funnel: &EarlyFunnel,
+    engagement: f64,
+    active: &mut [bool],
+    team_days: &mut [bool],
+) -> usize {
+    let profile = timeline.profile;
+    let mut hazard_multiplier = (1.0 - behaviour.cohort_improvement * timeline.cohort_position)
+        / engagement.max(0.05).powf(0.35);
+    hazard_multiplier *= match (funnel.activated, funnel.engaged) {
         (false, _) => 1.35,
         (true, false) => 1.1,
         (true, true) => 0.8,
     };
     // Fast activators churn less early on; in the long run every survivor
     // faces the same floor.
-    let early_multiplier = if is_fast {
+    let early_multiplier = if funnel.is_fast {
         behaviour.fast_activator_hazard_multiplier
     } else {
         1.0
     };
     let weekly_activity = (behaviour.weekly_activity * engagement.powf(0.3)).min(0.97);
     let day_probability = (0.06 * engagement.powf(0.7)).min(0.75);
-    let habit_start_week = if has_habit {
+    let habit_start_week = if funnel.has_habit {
         if rng.gen::<f64>() < 0.6 {
             1
         } else {
@@ -514,13 +683,13 @@ pub fn simulate_journey<R: Rng>(
     } else {
         0
     };
-    let weeks = horizon.div_ceil(7);
+    let weeks = timeline.horizon.div_ceil(7);
     let mut alive = true;
-    let signup_epoch_day = signup_midnight.div_euclid(DAY_US);
+    let signup_epoch_day = timeline.signup_midnight.div_euclid(DAY_US);
     for week in 2..weeks {
         // The ISO week holding the middle of this signup-relative week.
         let mid_day = signup_epoch_day + week as i64 * 7 + 3;
-        let forced = has_habit && week <= habit_start_week + 2;
+        let forced = funnel.has_habit && week <= habit_start_week + 2;
         if alive && !forced {
             let tenure = (week - 1) as f64;
             let base = behaviour.churn_hazard_floor
@@ -556,24 +725,35 @@ pub fn simulate_journey<R: Rng>(
             } else {
                 (week * 7, week * 7 + 6)
             };
-            pick_days(rng, active, from, to, days);
+            timeline.pick_days(rng, active, from, to, days);
             if with_team {
-                let days = from..to.min(planned_days - 1) + 1;
+                let days = from..to.min(timeline.planned_days - 1) + 1;
                 team_days[days.clone()].copy_from_slice(&active[days]);
             }
         }
     }
-    // Habit users are active in their three habit weeks (week 1 included).
+    habit_start_week
+}
+
+/// Habit users are active in their three habit weeks (week 1 included);
+/// other users get no run of three consecutive active weeks among weeks
+/// 1..8 (the third week of any run is dropped; never week 1 or 2, so the
+/// early phase stays).
+fn apply_habit_rule<R: Rng>(
+    rng: &mut R,
+    timeline: &Timeline<'_>,
+    has_habit: bool,
+    habit_start_week: usize,
+    active: &mut [bool],
+) {
     if has_habit {
         for week in habit_start_week..habit_start_week + 3 {
             let has_day = (week * 7..week * 7 + 7).any(|day| active[day]);
             if !has_day {
-                pick_days(rng, active, week * 7, week * 7 + 6, 1);
+                timeline.pick_days(rng, active, week * 7, week * 7 + 6, 1);
             }
         }
     } else {
-        // No run of three consecutive active weeks among weeks 1..8: drop the
-        // third week of any run (never week 1 or 2, so the early phase stays).
         let mut run = 0;
         for week in 1..=8usize {
             let range = week * 7..week * 7 + 7;
@@ -590,149 +770,221 @@ pub fn simulate_journey<R: Rng>(
             }
         }
     }
-    // The day the habit is formed: first day of the third week of the first run.
-    let habit_day = if has_habit {
-        let mut run = 0;
-        let mut found = None;
-        for week in 1..=8usize {
-            let range = week * 7..week * 7 + 7;
-            match range.clone().find(|day| active[*day]) {
-                Some(first_day) => {
-                    run += 1;
-                    if run == 3 {
-                        found = Some(first_day);
-                        break;
-                    }
+}
+
+/// The day the habit is formed: first day of the third week of the first
+/// run of three active weeks among weeks 1..8.
+fn habit_day(active: &[bool], has_habit: bool) -> Option<usize> {
+    if !has_habit {
+        return None;
+    }
+    let mut run = 0;
+    for week in 1..=8usize {
+        let range = week * 7..week * 7 + 7;
+        match range.clone().find(|day| active[*day]) {
+            Some(first_day) => {
+                run += 1;
+                if run == 3 {
+                    return Some(first_day);
                 }
-                None => run = 0,
             }
+            None => run = 0,
         }
-        found
-    } else {
-        None
-    };
+    }
+    None
+}
 
-    // Users who never activated may still create a page later (day 7 on).
-    let late_creator = !activated && rng.gen::<f64>() < 0.3;
+/// What the event phase reads besides the funnel.
+struct ActivityTraits {
+    engagement: f64,
+    habit_day: Option<usize>,
+    /// A non-activator who creates pages from day 7 on.
+    late_creator: bool,
+}
 
-    // Events, day by day.
-    let segment_collaboration = SEGMENT_COLLABORATION[profile.segment];
-    let collaboration_window = 90usize;
+/// The events of every active day, in time order, into `events`. Returns
+/// the first collaboration after the habit, if any.
+fn emit_events<R: Rng>(
+    rng: &mut R,
+    behaviour: &Behaviour,
+    timeline: &Timeline<'_>,
+    funnel: &EarlyFunnel,
+    traits: &ActivityTraits,
+    scratch: &mut Scratch,
+    events: &mut Vec<SimEvent>,
+) -> Option<i64> {
     let mut collaboration_at: Option<i64> = None;
-    let active_days: Vec<usize> = (0..horizon).filter(|day| active[*day]).collect();
+    let active_days: Vec<usize> = (0..timeline.horizon)
+        .filter(|day| scratch.active[*day])
+        .collect();
     for day in active_days {
-        let day_start = signup_midnight + day as i64 * DAY_US;
-        scratch.day_events.clear();
-        let collaboration_probability = if scratch.team_days[day] {
-            segment_collaboration * TEAM_WEEK_COLLABORATION
-        } else {
-            segment_collaboration
-        };
-        let count = 1 + poisson(
+        day_events(rng, behaviour, timeline, funnel, traits, scratch, day);
+        mark_collaboration(
             rng,
-            behaviour.extra_events_per_day * engagement.powf(0.5).min(4.0),
+            timeline,
+            funnel,
+            traits,
+            scratch,
+            day,
+            &mut collaboration_at,
         );
-        // A session starts at a working hour (UTC) and events follow minutes apart.
-        let mut at = if day == 0 {
-            profile.signup_us
-        } else {
-            let hour = 7 + weighted_index(
-                rng,
-                &[
-                    1.0, 2.0, 3.0, 3.0, 2.5, 2.0, 2.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.8, 0.6,
-                ],
-            );
-            day_start + hour as i64 * HOUR_US + rng.gen_range(0..HOUR_US)
-        };
-        for index in 0..count {
-            if index > 0 {
-                at += (exponential(rng, 6.0) * MINUTE_US as f64) as i64 + 1_000_000;
-            }
-            // A session running past midnight is squeezed into the day's last
-            // microseconds, one apart, so no two events of a user share a time
-            // (an exact duplicate is what a client retry looks like).
-            let at_clamped = at.min(day_start + DAY_US - 1 - (count - 1 - index) as i64);
-            let collaborative = rng.gen::<f64>() < collaboration_probability;
-            let mut event_type = if collaborative {
-                COLLABORATIVE_EVENTS[weighted_index(rng, &COLLABORATIVE_EVENTS.map(|(_, w)| w))].0
-            } else {
-                SOLO_EVENTS[weighted_index(rng, &SOLO_EVENTS.map(|(_, w)| w))].0
-            };
-            if day == 0 && index == 0 {
-                event_type = EventType::PageView;
-            }
-            // Page creation defines activation: none before the activation
-            // event, and none in the activation window for non-activators.
-            if event_type == EventType::PageCreate {
-                let allowed = match activation_us {
-                    Some(activation) => at_clamped > activation,
-                    None => late_creator && day >= 7,
-                };
-                if !allowed {
-                    event_type = EventType::PageEdit;
-                }
-            }
-            scratch.day_events.push(SimEvent {
-                at_us: at_clamped,
-                event_type,
-            });
-        }
-        if activation_day == Some(day) {
-            if let Some(activation) = activation_us {
-                scratch.day_events.push(SimEvent {
-                    at_us: activation,
-                    event_type: EventType::PageCreate,
-                });
-            }
-        }
-        scratch.day_events.sort_by_key(|event| event.at_us);
-        if activation_day == Some(day) {
-            // Nothing on the activation day may precede the signup.
-            for event in scratch.day_events.iter_mut() {
-                event.at_us = event.at_us.max(profile.signup_us);
-            }
-        }
-        if has_habit && habit_day.is_some_and(|habit| day >= habit && day < collaboration_window) {
-            let habit_at = if Some(day) == habit_day {
-                scratch.day_events.first().map(|event| event.at_us)
-            } else {
-                None
-            };
-            for event in scratch.day_events.iter_mut() {
-                if event.event_type.is_collaborative() && !collaborates_after_habit {
-                    event.event_type = EventType::PageEdit;
-                }
-            }
-            if collaborates_after_habit && collaboration_at.is_none() {
-                if let Some(first) = habit_at {
-                    let at = (first + rng.gen_range(MINUTE_US..30 * MINUTE_US))
-                        .min(day_start + DAY_US - 1);
-                    scratch.day_events.push(SimEvent {
-                        at_us: at,
-                        event_type: EventType::Comment,
-                    });
-                    collaboration_at = Some(at);
-                }
-            }
-        }
-        journey.events.extend(
+        events.extend(
             scratch
                 .day_events
                 .iter()
-                .filter(|event| event.at_us < period.end_us),
+                .filter(|event| event.at_us < timeline.period.end_us),
         );
     }
-    journey.events.sort_by_key(|event| event.at_us);
+    events.sort_by_key(|event| event.at_us);
+    collaboration_at
+}
 
-    // Monetization.
-    let channel_paid = &tables.channel_paid;
+/// One active day's session into `scratch.day_events`, sorted: a start at a
+/// working hour (UTC), events minutes apart, the activation page on its day.
+fn day_events<R: Rng>(
+    rng: &mut R,
+    behaviour: &Behaviour,
+    timeline: &Timeline<'_>,
+    funnel: &EarlyFunnel,
+    traits: &ActivityTraits,
+    scratch: &mut Scratch,
+    day: usize,
+) {
+    let profile = timeline.profile;
+    let day_start = timeline.signup_midnight + day as i64 * DAY_US;
+    scratch.day_events.clear();
+    let segment_collaboration = scratch.tables.segment_collaboration[profile.segment];
+    let collaboration_probability = if scratch.team_days[day] {
+        segment_collaboration * TEAM_WEEK_COLLABORATION
+    } else {
+        segment_collaboration
+    };
+    let count = 1 + poisson(
+        rng,
+        behaviour.extra_events_per_day * traits.engagement.powf(0.5).min(4.0),
+    );
+    let mut at = if day == 0 {
+        profile.signup_us
+    } else {
+        let hour = 7 + weighted_index(
+            rng,
+            &[
+                1.0, 2.0, 3.0, 3.0, 2.5, 2.0, 2.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.8, 0.6,
+            ],
+        );
+        day_start + hour as i64 * HOUR_US + rng.gen_range(0..HOUR_US)
+    };
+    for index in 0..count {
+        if index > 0 {
+            at += (exponential(rng, 6.0) * MINUTE_US as f64) as i64 + 1_000_000;
+        }
+        // A session running past midnight is squeezed into the day's last
+        // microseconds, one apart, so no two events of a user share a time
+        // (an exact duplicate is what a client retry looks like).
+        let at_clamped = at.min(day_start + DAY_US - 1 - (count - 1 - index) as i64);
+        let collaborative = rng.gen::<f64>() < collaboration_probability;
+        let mut event_type = if collaborative {
+            COLLABORATIVE_EVENTS[weighted_index(rng, &COLLABORATIVE_EVENTS.map(|(_, w)| w))].0
+        } else {
+            SOLO_EVENTS[weighted_index(rng, &SOLO_EVENTS.map(|(_, w)| w))].0
+        };
+        if day == 0 && index == 0 {
+            event_type = EventType::PageView;
+        }
+        // Page creation defines activation: none before the activation
+        // event, and none in the activation window for non-activators.
+        if event_type == EventType::PageCreate {
+            let allowed = match funnel.activation_us {
+                Some(activation) => at_clamped > activation,
+                None => traits.late_creator && day >= 7,
+            };
+            if !allowed {
+                event_type = EventType::PageEdit;
+            }
+        }
+        scratch.day_events.push(SimEvent {
+            at_us: at_clamped,
+            event_type,
+        });
+    }
+    if funnel.activation_day == Some(day) {
+        if let Some(activation) = funnel.activation_us {
+            scratch.day_events.push(SimEvent {
+                at_us: activation,
+                event_type: EventType::PageCreate,
+            });
+        }
+    }
+    scratch.day_events.sort_by_key(|event| event.at_us);
+    if funnel.activation_day == Some(day) {
+        // Nothing on the activation day may precede the signup.
+        for event in scratch.day_events.iter_mut() {
+            event.at_us = event.at_us.max(profile.signup_us);
+        }
+    }
+}
+
+/// Collaboration after the habit, within the collaboration window: a habit
+/// user who does not collaborate has no collaborative event there; one who
+/// does comments on the habit day (`collaboration_at`, once).
+fn mark_collaboration<R: Rng>(
+    rng: &mut R,
+    timeline: &Timeline<'_>,
+    funnel: &EarlyFunnel,
+    traits: &ActivityTraits,
+    scratch: &mut Scratch,
+    day: usize,
+    collaboration_at: &mut Option<i64>,
+) {
+    let collaboration_window = 90usize;
+    let in_window = traits
+        .habit_day
+        .is_some_and(|habit| day >= habit && day < collaboration_window);
+    if !(funnel.has_habit && in_window) {
+        return;
+    }
+    let day_start = timeline.signup_midnight + day as i64 * DAY_US;
+    let habit_at = if Some(day) == traits.habit_day {
+        scratch.day_events.first().map(|event| event.at_us)
+    } else {
+        None
+    };
+    for event in scratch.day_events.iter_mut() {
+        if event.event_type.is_collaborative() && !funnel.collaborates_after_habit {
+            event.event_type = EventType::PageEdit;
+        }
+    }
+    if funnel.collaborates_after_habit && collaboration_at.is_none() {
+        if let Some(first) = habit_at {
+            let at = (first + rng.gen_range(MINUTE_US..30 * MINUTE_US)).min(day_start + DAY_US - 1);
+            scratch.day_events.push(SimEvent {
+                at_us: at,
+                event_type: EventType::Comment,
+            });
+            *collaboration_at = Some(at);
+        }
+    }
+}
+
+/// Monetization: funnel completers decide to pay within the monetization
+/// window at `funnel_paid_rate`; everyone else with a lifetime paid
+/// probability by segment and channel.
+fn pay_intent<R: Rng>(
+    rng: &mut R,
+    behaviour: &Behaviour,
+    tables: &BehaviourTables,
+    timeline: &Timeline<'_>,
+    activated: bool,
+    collaboration_at: Option<i64>,
+) -> Option<i64> {
+    let profile = timeline.profile;
     let paid_probability = (behaviour.paid_base_rate
-        * behaviour.paid_segment_multiplier[profile.segment]
-        * channel_paid[profile.channel]
+        * tables.segment_paid[profile.segment]
+        * tables.channel_paid[profile.channel]
         * if activated { 1.15 } else { 0.78 })
     .min(1.0);
-    let monetization_end = signup_midnight + 120 * DAY_US;
-    let pay_us = match collaboration_at {
+    let monetization_end = timeline.signup_midnight + 120 * DAY_US;
+    match collaboration_at {
         Some(collaborated) => {
             if rng.gen::<f64>() < behaviour.funnel_paid_rate {
                 Some(rng.gen_range(collaborated..monetization_end.max(collaborated + 1)))
@@ -750,18 +1002,26 @@ pub fn simulate_journey<R: Rng>(
                 None
             }
         }
-    };
-    journey.pay_intent_us = pay_us.filter(|at| *at < period.end_us);
+    }
+}
 
-    // Awareness: the visit that led to the signup, and anonymous visits around it.
-    journey.visits.push(SimVisit {
+/// Awareness: the visit that led to the signup, and anonymous visits around
+/// it from channels weighted by share / visit conversion.
+fn awareness_visits<R: Rng>(
+    rng: &mut R,
+    behaviour: &Behaviour,
+    tables: &BehaviourTables,
+    timeline: &Timeline<'_>,
+    visits: &mut Vec<SimVisit>,
+) {
+    let (profile, period) = (timeline.profile, timeline.period);
+    visits.push(SimVisit {
         at_us: (profile.signup_us - rng.gen_range(0..20 * MINUTE_US)).max(period.start_us),
         channel: profile.channel,
         landing_page: weighted_index(rng, &LANDING_SHARES),
         converted: true,
     });
     let anonymous = poisson(rng, behaviour.anonymous_visits_per_signup);
-    let visit_weights = &tables.visit_weights;
     for _ in 0..anonymous {
         let offset: f64 = StandardNormal.sample(rng);
         let mut at = profile.signup_us + (offset * 20.0 * DAY_US as f64) as i64;
@@ -773,14 +1033,13 @@ pub fn simulate_journey<R: Rng>(
             at = 2 * (period.end_us - 1) - at;
         }
         let at = at.clamp(period.start_us, period.end_us - 1);
-        journey.visits.push(SimVisit {
+        visits.push(SimVisit {
             at_us: at,
-            channel: weighted_index(rng, visit_weights),
+            channel: weighted_index(rng, &tables.visit_weights),
             landing_page: weighted_index(rng, &LANDING_SHARES),
             converted: false,
         });
     }
-    journey
 }
 
 /// Monday = 0 for a timestamp at midnight UTC.
@@ -814,10 +1073,17 @@ mod tests {
     #[test]
     fn journeys_stay_inside_the_period_and_after_signup() {
         let behaviour = Behaviour::default();
-        let mut scratch = Scratch::new(&behaviour);
+        let mut scratch = Scratch::new(Seeds::builtin());
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for index in 0..2_000u64 {
-            let profile = sample_profile(&mut rng, &behaviour, period(), index, 2_000);
+            let profile = sample_profile(
+                &mut rng,
+                &behaviour,
+                scratch.tables(),
+                period(),
+                index,
+                2_000,
+            );
             let journey = simulate_journey(&mut rng, &behaviour, period(), &profile, &mut scratch);
             assert!(!journey.events.is_empty());
             for event in &journey.events {
@@ -875,12 +1141,13 @@ mod tests {
     #[test]
     fn signups_do_not_pile_up_on_the_last_day() {
         let behaviour = Behaviour::default();
+        let tables = BehaviourTables::new(Seeds::builtin());
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let users = 20_000u64;
         let last_day_start = period().end_us - DAY_US;
         let on_last_day = (0..users)
             .filter(|index| {
-                sample_profile(&mut rng, &behaviour, period(), *index, users).signup_us
+                sample_profile(&mut rng, &behaviour, &tables, period(), *index, users).signup_us
                     >= last_day_start
             })
             .count();

@@ -1,5 +1,6 @@
 -- northstar configuration and metadata tables. Rows are written by the Rust
--- side from the run configuration (see src/warehouse.rs); queries join them.
+-- side from the run configuration and the seed files seeds/*.csv (see
+-- src/warehouse.rs, src/seeds.rs, docs/SEEDS.md); queries join them.
 
 create table config.params (
     period_start date not null,
@@ -57,7 +58,7 @@ create table config.growth_levers (
     cost_per_week double precision not null,
     gross_margin double precision not null
 );
-comment on table config.growth_levers is 'The growth levers: which funnel stage each lifts, by how much (relative lift of the stage''s odds: low, expected, high), how fast and at what cost.';
+comment on table config.growth_levers is 'The growth levers (seeds/growth_levers.csv): which funnel stage each lifts, by how much (relative lift of the stage''s odds: low, expected, high), how fast and at what cost.';
 comment on column config.growth_levers.lever_id is 'Integer lever id.';
 comment on column config.growth_levers.lever_name is 'Short lever name.';
 comment on column config.growth_levers.target_stage is 'Funnel stage (config.funnel_stages.stage_name) whose step rate the lever lifts.';
@@ -78,7 +79,7 @@ create table config.plans (
     gross_margin double precision not null,
     description varchar not null
 );
-comment on table config.plans is 'The price list: one row per plan, billed per seat per month to the paying workspace (account).';
+comment on table config.plans is 'The price list (seeds/plans.csv): one row per plan, billed per seat per month to the paying workspace (account).';
 comment on column config.plans.plan is 'Plan name as in raw.subscriptions.plan (free, plus, business, enterprise, education).';
 comment on column config.plans.plan_rank is 'Order of the plans: a move to a higher rank is an upgrade, to a lower one a downgrade.';
 comment on column config.plans.price_per_seat is 'List price per seat per month, USD (0 for free).';
@@ -90,10 +91,56 @@ create table config.funnel_stages (
     stage_name varchar not null,
     definition varchar not null
 );
-comment on table config.funnel_stages is 'The funnel stages, in order, with their definitions.';
+comment on table config.funnel_stages is 'The funnel stages, in order, with their definitions (seeds/funnel_stages.csv).';
 comment on column config.funnel_stages.stage_order is '1 (awareness) .. 7 (monetization).';
 comment on column config.funnel_stages.stage_name is 'awareness, signup, activation, engagement, habit, collaboration, monetization.';
 comment on column config.funnel_stages.definition is 'Plain-language definition of reaching the stage.';
+
+create table config.segments (
+    segment_order integer not null,
+    segment varchar not null,
+    share double precision not null,
+    paid_multiplier double precision not null,
+    activation_multiplier double precision not null,
+    engagement_multiplier double precision not null,
+    collaboration_probability double precision not null,
+    churn_multiplier double precision not null,
+    workspace varchar not null,
+    team_size_min integer not null,
+    team_size_max integer not null,
+    start_plans varchar not null,
+    plan_moves varchar not null
+);
+comment on table config.segments is 'The customer segments (seeds/segments.csv): each one''s share of the users, which is also its C3 calibration target, and the generator''s parameters for it.';
+comment on column config.segments.segment_order is '1.. in the order of seeds/segments.csv (the order of per-segment rows).';
+comment on column config.segments.segment is 'Segment name as in raw.users.segment.';
+comment on column config.segments.share is 'Share of the synthetic users drawn in the segment (the shares sum to 1); calibration target C3_<segment>.';
+comment on column config.segments.paid_multiplier is 'Lifetime paid probability relative to behaviour.paid_base_rate.';
+comment on column config.segments.activation_multiplier is 'Relative activation probability (normalized so the share-weighted mean is 1).';
+comment on column config.segments.engagement_multiplier is 'Multiplier of the latent engagement (events per day, active weeks, survival).';
+comment on column config.segments.collaboration_probability is 'Probability that an event on an active day is collaborative (share, invite, comment, co_edit).';
+comment on column config.segments.churn_multiplier is 'Monthly subscription cancellation hazard relative to behaviour.subscription_churn_monthly.';
+comment on column config.segments.workspace is 'personal (each user owns a one-person workspace), company or university (users join teams named after one).';
+comment on column config.segments.team_size_min is 'Smallest team the generator forms (1 for personal).';
+comment on column config.segments.team_size_max is 'Largest team the generator forms (1 for personal).';
+comment on column config.segments.start_plans is 'Plans a paying workspace starts on, with weights: plan:weight separated by spaces.';
+comment on column config.segments.plan_moves is 'Monthly upgrade and downgrade probabilities at a renewal: from>to:probability separated by spaces (empty: none).';
+
+create table config.channels (
+    channel_order integer not null,
+    channel varchar not null,
+    share double precision not null,
+    activation_multiplier double precision not null,
+    paid_multiplier double precision not null,
+    visit_conversion double precision not null
+);
+comment on table config.channels is 'The acquisition channels (seeds/channels.csv): each one''s share of the users, which is also its C4 calibration target, and the generator''s parameters for it.';
+comment on column config.channels.channel_order is '1.. in the order of seeds/channels.csv (the order of per-channel rows).';
+comment on column config.channels.channel is 'Channel name as in raw.users.acquisition_channel and raw.visits.channel.';
+comment on column config.channels.share is 'Share of the synthetic users acquired through the channel (the shares sum to 1); calibration target C4_<channel>.';
+comment on column config.channels.activation_multiplier is 'Relative activation probability (normalized so the share-weighted mean is 1).';
+comment on column config.channels.paid_multiplier is 'Relative lifetime paid probability (normalized so the share-weighted mean is 1).';
+comment on column config.channels.visit_conversion is 'Relative visit-to-signup conversion: anonymous visits come from the channel in proportion to share / visit_conversion.';
 
 create table config.calibration_targets (
     target_id varchar not null,
@@ -104,8 +151,8 @@ create table config.calibration_targets (
     unit varchar not null,
     note varchar not null
 );
-comment on table config.calibration_targets is 'Calibration targets: what the default synthetic data must show; analytics.calibration compares the measured values.';
-comment on column config.calibration_targets.target_id is 'Target id, C1..C15 (C3 and C4 split per segment/channel, C12 per month).';
+comment on table config.calibration_targets is 'Calibration targets (seeds/calibration_targets.csv, C3 and C4 from the segment and channel shares): what the default synthetic data must show; analytics.calibration compares the measured values.';
+comment on column config.calibration_targets.target_id is 'Target id, C1..C21 (C3 and C4 split per segment/channel, C12 per month).';
 comment on column config.calibration_targets.measure is 'What is measured, in words.';
 comment on column config.calibration_targets.target_value is 'Target value.';
 comment on column config.calibration_targets.lower_bound is 'Lowest accepted measured value (inclusive).';

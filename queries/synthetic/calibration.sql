@@ -1,7 +1,7 @@
 -- name: calibration
--- version: 4
+-- version: 5
 -- depends: stg_events, stg_visits, stg_subscriptions, user_milestones, funnel_stages, activation_summary, paid_conversion, activation_speed_retention, monthly_retention, cohort_early_late, power_users, account_metrics_monthly, net_revenue_retention, trials, north_star_weekly
--- grain: one row per calibration id of docs/CALIBRATION.md (31 rows)
+-- grain: one row per calibration id of docs/CALIBRATION.md (31 rows with the built-in seeds: C3 per row of config.segments, C4 per row of config.channels)
 -- description: calibration targets (config.calibration_targets) against the value measured on the warehouse; passed = measured within [lower_bound, upper_bound] (C15: measured > lower_bound)
 with user_counts as (
     select cast(count(*) as double precision) as users
@@ -12,9 +12,7 @@ segment_shares as (
     select
         'C3_' || segment_list.segment as target_id,
         cast(count(user_milestones.user_id) as double precision) / nullif(max(user_counts.users), 0) as measured
-    from (
-        values ('individual'), ('small_team'), ('enterprise'), ('education')
-    ) as segment_list (segment)
+    from config.segments as segment_list
     cross join user_counts
     left join analytics.user_milestones as user_milestones
         on user_milestones.segment = segment_list.segment
@@ -25,9 +23,7 @@ channel_shares as (
     select
         'C4_' || channel_list.channel as target_id,
         cast(count(user_milestones.user_id) as double precision) / nullif(max(user_counts.users), 0) as measured
-    from (
-        values ('organic_search'), ('social_media'), ('referral'), ('paid_ads'), ('word_of_mouth'), ('content')
-    ) as channel_list (channel)
+    from config.channels as channel_list
     cross join user_counts
     left join analytics.user_milestones as user_milestones
         on user_milestones.acquisition_channel = channel_list.channel
@@ -140,19 +136,35 @@ measurements as (
     where weekly.is_complete_week
 ),
 
--- every id is listed even when its measurement is missing (e.g. no month-6 users yet)
+seed_counts as (
+    select
+        (select cast(count(*) as integer) from config.segments) as segments,
+        (select cast(count(*) as integer) from config.channels) as channels
+),
+
+-- every id is listed even when its measurement is missing (e.g. no month-6 users yet):
+-- C1, C2, one C3 per segment and one C4 per channel (in seed order), then C5 .. C21
 target_ids as (
     select cast(id_list.target_id as varchar) as target_id, id_list.sort_order
     from (
-        values
-            ('C1', 1), ('C2', 2),
-            ('C3_individual', 3), ('C3_small_team', 4), ('C3_enterprise', 5), ('C3_education', 6),
-            ('C4_organic_search', 7), ('C4_social_media', 8), ('C4_referral', 9), ('C4_paid_ads', 10),
-            ('C4_word_of_mouth', 11), ('C4_content', 12),
-            ('C5', 13), ('C6', 14), ('C7', 15), ('C8', 16), ('C9', 17), ('C10', 18), ('C11', 19),
-            ('C12_m1', 20), ('C12_m3', 21), ('C12_m6', 22), ('C13', 23), ('C14', 24), ('C15', 25),
-            ('C16', 26), ('C17', 27), ('C18', 28), ('C19', 29), ('C20', 30), ('C21', 31)
+        values ('C1', 1), ('C2', 2)
     ) as id_list (target_id, sort_order)
+    union all
+    select 'C3_' || segment, 2 + segment_order
+    from config.segments
+    union all
+    select 'C4_' || channels.channel, 2 + seed_counts.segments + channels.channel_order
+    from config.channels as channels
+    cross join seed_counts
+    union all
+    select cast(id_list.target_id as varchar), 2 + seed_counts.segments + seed_counts.channels + id_list.position
+    from (
+        values
+            ('C5', 1), ('C6', 2), ('C7', 3), ('C8', 4), ('C9', 5), ('C10', 6), ('C11', 7),
+            ('C12_m1', 8), ('C12_m3', 9), ('C12_m6', 10), ('C13', 11), ('C14', 12), ('C15', 13),
+            ('C16', 14), ('C17', 15), ('C18', 16), ('C19', 17), ('C20', 18), ('C21', 19)
+    ) as id_list (target_id, position)
+    cross join seed_counts
 ),
 
 final as (
