@@ -214,7 +214,9 @@ pub struct CalibrationTarget {
     pub measure: String,
     pub target_value: f64,
     pub lower_bound: f64,
-    pub upper_bound: f64,
+    /// Empty: a direction target, passed when the measure is above
+    /// `lower_bound` (strictly).
+    pub upper_bound: Option<f64>,
     pub unit: String,
     pub scale: TargetScale,
     pub note: String,
@@ -227,7 +229,8 @@ pub struct CalibrationRow {
     pub measure: String,
     pub target_value: f64,
     pub lower_bound: f64,
-    pub upper_bound: f64,
+    /// None: a direction target (measure > lower_bound).
+    pub upper_bound: Option<f64>,
     pub unit: String,
     pub note: String,
 }
@@ -336,7 +339,7 @@ impl Seeds {
                 measure,
                 target_value: base + factor * target.target_value,
                 lower_bound: base + factor * target.lower_bound,
-                upper_bound: base + factor * target.upper_bound,
+                upper_bound: target.upper_bound.map(|upper| base + factor * upper),
                 unit: target.unit.clone(),
                 note: target.note.clone(),
             };
@@ -352,7 +355,7 @@ impl Seeds {
                     measure: target.measure.clone(),
                     target_value: target.target_value * users,
                     lower_bound: target.lower_bound * users,
-                    upper_bound: target.upper_bound * users,
+                    upper_bound: target.upper_bound.map(|upper| upper * users),
                     unit: target.unit.clone(),
                     note: target.note.clone(),
                 }),
@@ -979,7 +982,7 @@ fn check_levers(
     Ok(())
 }
 
-const UNITS: [&str; 4] = ["count", "share", "ratio", "usd"];
+const UNITS: [&str; 5] = ["count", "share", "ratio", "relative", "usd"];
 
 fn check_targets(file: &str, lines: &[u64], seeds: &Seeds) -> Result<(), SeedsError> {
     let mut ids = BTreeSet::new();
@@ -1015,7 +1018,10 @@ fn check_targets(file: &str, lines: &[u64], seeds: &Seeds) -> Result<(), SeedsEr
         for (column, value) in [
             ("target_value", target.target_value),
             ("lower_bound", target.lower_bound),
-            ("upper_bound", target.upper_bound),
+            (
+                "upper_bound",
+                target.upper_bound.unwrap_or(target.lower_bound),
+            ),
         ] {
             if !value.is_finite() {
                 return Err(invalid(
@@ -1025,8 +1031,8 @@ fn check_targets(file: &str, lines: &[u64], seeds: &Seeds) -> Result<(), SeedsEr
                 ));
             }
         }
-        if !(target.lower_bound <= target.target_value && target.target_value <= target.upper_bound)
-        {
+        let upper = target.upper_bound.unwrap_or(f64::INFINITY);
+        if !(target.lower_bound <= target.target_value && target.target_value <= upper) {
             return Err(invalid(
                 file,
                 line,
@@ -1034,8 +1040,8 @@ fn check_targets(file: &str, lines: &[u64], seeds: &Seeds) -> Result<(), SeedsEr
                     "target_value",
                     &target.target_value.to_string(),
                     &format!(
-                        "lower_bound <= target_value <= upper_bound is needed (lower {}, upper {})",
-                        target.lower_bound, target.upper_bound
+                        "lower_bound <= target_value <= upper_bound is needed (lower {}, upper {upper})",
+                        target.lower_bound
                     ),
                 ),
             ));
@@ -1109,7 +1115,7 @@ mod tests {
         let c2 = rows.iter().find(|r| r.target_id == "C2").expect("C2");
         assert_eq!(
             (c2.target_value, c2.lower_bound, c2.upper_bound),
-            (750_000.0, 500_000.0, 1_000_000.0)
+            (750_000.0, 500_000.0, Some(1_000_000.0))
         );
         let c3 = rows
             .iter()
@@ -1118,7 +1124,7 @@ mod tests {
         assert_eq!(c3.measure, "share of users in segment enterprise");
         assert_eq!(
             (c3.target_value, c3.lower_bound, c3.upper_bound),
-            (0.15, 0.15 - 0.02, 0.15 + 0.02)
+            (0.15, 0.15 - 0.02, Some(0.15 + 0.02))
         );
     }
 

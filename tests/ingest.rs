@@ -408,6 +408,15 @@ fn without_optional_files_the_run_degrades_without_inventing_numbers() -> TestRe
         dir.path().join("reports/summary.json"),
     )?)?;
     assert!(summary["calibration"].is_null(), "{summary}");
+    let calibration_tables: i64 = conn.query_row(
+        "select count(*) from duckdb_tables() where schema_name = 'analytics' and table_name = 'calibration'",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(
+        calibration_tables, 0,
+        "queries/synthetic/ ran on ingested data"
+    );
     // Personal-workspace fallback: one workspace per user.
     let workspaces: i64 =
         conn.query_row("select count(*) from raw.workspaces", [], |row| row.get(0))?;

@@ -93,7 +93,7 @@ fn the_config_tables_hold_the_builtin_seeds() -> TestResult {
     )?;
     assert_eq!((cost, margin), (80_000.0, 0.8));
     // C1 and C2 scale with the users, C3 and C4 are the seeds' shares +- 2 points
-    let target = |id: &str| -> (f64, f64, f64) {
+    let target = |id: &str| -> (f64, f64, Option<f64>) {
         conn.query_row(
             "select target_value, lower_bound, upper_bound from config.calibration_targets where target_id = ?",
             [id],
@@ -101,11 +101,19 @@ fn the_config_tables_hold_the_builtin_seeds() -> TestResult {
         )
         .expect("the target exists")
     };
-    assert_eq!(target("C1"), (400.0, 400.0, 400.0));
-    assert_eq!(target("C2"), (6_000.0, 4_000.0, 8_000.0));
-    assert_eq!(target("C3_small_team"), (0.35, 0.35 - 0.02, 0.35 + 0.02));
-    assert_eq!(target("C4_referral"), (0.25, 0.25 - 0.02, 0.25 + 0.02));
-    assert_eq!(target("C9"), (0.012, 0.007, 0.016));
+    assert_eq!(target("C1"), (400.0, 400.0, Some(400.0)));
+    assert_eq!(target("C2"), (6_000.0, 4_000.0, Some(8_000.0)));
+    assert_eq!(
+        target("C3_small_team"),
+        (0.35, 0.35 - 0.02, Some(0.35 + 0.02))
+    );
+    assert_eq!(
+        target("C4_referral"),
+        (0.25, 0.25 - 0.02, Some(0.25 + 0.02))
+    );
+    assert_eq!(target("C9"), (0.012, 0.007, Some(0.016)));
+    // C15 is a direction: no upper bound
+    assert_eq!(target("C15"), (1.5, 1.0, None));
     Ok(())
 }
 

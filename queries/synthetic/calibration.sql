@@ -1,8 +1,8 @@
 -- name: calibration
--- version: 5
+-- version: 6
 -- depends: stg_events, stg_visits, stg_subscriptions, user_milestones, funnel_stages, activation_summary, paid_conversion, activation_speed_retention, monthly_retention, cohort_early_late, power_users, account_metrics_monthly, net_revenue_retention, trials, north_star_weekly
 -- grain: one row per calibration id of docs/CALIBRATION.md (31 rows with the built-in seeds: C3 per row of config.segments, C4 per row of config.channels)
--- description: calibration targets (config.calibration_targets) against the value measured on the warehouse; passed = measured within [lower_bound, upper_bound] (C15: measured > lower_bound)
+-- description: calibration targets (config.calibration_targets) against the value measured on the warehouse; passed = measured within [lower_bound, upper_bound], or measured > lower_bound for a direction target (upper_bound NULL)
 with user_counts as (
     select cast(count(*) as double precision) as users
     from analytics.user_milestones
@@ -178,8 +178,8 @@ final as (
         cast(measurements.measured as double precision) as measured,
         coalesce(
             case
-                -- C15 is a direction: referral must convert strictly better than paid_ads
-                when target_ids.target_id = 'C15' then measurements.measured > targets.lower_bound
+                -- a direction target (no upper bound): strictly above the lower bound
+                when targets.upper_bound is null then measurements.measured > targets.lower_bound
                 else measurements.measured between targets.lower_bound and targets.upper_bound
             end,
             false

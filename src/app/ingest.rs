@@ -70,24 +70,12 @@ pub(super) fn ingest_command(args: &IngestArgs, output: &Output) -> Result<ExitC
     );
     let staging = Staging::create(&args.warehouse, args.force)?;
     let summary = ingest::ingest(staging.conn(), &files, &options)?;
-    // The period and as-of date come from the data; analysis parameters are
-    // the defaults, with the population equal to the data (scale 1):
-    // `run --from-ingest --config FILE` applies a file's [analysis] section.
-    let defaults = Config::default();
-    // The sample is the users the metrics cover: signed up by the as-of date.
-    let users = summary.users_by_as_of;
-    let config = Config {
-        users: users as u64,
-        start: summary.period_start.unwrap_or(defaults.start),
-        end: summary.as_of_date.unwrap_or(defaults.end),
-        warehouse: args.warehouse.clone(),
-        analysis: crate::config::AnalysisParams {
-            population_users: users.max(1),
-            ..defaults.analysis.clone()
-        },
+    let config = ingested_data_config(
+        &args.warehouse,
+        summary.users_by_as_of,
+        (summary.period_start, summary.as_of_date),
         seed_data,
-        ..defaults
-    };
+    );
     if config.end < config.start {
         return Err(ConfigError::Invalid {
             key: "end",
@@ -173,20 +161,14 @@ pub(super) fn connector_command(
         end: args.end,
     };
     let summary = connectors::ingest_export(staging.conn(), &mapping, &options)?;
-    let defaults = Config::default();
-    let users = summary.users_by_as_of;
     let config = Config {
-        users: users as u64,
-        start: summary.period_start.unwrap_or(defaults.start),
-        end: summary.as_of_date.unwrap_or(defaults.end),
-        warehouse: args.warehouse.clone(),
-        analysis: crate::config::AnalysisParams {
-            population_users: users.max(1),
-            ..defaults.analysis.clone()
-        },
         mapping,
-        seed_data,
-        ..defaults
+        ..ingested_data_config(
+            &args.warehouse,
+            summary.users_by_as_of,
+            (summary.period_start, summary.as_of_date),
+            seed_data,
+        )
     };
     commit_ingest(staging, &config, started_at, started)?;
     for (table, reason, rows) in &summary.quarantined {
@@ -238,4 +220,31 @@ pub(super) fn connector_command(
         args.warehouse.display()
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The configuration written with ingested data: the period and as-of date
+/// come from the data (`(period start, as-of date)`), the analysis
+/// parameters are the defaults with the population equal to the data
+/// (scale 1); `run --from-ingest --config FILE` applies a file's
+/// `[analysis]` section. `users` is the sample the metrics cover: users
+/// signed up by the as-of date.
+fn ingested_data_config(
+    warehouse: &std::path::Path,
+    users: i64,
+    (period_start, as_of_date): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+    seed_data: std::sync::Arc<crate::seeds::Seeds>,
+) -> Config {
+    let defaults = Config::default();
+    Config {
+        users: users as u64,
+        start: period_start.unwrap_or(defaults.start),
+        end: as_of_date.unwrap_or(defaults.end),
+        warehouse: warehouse.to_path_buf(),
+        analysis: crate::config::AnalysisParams {
+            population_users: users.max(1),
+            ..defaults.analysis.clone()
+        },
+        seed_data,
+        ..defaults
+    }
 }

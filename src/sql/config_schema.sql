@@ -147,7 +147,7 @@ create table config.calibration_targets (
     measure varchar not null,
     target_value double precision not null,
     lower_bound double precision not null,
-    upper_bound double precision not null,
+    upper_bound double precision,
     unit varchar not null,
     note varchar not null
 );
@@ -156,8 +156,8 @@ comment on column config.calibration_targets.target_id is 'Target id, C1..C21 (C
 comment on column config.calibration_targets.measure is 'What is measured, in words.';
 comment on column config.calibration_targets.target_value is 'Target value.';
 comment on column config.calibration_targets.lower_bound is 'Lowest accepted measured value (inclusive).';
-comment on column config.calibration_targets.upper_bound is 'Highest accepted measured value (inclusive).';
-comment on column config.calibration_targets.unit is 'count, share (0..1), ratio or usd.';
+comment on column config.calibration_targets.upper_bound is 'Highest accepted measured value (inclusive); NULL for a direction target, passed when the measured value is strictly above lower_bound.';
+comment on column config.calibration_targets.unit is 'count, share (0..1), ratio, relative (a relative change, latest / first - 1) or usd.';
 comment on column config.calibration_targets.note is 'Definition notes and known tensions.';
 
 create table config.numbers (
