@@ -816,38 +816,27 @@ fn check_segments(file: &str, lines: &[u64], segments: &[Segment]) -> Result<(),
         let line = lines.get(index).copied().unwrap_or(0);
         check_range(file, line, "share", segment.share, 0.0, 1.0)?;
         check_non_negative(file, line, "paid_multiplier", segment.paid_multiplier)?;
-        check_range(
-            file,
-            line,
-            "activation_multiplier",
-            segment.activation_multiplier,
-            0.0,
-            100.0,
-        )?;
-        check_range(
-            file,
-            line,
-            "engagement_multiplier",
-            segment.engagement_multiplier,
-            0.0,
-            100.0,
-        )?;
-        check_range(
-            file,
-            line,
-            "collaboration_probability",
-            segment.collaboration_probability,
-            0.0,
-            1.0,
-        )?;
-        check_range(
-            file,
-            line,
-            "churn_multiplier",
-            segment.churn_multiplier,
-            0.0,
-            100.0,
-        )?;
+        // (column, value, highest accepted), each at least 0
+        for (column, value, high) in [
+            (
+                "activation_multiplier",
+                segment.activation_multiplier,
+                100.0,
+            ),
+            (
+                "engagement_multiplier",
+                segment.engagement_multiplier,
+                100.0,
+            ),
+            (
+                "collaboration_probability",
+                segment.collaboration_probability,
+                1.0,
+            ),
+            ("churn_multiplier", segment.churn_multiplier, 100.0),
+        ] {
+            check_range(file, line, column, value, 0.0, high)?;
+        }
         let (min, max) = (segment.team_size_min, segment.team_size_max);
         let sizes_ok = match segment.workspace {
             WorkspaceKind::Personal => min == 1 && max == 1,

@@ -3,8 +3,17 @@
 
 use crate::common::{default_warehouse, northstar, open, stderr, temp_dir, TestResult};
 
-/// One row of analytics.calibration: id, measure, target, lower, upper, measured, passed.
-type CalibrationRow = (String, String, f64, f64, f64, Option<f64>, Option<bool>);
+/// One row of analytics.calibration: id, measure, target, lower, upper (None: a
+/// direction target, passed strictly above lower), measured, passed.
+type CalibrationRow = (
+    String,
+    String,
+    f64,
+    f64,
+    Option<f64>,
+    Option<f64>,
+    Option<bool>,
+);
 
 /// The ids a warehouse misses, with their measured value and bounds.
 fn calibration_misses(path: &std::path::Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
@@ -20,7 +29,8 @@ fn calibration_misses(path: &std::path::Path) -> Result<Vec<String>, Box<dyn std
                 row.get::<_, String>(0)?,
                 row.get::<_, Option<f64>>(1)?,
                 row.get::<_, f64>(2)?,
-                row.get::<_, f64>(3)?
+                row.get::<_, Option<f64>>(3)?
+                    .map_or_else(|| "no upper bound".to_string(), |upper| upper.to_string())
             ))
         })?
         .collect::<Result<_, _>>()?;
@@ -83,9 +93,12 @@ fn default_run_meets_every_calibration_target() -> TestResult {
     assert_eq!(rows.len(), 21 - 3 + 4 + 6 + 3, "one row per target id");
     let mut failures = Vec::new();
     for (id, measure, target, lower, upper, measured, passed) in &rows {
-        eprintln!("{id:<20} target {target:>12.4} measured {measured:>12.4?} [{lower}, {upper}] {measure}");
+        eprintln!("{id:<20} target {target:>12.4} measured {measured:>12.4?} [{lower}, {upper:?}] {measure}");
         let measured = measured.ok_or_else(|| format!("{id}: measured is NULL"))?;
-        let in_bounds = measured >= *lower && measured <= *upper;
+        let in_bounds = match upper {
+            Some(upper) => measured >= *lower && measured <= *upper,
+            None => measured > *lower,
+        };
         assert_eq!(
             Some(in_bounds),
             *passed,
@@ -93,7 +106,7 @@ fn default_run_meets_every_calibration_target() -> TestResult {
         );
         if !in_bounds {
             failures.push(format!(
-                "{id} ({measure}): measured {measured:.4}, accepted [{lower}, {upper}]"
+                "{id} ({measure}): measured {measured:.4}, accepted [{lower}, {upper:?}]"
             ));
         }
     }
