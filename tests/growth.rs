@@ -111,8 +111,14 @@ fn ranges_are_ordered_p10_p50_p90() -> TestResult {
 
 #[test]
 fn a_lever_whose_p10_roi_is_below_zero_is_not_invested_in_first() -> TestResult {
-    // the fixture's mobile_experience: ROI below zero at P10, above at P50
-    let conn = golden_with(None)?;
+    // the fixture's seo_content and mobile_experience at lower costs: seo_content's
+    // P10 first-12-month gross profit (172.92 x 0.8 = 138.34) covers its $100, while
+    // mobile_experience's $45 lies between its P10 (38.27) and P50 (55.18) gross profit
+    let conn = golden_with(Some(
+        "insert into config.growth_levers values
+             (3, 'seo_content', 'signup', 0.20, 0.05, 0.30, 0.9, 6, 'a', 1, 100, 0.8),
+             (4, 'mobile_experience', 'engagement', 0.12, 0.05, 0.20, 0.6, 5, 'b', 1, 45, 0.8);",
+    ))?;
     let (roi_p10, roi_p50, investable): (f64, f64, bool) = conn.query_row(
         "select roi_12_months_p10, roi_12_months_p50, is_investable
          from analytics.growth_levers where lever_name = 'mobile_experience'",
@@ -156,5 +162,74 @@ fn next_steps_name_the_first_experiment_with_its_numbers() -> TestResult {
     );
     assert!(steps.contains(&report::format_int(users as f64)), "{steps}");
     assert!(steps.contains(&report::format_decimal(weeks, 1)), "{steps}");
+    Ok(())
+}
+
+#[test]
+fn net_mrr_churn_and_new_account_arpa_are_the_mrr_bridge_over_the_window() -> TestResult {
+    // the accounts fixture as of 2024-04-30: the window Feb..Apr holds new accounts,
+    // expansion, contraction and a churn, so the net MRR churn is below zero
+    let conn = Connection::open_in_memory()?;
+    northstar::warehouse::create_schema(&conn)?;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/accounts");
+    conn.execute_batch(&std::fs::read_to_string(dir.join("data.sql"))?)?;
+    conn.execute_batch(
+        "update config.params set as_of_date = date '2024-04-30', period_end = date '2024-04-30'",
+    )?;
+    let files = queries::order(&queries::load(None)?)?;
+    queries::run(&conn, &files, &ProgressBar::hidden())?;
+    let (churn, churn_n, low, high, arpa, arpa_n): (f64, i64, f64, f64, f64, i64) = conn
+        .query_row(
+            "select
+             max(case when measure = 'net_mrr_churn_monthly' then value end),
+             max(case when measure = 'net_mrr_churn_monthly' then n end),
+             max(case when measure = 'net_mrr_churn_monthly' then value_ci_low end),
+             max(case when measure = 'net_mrr_churn_monthly' then value_ci_high end),
+             max(case when measure = 'new_account_arpa' then value end),
+             max(case when measure = 'new_account_arpa' then n end)
+         from analytics.growth_baseline",
+            [],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            },
+        )?;
+    let (bridge, starting, new_arpa, new_accounts, movements): (f64, i64, f64, i64, f64) = conn
+        .query_row(
+            "select
+                 sum(churned_mrr + contraction_mrr - expansion_mrr) / sum(mrr_start),
+                 sum(starting_accounts),
+                 sum(new_mrr) / sum(new_accounts),
+                 sum(new_accounts),
+                 sum(expansion_mrr) + sum(contraction_mrr)
+             from analytics.mrr_movements
+             where month_start between date '2024-02-01' and date '2024-04-01'",
+            [],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
+            },
+        )?;
+    assert!(movements > 0.0, "the window has expansion or contraction");
+    assert!(churn < 0.0, "net expansion in the window: {churn}");
+    assert!(
+        (churn - bridge).abs() < 1e-12,
+        "{churn} vs the bridge's {bridge}"
+    );
+    assert_eq!(churn_n, starting);
+    assert!(low < churn && churn < high, "{low} < {churn} < {high}");
+    assert!((arpa - new_arpa).abs() < 1e-9, "{arpa} vs {new_arpa}");
+    assert_eq!(arpa_n, new_accounts);
     Ok(())
 }

@@ -1,8 +1,8 @@
 -- name: growth_baseline
--- version: 3
--- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_dimension, account_metrics_monthly
+-- version: 4
+-- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_dimension, account_metrics_monthly, account_mrr_monthly
 -- grain: one row per measure (per stage for stage measures, per month after signup for payment_month_share)
--- description: measured baseline of the growth model, each value with its sample size n and, for a proportion, its 95% Wilson interval: signup run rate (trailing 3 complete months, population scale) and its month-over-month trend; per stage the share of signups reaching it within its window in any order (reach_rate) and in strict order (strict_rate), the step rate P(reach k | reached k-1), its ceiling (best segment's or channel's step rate), P(paid within the monetization window | reached k-1 and k) and | reached k-1 but not k; paid within the window; the time to first payment (share paying in 30-day month 0, 1, ... after signup; median days); ARPA, paying accounts per paying user (covered by a paid seat) and monthly logo churn (trailing 3 complete months, from account_metrics_monthly), paying accounts at the window's end (population scale)
+-- description: measured baseline of the growth model, each value with its sample size n and, for a proportion, its 95% Wilson interval: signup run rate (trailing 3 complete months, population scale) and its month-over-month trend (95% interval from the two windows' counts as Poisson counts); per stage the share of signups reaching it within its window in any order (reach_rate) and in strict order (strict_rate), the step rate P(reach k | reached k-1), its ceiling (best segment's or channel's step rate), P(paid within the monetization window | reached k-1 and k) and | reached k-1 but not k; paid within the window; the time to first payment (share paying in 30-day month 0, 1, ... after signup; median days); ARPA, paying accounts per paying user (covered by a paid seat) and monthly logo churn (trailing 3 complete months, from account_metrics_monthly), paying accounts and MRR at the window's end (population scale); from account_mrr_monthly over the same window, the ARPA of new accounts (MRR in their first paying month, 95% normal interval of the mean) and the monthly net MRR churn (churned + contraction - expansion MRR over starting MRR, the MRR bridge of mrr_movements, 95% ratio-estimator interval)
 with params as (
     select
         params.*,
@@ -49,13 +49,72 @@ account_economics as (
         cast(sum(accounts.starting_accounts) as bigint) as starting_accounts,
         cast(sum(accounts.churned_accounts) as bigint) as churned_accounts,
         cast(max(case when accounts.month = cast(windows.window_end - interval '1 month' as date)
-            then accounts.paying_accounts end) as bigint) as latest_paying_accounts
+            then accounts.paying_accounts end) as bigint) as latest_paying_accounts,
+        cast(max(case when accounts.month = cast(windows.window_end - interval '1 month' as date)
+            then accounts.mrr end) as double precision) as latest_mrr
     from windows
     left join analytics.account_metrics_monthly as accounts
         on accounts.month >= windows.window_start
         and accounts.month < windows.window_end
         and accounts.is_complete_month
         and windows.window_start >= windows.period_start
+),
+
+-- new accounts: accounts in their first paying month (cohort month) within the window, with
+-- the MRR of that month; none when the period does not cover the window
+new_accounts as (
+    select
+        cast(count(accounts.workspace_id) as bigint) as accounts,
+        cast(avg(accounts.mrr) as double precision) as arpa,
+        cast(stddev_samp(accounts.mrr) as double precision) as arpa_sd
+    from windows
+    left join analytics.account_mrr_monthly as accounts
+        on accounts.month_start >= windows.window_start
+        and accounts.month_start < windows.window_end
+        and accounts.cohort_month = accounts.month_start
+        and windows.window_start >= windows.period_start
+),
+
+-- the MRR bridge per account-month of the window: each account paying at the previous
+-- month's evaluation day, its MRR then (start) and the MRR it lost by this month's (churned:
+-- all of it; contraction: the decrease; expansion: a negative loss); summed over the window,
+-- lost / start = (churned + contraction - expansion) / starting MRR of mrr_movements
+mrr_pairs as (
+    select
+        previous_month.mrr as start_mrr,
+        previous_month.mrr - coalesce(current_month.mrr, cast(0 as double precision)) as lost_mrr
+    from windows
+    inner join analytics.account_mrr_monthly as previous_month
+        on previous_month.month_start >= cast(windows.window_start - interval '1 month' as date)
+        and previous_month.month_start < cast(windows.window_end - interval '1 month' as date)
+        and windows.window_start >= windows.period_start
+    left join analytics.account_mrr_monthly as current_month
+        on current_month.workspace_id = previous_month.workspace_id
+        and current_month.month_start = cast(previous_month.month_start + interval '1 month' as date)
+    where previous_month.mrr > 0
+),
+
+mrr_churn as (
+    select
+        cast(count(*) as bigint) as account_months,
+        cast(sum(start_mrr) as double precision) as start_mrr,
+        cast(sum(lost_mrr) as double precision) as lost_mrr
+    from mrr_pairs
+),
+
+-- ratio estimator R = sum(lost) / sum(start): variance ~ n / (n - 1) x sum((lost - R start)^2)
+-- / sum(start)^2 (account-months taken as independent)
+mrr_churn_spread as (
+    select
+        mrr_churn.account_months,
+        mrr_churn.start_mrr,
+        mrr_churn.lost_mrr / nullif(mrr_churn.start_mrr, 0) as rate,
+        sum(power(mrr_pairs.lost_mrr - mrr_pairs.start_mrr * mrr_churn.lost_mrr / nullif(mrr_churn.start_mrr, 0), 2))
+            as residual_squares
+    from mrr_churn
+    left join mrr_pairs
+        on true
+    group by mrr_churn.account_months, mrr_churn.start_mrr, mrr_churn.lost_mrr
 ),
 
 stage_rows as (
@@ -168,15 +227,6 @@ measures as (
     from signups
     cross join params
     union all
-    -- compound month-over-month growth between the two 3-month windows
-    select 'signups_trend_monthly', null, null, null,
-        power(
-            cast(signups.recent_signups as double precision) / nullif(signups.previous_signups, 0),
-            cast(1 as double precision) / 3
-        ) - 1,
-        signups.previous_signups, false, null
-    from signups
-    union all
     select 'population_scale', null, null, null, params.scale, params.sample_users, false, null
     from params
     union all
@@ -257,6 +307,13 @@ measures as (
     from account_economics
     cross join params
     union all
+    -- MRR at the window's last month end, population scale (n: the paying accounts then)
+    select 'mrr_latest', null, null, null,
+        account_economics.latest_mrr * params.scale,
+        account_economics.latest_paying_accounts, false, null
+    from account_economics
+    cross join params
+    union all
     -- monthly logo churn: accounts paying at a month's start (previous month end) and not at its end
     select 'logo_churn_monthly', null, null, null,
         cast(account_economics.churned_accounts as double precision)
@@ -273,6 +330,58 @@ wilson as (
         cast(measures.successes as double precision) / nullif(measures.n, 0) as p,
         cast(1.959963984540054 as double precision) as z
     from measures
+),
+
+-- measures whose interval is not a Wilson interval: value, n, 95% bounds
+interval_measures as (
+    -- compound month-over-month growth between the two 3-month windows, ((recent / previous)^(1/3)
+    -- - 1); interval: the ratio of two Poisson counts, exp(ln(a / b) -+ z sqrt(1 / a + 1 / b)),
+    -- taken to the power 1/3
+    select 'signups_trend_monthly' as measure,
+        power(
+            cast(signups.recent_signups as double precision) / nullif(signups.previous_signups, 0),
+            cast(1 as double precision) / 3
+        ) - 1 as value,
+        signups.previous_signups as n,
+        case when signups.recent_signups > 0 and signups.previous_signups > 0 then power(exp(
+            ln(cast(signups.recent_signups as double precision) / signups.previous_signups)
+            - 1.959963984540054 * sqrt(cast(1 as double precision) / signups.recent_signups
+                + cast(1 as double precision) / signups.previous_signups)
+        ), cast(1 as double precision) / 3) - 1 end as ci_low,
+        case when signups.recent_signups > 0 and signups.previous_signups > 0 then power(exp(
+            ln(cast(signups.recent_signups as double precision) / signups.previous_signups)
+            + 1.959963984540054 * sqrt(cast(1 as double precision) / signups.recent_signups
+                + cast(1 as double precision) / signups.previous_signups)
+        ), cast(1 as double precision) / 3) - 1 end as ci_high
+    from signups
+    union all
+    -- ARPA of new accounts: mean MRR in the first paying month; interval mean -+ z sd / sqrt(n)
+    -- (the lower bound at least 0; none below 2 accounts)
+    select 'new_account_arpa',
+        new_accounts.arpa,
+        new_accounts.accounts,
+        case when new_accounts.accounts > 1 then greatest(
+            new_accounts.arpa - 1.959963984540054 * new_accounts.arpa_sd / sqrt(cast(new_accounts.accounts as double precision)),
+            cast(0 as double precision)
+        ) end,
+        case when new_accounts.accounts > 1 then
+            new_accounts.arpa + 1.959963984540054 * new_accounts.arpa_sd / sqrt(cast(new_accounts.accounts as double precision))
+        end
+    from new_accounts
+    union all
+    -- net MRR churn a month (negative: net expansion); n = starting account-months
+    select 'net_mrr_churn_monthly',
+        mrr_churn_spread.rate,
+        mrr_churn_spread.account_months,
+        case when mrr_churn_spread.account_months > 1 then mrr_churn_spread.rate - 1.959963984540054
+            * sqrt(mrr_churn_spread.residual_squares * cast(mrr_churn_spread.account_months as double precision)
+                / (mrr_churn_spread.account_months - 1))
+            / mrr_churn_spread.start_mrr end,
+        case when mrr_churn_spread.account_months > 1 then mrr_churn_spread.rate + 1.959963984540054
+            * sqrt(mrr_churn_spread.residual_squares * cast(mrr_churn_spread.account_months as double precision)
+                / (mrr_churn_spread.account_months - 1))
+            / mrr_churn_spread.start_mrr end
+    from mrr_churn_spread
 ),
 
 final as (
@@ -297,6 +406,18 @@ final as (
     from wilson
     left join stage_names
         on stage_names.stage_order = wilson.stage_order
+    union all
+    select
+        measure,
+        cast(null as integer),
+        cast(null as varchar),
+        cast(null as integer),
+        cast(null as varchar),
+        cast(value as double precision),
+        cast(n as bigint),
+        cast(ci_low as double precision),
+        cast(ci_high as double precision)
+    from interval_measures
 )
 
 select * from final

@@ -1,8 +1,8 @@
 -- name: growth_projection
--- version: 4
+-- version: 5
 -- depends: growth_baseline, growth_levers, growth_scenarios
 -- grain: one row per projected month 1..projection_months
--- description: projection of paying accounts and MRR, population scale, baseline vs with the top 3 ranked levers that can be valued: signups at the measured run rate growing by the measured month-over-month trend; new paying accounts = signups x paid rate x accounts per paying user, arriving by the measured payment lag (signups of the months before month 1 included); each lever adds its extra payers per signup (P50, and P10 / P90 for the band) ramping linearly over its ramp_months by signup month; accounts churn at the measured monthly logo churn from the month after they arrive; MRR = accounts x ARPA; cumulative extra revenue at P10 / P50 / P90 (levers assumed to move together, so the band is wide)
+-- description: projection of paying accounts and MRR, population scale, baseline vs with the top 3 ranked levers that can be valued: signups at the measured run rate growing by the measured month-over-month trend; new paying accounts = signups x paid rate x accounts per paying user, arriving by the measured payment lag (signups of the months before month 1 included); each lever adds its extra payers per signup (P50, and P10 / P90 for the band) ramping linearly over its ramp_months by signup month; accounts churn at the measured monthly logo churn from the month after they arrive; MRR: the latest month's MRR and each month's new accounts at the ARPA of new accounts, decaying at the measured net MRR churn (churned + contraction - expansion) from the month after; cumulative extra revenue at P10 / P50 / P90 (levers assumed to move together, so the band is wide)
 with params as (
     select * from config.params
 ),
@@ -13,9 +13,11 @@ baseline as (
         coalesce(max(case when measure = 'signups_trend_monthly' then value end), 0) as trend,
         max(case when measure = 'paid_within_window' then value end) as paid_rate,
         max(case when measure = 'accounts_per_paying_user' then value end) as accounts_per_payer,
-        max(case when measure = 'arpa' then value end) as arpa,
+        max(case when measure = 'new_account_arpa' then value end) as new_arpa,
         max(case when measure = 'logo_churn_monthly' then value end) as churn,
-        max(case when measure = 'paying_accounts_latest' then value end) as starting_accounts
+        max(case when measure = 'net_mrr_churn_monthly' then value end) as mrr_churn,
+        max(case when measure = 'paying_accounts_latest' then value end) as starting_accounts,
+        max(case when measure = 'mrr_latest' then value end) as starting_mrr
     from analytics.growth_baseline
 ),
 
@@ -102,16 +104,25 @@ arrivals_by_month as (
 ),
 
 -- accounts at month t: the starting stock and every month's arrivals, each surviving
--- (1 - churn) a month after the month it arrives in
+-- (1 - logo churn) a month after the month it arrives in; MRR the same with the starting MRR,
+-- arrivals at the new-account ARPA and (1 - net MRR churn)
 stocks as (
     select
         months.month_number,
+        max(baseline.starting_mrr * power(1 - baseline.mrr_churn, months.month_number)) + sum(
+            arrived.new_accounts_baseline * baseline.new_arpa
+                * power(1 - baseline.mrr_churn, months.month_number - arrived.month_number)
+        ) as mrr_baseline,
+        sum(arrived.extra_new_p10 * baseline.new_arpa
+            * power(1 - baseline.mrr_churn, months.month_number - arrived.month_number)) as extra_mrr_p10,
+        sum(arrived.extra_new_p50 * baseline.new_arpa
+            * power(1 - baseline.mrr_churn, months.month_number - arrived.month_number)) as extra_mrr_p50,
+        sum(arrived.extra_new_p90 * baseline.new_arpa
+            * power(1 - baseline.mrr_churn, months.month_number - arrived.month_number)) as extra_mrr_p90,
         max(baseline.starting_accounts * power(1 - baseline.churn, months.month_number)) + sum(
             arrived.new_accounts_baseline * power(1 - baseline.churn, months.month_number - arrived.month_number)
         ) as accounts_baseline,
-        sum(arrived.extra_new_p10 * power(1 - baseline.churn, months.month_number - arrived.month_number)) as extra_accounts_p10,
-        sum(arrived.extra_new_p50 * power(1 - baseline.churn, months.month_number - arrived.month_number)) as extra_accounts_p50,
-        sum(arrived.extra_new_p90 * power(1 - baseline.churn, months.month_number - arrived.month_number)) as extra_accounts_p90
+        sum(arrived.extra_new_p50 * power(1 - baseline.churn, months.month_number - arrived.month_number)) as extra_accounts_p50
     from months
     cross join baseline
     inner join arrivals_by_month as arrived
@@ -129,16 +140,16 @@ final as (
             as new_accounts_with_levers,
         cast(stocks.accounts_baseline as double precision) as paying_accounts_baseline,
         cast(stocks.accounts_baseline + stocks.extra_accounts_p50 as double precision) as paying_accounts_with_levers,
-        cast(stocks.accounts_baseline * baseline.arpa as double precision) as mrr_baseline,
-        cast((stocks.accounts_baseline + stocks.extra_accounts_p50) * baseline.arpa as double precision) as mrr_with_levers,
-        cast(stocks.extra_accounts_p50 * baseline.arpa as double precision) as extra_mrr,
-        cast(sum(stocks.extra_accounts_p10 * baseline.arpa) over (
+        cast(stocks.mrr_baseline as double precision) as mrr_baseline,
+        cast(stocks.mrr_baseline + stocks.extra_mrr_p50 as double precision) as mrr_with_levers,
+        cast(stocks.extra_mrr_p50 as double precision) as extra_mrr,
+        cast(sum(stocks.extra_mrr_p10) over (
             order by months.month_number rows between unbounded preceding and current row
         ) as double precision) as cumulative_extra_revenue_p10,
-        cast(sum(stocks.extra_accounts_p50 * baseline.arpa) over (
+        cast(sum(stocks.extra_mrr_p50) over (
             order by months.month_number rows between unbounded preceding and current row
         ) as double precision) as cumulative_extra_revenue_p50,
-        cast(sum(stocks.extra_accounts_p90 * baseline.arpa) over (
+        cast(sum(stocks.extra_mrr_p90) over (
             order by months.month_number rows between unbounded preceding and current row
         ) as double precision) as cumulative_extra_revenue_p90
     from months

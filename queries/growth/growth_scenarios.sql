@@ -1,8 +1,8 @@
 -- name: growth_scenarios
--- version: 3
+-- version: 4
 -- depends: growth_baseline
--- grain: one row per lever of config.growth_levers and scenario (p10, p50, p90 of the lift; lift_low, lift_high, arpa_minus_20, arpa_plus_20, churn_x0_5, churn_x1_5, ramp_3, ramp_9, ceiling_off at the p50 lift)
--- description: value of each lever under each scenario, population scale: the lift moves the stage's step rate in odds (rate' = r (1 + lift) / (1 + r lift)), capped at the stage's ceiling (best segment's or channel's rate); extra payers per signup = share reaching the previous stage x rate change x (P(paid | reached) - P(paid | missed)), or for signup the extra signups x paid rate; extra paying accounts = extra payers x accounts per paying user, arriving by the measured payment lag, the lift ramping over ramp_months, surviving the monthly logo churn; money at ARPA: first-12-month revenue and, separately, the steady-state annual run rate; gross profit, cost (engineering weeks x cost per week), ROI and payback months
+-- grain: one row per lever of config.growth_levers and scenario (p10, p50, p90 of the lift; lift_low, lift_high, arpa_low, arpa_high, churn_low, churn_high, trend_low, trend_high (the 95% bounds of the measured new-account ARPA, net MRR churn and signup trend), ramp_3, ramp_9, ceiling_off at the p50 lift)
+-- description: value of each lever under each scenario, population scale: the lift moves the stage's step rate in odds (rate' = r (1 + lift) / (1 + r lift)), capped at the stage's ceiling (best segment's or channel's rate); extra payers per signup = share reaching the previous stage x rate change x (P(paid | reached) - P(paid | missed)), or for signup the extra signups x paid rate; extra paying accounts = extra payers x accounts per paying user, signups at the run rate growing by the measured month-over-month trend, arriving by the measured payment lag, the lift ramping over ramp_months; each arriving account valued at the ARPA of new accounts, its MRR decaying at the measured net MRR churn (churned + contraction - expansion); first-12-month revenue and, separately, the steady-state annual run rate (NULL when the net MRR churn is not positive); gross profit, cost (engineering weeks x cost per week), ROI and payback months
 with params as (
     select * from config.params
 ),
@@ -12,9 +12,16 @@ baseline as (
         max(case when measure = 'signups_run_rate_monthly' then value end) as signups_monthly,
         max(case when measure = 'funnel_cohort_signups' then value end) as cohort_users,
         max(case when measure = 'paid_within_window' then value end) as paid_rate,
-        max(case when measure = 'arpa' then value end) as arpa,
+        max(case when measure = 'new_account_arpa' then value end) as arpa,
+        max(case when measure = 'new_account_arpa' then value_ci_low end) as arpa_low,
+        max(case when measure = 'new_account_arpa' then value_ci_high end) as arpa_high,
         max(case when measure = 'accounts_per_paying_user' then value end) as accounts_per_payer,
-        max(case when measure = 'logo_churn_monthly' then value end) as churn
+        max(case when measure = 'net_mrr_churn_monthly' then value end) as churn,
+        max(case when measure = 'net_mrr_churn_monthly' then value_ci_low end) as churn_low,
+        max(case when measure = 'net_mrr_churn_monthly' then value_ci_high end) as churn_high,
+        coalesce(max(case when measure = 'signups_trend_monthly' then value end), 0) as trend,
+        max(case when measure = 'signups_trend_monthly' then value_ci_low end) as trend_low,
+        max(case when measure = 'signups_trend_monthly' then value_ci_high end) as trend_high
     from analytics.growth_baseline
 ),
 
@@ -42,20 +49,23 @@ scenarios as (
     select *
     from (
         values
-            ('p10', 1, 'lift', 'p10', cast(1.0 as double precision), cast(1.0 as double precision), cast(null as integer), true),
-            ('p50', 2, 'lift', 'p50', 1.0, 1.0, null, true),
-            ('p90', 3, 'lift', 'p90', 1.0, 1.0, null, true),
-            ('lift_low', 4, 'lift', 'low', 1.0, 1.0, null, true),
-            ('lift_high', 5, 'lift', 'high', 1.0, 1.0, null, true),
-            ('arpa_minus_20', 6, 'arpa', 'p50', 0.8, 1.0, null, true),
-            ('arpa_plus_20', 7, 'arpa', 'p50', 1.2, 1.0, null, true),
-            ('churn_x0_5', 8, 'churn', 'p50', 1.0, 0.5, null, true),
-            ('churn_x1_5', 9, 'churn', 'p50', 1.0, 1.5, null, true),
-            ('ramp_3', 10, 'ramp', 'p50', 1.0, 1.0, 3, true),
-            ('ramp_9', 11, 'ramp', 'p50', 1.0, 1.0, 9, true),
-            ('ceiling_off', 12, 'ceiling', 'p50', 1.0, 1.0, null, false)
+            ('p10', 1, 'lift', 'p10', 'mid', 'mid', 'mid', cast(null as integer), true),
+            ('p50', 2, 'lift', 'p50', 'mid', 'mid', 'mid', null, true),
+            ('p90', 3, 'lift', 'p90', 'mid', 'mid', 'mid', null, true),
+            ('lift_low', 4, 'lift', 'low', 'mid', 'mid', 'mid', null, true),
+            ('lift_high', 5, 'lift', 'high', 'mid', 'mid', 'mid', null, true),
+            ('arpa_low', 6, 'arpa', 'p50', 'low', 'mid', 'mid', null, true),
+            ('arpa_high', 7, 'arpa', 'p50', 'high', 'mid', 'mid', null, true),
+            ('churn_low', 8, 'churn', 'p50', 'mid', 'low', 'mid', null, true),
+            ('churn_high', 9, 'churn', 'p50', 'mid', 'high', 'mid', null, true),
+            ('trend_low', 10, 'trend', 'p50', 'mid', 'mid', 'low', null, true),
+            ('trend_high', 11, 'trend', 'p50', 'mid', 'mid', 'high', null, true),
+            ('ramp_3', 12, 'ramp', 'p50', 'mid', 'mid', 'mid', 3, true),
+            ('ramp_9', 13, 'ramp', 'p50', 'mid', 'mid', 'mid', 9, true),
+            ('ceiling_off', 14, 'ceiling', 'p50', 'mid', 'mid', 'mid', null, false)
     ) as scenario_values (
-        scenario, scenario_order, assumption, lift_choice, arpa_factor, churn_factor, ramp_override, ceiling_on
+        scenario, scenario_order, assumption, lift_choice, arpa_choice, churn_choice, trend_choice, ramp_override,
+        ceiling_on
     )
 ),
 
@@ -85,8 +95,15 @@ levers as (
         cast(growth_levers.gross_margin as double precision) as gross_margin,
         baseline.signups_monthly,
         baseline.arpa,
+        baseline.arpa_low,
+        baseline.arpa_high,
         baseline.accounts_per_payer,
         baseline.churn,
+        baseline.churn_low,
+        baseline.churn_high,
+        baseline.trend,
+        baseline.trend_low,
+        baseline.trend_high,
         case
             when stage_inputs.stage_order is null or stage_inputs.stage_order < 2
                 then 'target stage ' || growth_levers.target_stage || ' has no step rate to lift'
@@ -103,8 +120,10 @@ levers as (
                 then 'the period has no 3 complete months of signups: no run rate'
             when coalesce(baseline.paid_rate, 0) = 0
                 then 'no user of the funnel cohort paid within the monetization window'
-            when baseline.arpa is null or baseline.churn is null
-                then 'no paying account in the trailing 3 complete months: no ARPA or churn'
+            when baseline.arpa is null
+                then 'no new paying account in the trailing 3 complete months: no new-account ARPA'
+            when baseline.churn is null
+                then 'no paying account at a month start in the trailing 3 complete months: no net MRR churn'
             -- observational uplift of zero or less: moving users across the stage shows no gain
             when stage_inputs.stage_order > 2 and stage_inputs.paid_if_reached <= stage_inputs.paid_if_missed
                 then 'users who reach ' || growth_levers.target_stage
@@ -125,8 +144,22 @@ lifted as (
         scenarios.scenario,
         scenarios.scenario_order,
         scenarios.assumption,
-        scenarios.arpa_factor,
-        scenarios.churn_factor,
+        -- a bound the baseline could not measure (too few accounts or signups) stays at the value
+        case scenarios.arpa_choice
+            when 'low' then coalesce(levers.arpa_low, levers.arpa)
+            when 'high' then coalesce(levers.arpa_high, levers.arpa)
+            else levers.arpa
+        end as scenario_arpa,
+        case scenarios.churn_choice
+            when 'low' then coalesce(levers.churn_low, levers.churn)
+            when 'high' then coalesce(levers.churn_high, levers.churn)
+            else levers.churn
+        end as scenario_churn,
+        case scenarios.trend_choice
+            when 'low' then coalesce(levers.trend_low, levers.trend)
+            when 'high' then coalesce(levers.trend_high, levers.trend)
+            else levers.trend
+        end as scenario_trend,
         scenarios.ceiling_on,
         coalesce(scenarios.ramp_override, levers.ramp_months) as scenario_ramp_months,
         case
@@ -172,9 +205,7 @@ valued as (
         case
             when rates.stage_order = 2 then (rates.lifted_rate / rates.measured_rate - 1) * rates.uplift_per_user
             else rates.at_risk_share * (rates.lifted_rate - rates.measured_rate) * rates.uplift_per_user
-        end as extra_paid_per_signup,
-        rates.arpa * rates.arpa_factor as scenario_arpa,
-        rates.churn * rates.churn_factor as scenario_churn
+        end as extra_paid_per_signup
     from rates
 ),
 
@@ -185,9 +216,9 @@ months as (
         on numbers.n between 1 and greatest(params.projection_months, 12)
 ),
 
--- extra paying accounts at month t per extra paying account a month at full lift:
--- sum over signup months s <= t and payment lags m (s + m <= t) of
--- ramp(s) x share(m) x (1 - churn)^(t - s - m), ramp(s) = least(s / ramp_months, 1)
+-- extra MRR at month t per extra paying account a month at full lift, in units of the
+-- new-account ARPA: sum over signup months s <= t and payment lags m (s + m <= t) of
+-- ramp(s) x (1 + trend)^s x share(m) x (1 - net MRR churn)^(t - s - m), ramp(s) = least(s / ramp_months, 1)
 unit_stock as (
     select
         valued.lever_id,
@@ -195,6 +226,7 @@ unit_stock as (
         months.month_number,
         coalesce(sum(
             least(cast(cohorts.month_number as double precision) / greatest(valued.scenario_ramp_months, 1), 1.0)
+            * power(1 + valued.scenario_trend, cohorts.month_number)
             * payment_lag.share
             * power(1 - valued.scenario_churn, months.month_number - cohorts.month_number - payment_lag.month_number)
         ), 0) as unit_accounts
@@ -259,10 +291,11 @@ final as (
             valued.signups_monthly * valued.extra_paid_per_signup * valued.accounts_per_payer as double precision
         ) as extra_accounts_monthly,
         cast(money.first_12_month_revenue as double precision) as first_12_month_revenue,
-        cast(
+        -- the arrivals of a month at the run rate (no trend) over the net MRR churn; none without decay
+        cast(case when valued.scenario_churn > 0 then
             12 * valued.signups_monthly * valued.extra_paid_per_signup * valued.accounts_per_payer
-                * valued.scenario_arpa / nullif(valued.scenario_churn, 0) as double precision
-        ) as steady_state_annual_run_rate,
+                * valued.scenario_arpa / valued.scenario_churn
+        end as double precision) as steady_state_annual_run_rate,
         cast(money.first_12_month_revenue * valued.gross_margin as double precision) as first_12_month_gross_profit,
         valued.cost,
         cast(

@@ -1,8 +1,8 @@
 -- name: growth_sensitivity
--- version: 4
+-- version: 5
 -- depends: growth_scenarios
--- grain: one row per lever of config.growth_levers and assumption (lift, arpa, churn, ramp, ceiling)
--- description: tornado of each lever's P50 first-12-month revenue (population scale): the value when one assumption moves one notch down and up (lift: low / high lift; arpa: -20% / +20%; churn: x0.5 / x1.5; ramp: 3 / 9 months; ceiling: off, its other side the P50 value), the P50 value and the swing (high - low); NULL with the lever's reason when it cannot be valued
+-- grain: one row per lever of config.growth_levers and assumption (lift, arpa, churn, trend, ramp, ceiling)
+-- description: tornado of each lever's P50 first-12-month revenue (population scale): the value when one assumption moves one notch down and up (lift: low / high lift; arpa: the 95% bounds of the new-account ARPA; churn: the 95% bounds of the net MRR churn; trend: the 95% bounds of the signup trend; ramp: 3 / 9 months; ceiling: off, its other side the P50 value), the P50 value and the swing (high - low); NULL with the lever's reason when it cannot be valued
 with scenarios as (
     select * from analytics.growth_scenarios
 ),
@@ -20,9 +20,9 @@ notches as (
         max(scenarios.target_stage) as target_stage,
         scenarios.assumption,
         min(scenarios.scenario_order) as assumption_order,
-        max(case when scenarios.scenario in ('lift_low', 'arpa_minus_20', 'churn_x1_5', 'ramp_9')
+        max(case when scenarios.scenario in ('lift_low', 'arpa_low', 'churn_high', 'trend_low', 'ramp_9')
             then scenarios.first_12_month_revenue end) as pessimistic_value,
-        max(case when scenarios.scenario in ('lift_high', 'arpa_plus_20', 'churn_x0_5', 'ramp_3', 'ceiling_off')
+        max(case when scenarios.scenario in ('lift_high', 'arpa_high', 'churn_low', 'trend_high', 'ramp_3', 'ceiling_off')
             then scenarios.first_12_month_revenue end) as optimistic_value,
         max(scenarios.status_reason) as status_reason
     from scenarios
