@@ -1,8 +1,8 @@
 -- name: growth_experiments
--- version: 1
+-- version: 2
 -- depends: growth_levers, growth_baseline
 -- grain: one row per lever of config.growth_levers
--- description: experiment plan per lever, in the order of the lever ranking: control rate = the stage's measured step rate, treatment rate = the rate the expected lift implies (odds model, ceiling applied), users per arm for a two-sided test of two proportions at alpha 0.05 and power 0.8, weekly traffic into the stage at population scale (signups a week reaching the previous stage; visits for signup) and the weeks of that traffic both arms need
+-- description: experiment plan per lever, in the order of the lever ranking: control rate = the stage's measured step rate, treatment rate = the rate the expected lift implies (odds model, ceiling applied), users per arm for a two-sided test of two proportions at alpha 0.05 and power 0.8, weekly traffic into the stage at population scale (signups a week reaching the previous stage; visits for signup) the weeks of that traffic both arms need to enroll (weeks_to_enroll), the weeks the last enrolled user needs to reach the end of the stage's outcome window (weeks_to_observe: signup 0 days, activation activation_window_days, engagement engagement_window_days, habit (habit_window_weeks + 1) x 7 days, collaboration collaboration_window_days, monetization monetization_window_days, from signup) and their sum (weeks_needed)
 with baseline as (
     select
         max(case when measure = 'signups_run_rate_monthly' then value end) as signups_monthly,
@@ -40,11 +40,22 @@ plans as (
             else baseline.signups_monthly * cast(step_rates.at_risk as double precision)
                 / nullif(baseline.cohort_users, 0) * 12 / 52
         end as weekly_traffic,
+        -- days from signup until the stage's outcome is known (its window); the signup step is
+        -- known on the visit itself
+        case growth_levers.stage_order
+            when 2 then 0
+            when 3 then params.activation_window_days
+            when 4 then params.engagement_window_days
+            when 5 then (params.habit_window_weeks + 1) * 7
+            when 6 then params.collaboration_window_days
+            when 7 then params.monetization_window_days
+        end as outcome_window_days,
         growth_levers.status_reason
     from analytics.growth_levers as growth_levers
     inner join config.growth_levers as config_levers
         on config_levers.lever_id = growth_levers.lever_id
     cross join baseline
+    cross join config.params as params
     left join step_rates
         on step_rates.stage_order = growth_levers.stage_order
 ),
@@ -81,7 +92,13 @@ final as (
         cast(treatment_rate - control_rate as double precision) as minimum_detectable_difference,
         cast(ceil(exact_users_per_arm) as bigint) as users_per_arm,
         cast(weekly_traffic as double precision) as weekly_traffic,
-        cast(2 * ceil(exact_users_per_arm) / nullif(weekly_traffic, 0) as double precision) as weeks_needed,
+        cast(2 * ceil(exact_users_per_arm) / nullif(weekly_traffic, 0) as double precision) as weeks_to_enroll,
+        cast(outcome_window_days as integer) as outcome_window_days,
+        cast(outcome_window_days as double precision) / 7 as weeks_to_observe,
+        cast(
+            2 * ceil(exact_users_per_arm) / nullif(weekly_traffic, 0) + cast(outcome_window_days as double precision) / 7
+            as double precision
+        ) as weeks_needed,
         case
             when status_reason is not null then status_reason
             when treatment_rate <= control_rate
