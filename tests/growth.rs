@@ -233,3 +233,38 @@ fn net_mrr_churn_and_new_account_arpa_are_the_mrr_bridge_over_the_window() -> Te
     assert_eq!(arpa_n, new_accounts);
     Ok(())
 }
+
+#[test]
+fn each_lever_carries_and_prints_its_value_basis() -> TestResult {
+    let conn = golden_with(None)?;
+    let bases: Vec<(String, Option<String>)> = conn
+        .prepare("select lever_name, value_basis from analytics.growth_levers order by lever_id")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (name, basis) in &bases {
+        let expected = if name == "seo_content" {
+            "assumed_average_paid_rate"
+        } else {
+            "observational_uplift"
+        };
+        assert_eq!(basis.as_deref(), Some(expected), "{name}");
+    }
+    let text = render(&conn)?;
+    let paragraph = |name: &str| {
+        text.split(&format!(". {name}: "))
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    assert!(
+        paragraph("seo_content")
+            .contains("Basis: assumed (extra signups at the average paid rate)"),
+        "{text}"
+    );
+    assert!(
+        paragraph("template_discovery").contains("Basis: measured observational uplift"),
+        "{text}"
+    );
+    Ok(())
+}

@@ -1,8 +1,8 @@
 -- name: growth_levers
--- version: 3
+-- version: 4
 -- depends: growth_scenarios, growth_baseline
 -- grain: one row per lever of config.growth_levers
--- description: each lever's value as a range, population scale, observational uplift (an upper bound of the causal effect): its stage's measured step rate with its 95% Wilson interval and ceiling, the lift at P10 / P50 / P90 of the triangular (low, expected, high) distribution and the rates it implies (odds model) and the P50 change in percentage points, extra paying accounts a month at full lift, first-12-month revenue and steady-state annual run rate at P10 / P50 / P90, cost, ROI over the first 12 months at P10 / P50 / P90, payback months at P50; score = P50 first-12-month revenue x confidence, rank, and is_investable (ROI at P10 at least 0)
+-- description: each lever's value as a range, population scale, observational uplift (an upper bound of the causal effect): its stage's measured step rate with its 95% Wilson interval and ceiling, the lift at P10 / P50 / P90 of the triangular (low, expected, high) distribution and the rates it implies (odds model) and the P50 change in percentage points, extra paying accounts a month at full lift, first-12-month revenue and steady-state annual run rate at P10 / P50 / P90, cost, ROI over the first 12 months at P10 / P50 / P90, payback months at P50; score = P50 first-12-month revenue x confidence, rank, and is_investable (ROI at P10 at least 0); value_basis (observational_uplift or assumed_average_paid_rate, from growth_scenarios)
 with scenarios as (
     select * from analytics.growth_scenarios
     where scenario in ('p10', 'p50', 'p90')
@@ -43,6 +43,7 @@ pivoted as (
         max(case when scenario = 'p50' then roi_12_months end) as roi_12_months_p50,
         max(case when scenario = 'p90' then roi_12_months end) as roi_12_months_p90,
         max(case when scenario = 'p50' then payback_months end) as payback_months_p50,
+        max(value_basis) as value_basis,
         max(status_reason) as status_reason
     from scenarios
     group by lever_id
@@ -87,6 +88,7 @@ final as (
             order by pivoted.first_12_month_revenue_p50 * config_levers.confidence desc nulls last, pivoted.lever_id
         ) as integer) as lever_rank,
         coalesce(pivoted.roi_12_months_p10 >= 0, false) as is_investable,
+        pivoted.value_basis,
         pivoted.status_reason
     from pivoted
     inner join config.growth_levers as config_levers

@@ -1,8 +1,8 @@
 -- name: growth_scenarios
--- version: 4
+-- version: 5
 -- depends: growth_baseline
 -- grain: one row per lever of config.growth_levers and scenario (p10, p50, p90 of the lift; lift_low, lift_high, arpa_low, arpa_high, churn_low, churn_high, trend_low, trend_high (the 95% bounds of the measured new-account ARPA, net MRR churn and signup trend), ramp_3, ramp_9, ceiling_off at the p50 lift)
--- description: value of each lever under each scenario, population scale: the lift moves the stage's step rate in odds (rate' = r (1 + lift) / (1 + r lift)), capped at the stage's ceiling (best segment's or channel's rate); extra payers per signup = share reaching the previous stage x rate change x (P(paid | reached) - P(paid | missed)), or for signup the extra signups x paid rate; extra paying accounts = extra payers x accounts per paying user, signups at the run rate growing by the measured month-over-month trend, arriving by the measured payment lag, the lift ramping over ramp_months; each arriving account valued at the ARPA of new accounts, its MRR decaying at the measured net MRR churn (churned + contraction - expansion); first-12-month revenue and, separately, the steady-state annual run rate (NULL when the net MRR churn is not positive); gross profit, cost (engineering weeks x cost per week), ROI and payback months
+-- description: value of each lever under each scenario, population scale: the lift moves the stage's step rate in odds (rate' = r (1 + lift) / (1 + r lift)), capped at the stage's ceiling (best segment's or channel's rate); extra payers per signup = share reaching the previous stage x rate change x (P(paid | reached) - P(paid | missed)), or for signup the extra signups x paid rate; extra paying accounts = extra payers x accounts per paying user, signups at the run rate growing by the measured month-over-month trend, arriving by the measured payment lag, the lift ramping over ramp_months; each arriving account valued at the ARPA of new accounts, its MRR decaying at the measured net MRR churn (churned + contraction - expansion); first-12-month revenue and, separately, the steady-state annual run rate (NULL when the net MRR churn is not positive); gross profit, cost (engineering weeks x cost per week), ROI and payback months; value_basis: observational_uplift (a product stage: P(paid | reached) - P(paid | missed), an upper bound of the causal effect) or assumed_average_paid_rate (the signup step: extra signups assumed to pay at the average paid rate)
 with params as (
     select * from config.params
 ),
@@ -303,6 +303,10 @@ final as (
             as double precision
         ) as roi_12_months,
         cast(money.payback_months as integer) as payback_months,
+        case
+            when valued.stage_order = 2 then 'assumed_average_paid_rate'
+            when valued.stage_order > 2 then 'observational_uplift'
+        end as value_basis,
         valued.status_reason
     from valued
     left join money
