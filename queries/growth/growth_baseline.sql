@@ -1,5 +1,5 @@
 -- name: growth_baseline
--- version: 4
+-- version: 5
 -- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_dimension, account_metrics_monthly, account_mrr_monthly
 -- grain: one row per measure (per stage for stage measures, per month after signup for payment_month_share)
 -- description: measured baseline of the growth model, each value with its sample size n and, for a proportion, its 95% Wilson interval: signup run rate (trailing 3 complete months, population scale) and its month-over-month trend (95% interval from the two windows' counts as Poisson counts); per stage the share of signups reaching it within its window in any order (reach_rate) and in strict order (strict_rate), the step rate P(reach k | reached k-1), its ceiling (best segment's or channel's step rate), P(paid within the monetization window | reached k-1 and k) and | reached k-1 but not k; paid within the window; the time to first payment (share paying in 30-day month 0, 1, ... after signup; median days); ARPA, paying accounts per paying user (covered by a paid seat) and monthly logo churn (trailing 3 complete months, from account_metrics_monthly), paying accounts and MRR at the window's end (population scale); from account_mrr_monthly over the same window, the ARPA of new accounts (MRR in their first paying month, 95% normal interval of the mean) and the monthly net MRR churn (churned + contraction - expansion MRR over starting MRR, the MRR bridge of mrr_movements, 95% ratio-estimator interval)
@@ -66,7 +66,8 @@ new_accounts as (
     select
         cast(count(accounts.workspace_id) as bigint) as accounts,
         cast(avg(accounts.mrr) as double precision) as arpa,
-        cast(stddev_samp(accounts.mrr) as double precision) as arpa_sd
+        cast(stddev_samp(accounts.mrr) as double precision) as arpa_sd,
+        cast(min(accounts.mrr) as double precision) as smallest_mrr
     from windows
     left join analytics.account_mrr_monthly as accounts
         on accounts.month_start >= windows.window_start
@@ -356,13 +357,14 @@ interval_measures as (
     from signups
     union all
     -- ARPA of new accounts: mean MRR in the first paying month; interval mean -+ z sd / sqrt(n)
-    -- (the lower bound at least 0; none below 2 accounts)
+    -- (the lower bound at least the smallest new account's MRR, below which no mean can lie;
+    -- none below 2 accounts)
     select 'new_account_arpa',
         new_accounts.arpa,
         new_accounts.accounts,
         case when new_accounts.accounts > 1 then greatest(
             new_accounts.arpa - 1.959963984540054 * new_accounts.arpa_sd / sqrt(cast(new_accounts.accounts as double precision)),
-            cast(0 as double precision)
+            new_accounts.smallest_mrr
         ) end,
         case when new_accounts.accounts > 1 then
             new_accounts.arpa + 1.959963984540054 * new_accounts.arpa_sd / sqrt(cast(new_accounts.accounts as double precision))
