@@ -1,5 +1,5 @@
 -- name: growth_baseline
--- version: 5
+-- version: 6
 -- depends: growth_user_stages, user_milestones, funnel_stages, funnel_by_dimension, account_metrics_monthly, account_mrr_monthly
 -- grain: one row per measure (per stage for stage measures, per month after signup for payment_month_share)
 -- description: measured baseline of the growth model, each value with its sample size n and, for a proportion, its 95% Wilson interval: signup run rate (trailing 3 complete months, population scale) and its month-over-month trend (95% interval from the two windows' counts as Poisson counts); per stage the share of signups reaching it within its window in any order (reach_rate) and in strict order (strict_rate), the step rate P(reach k | reached k-1), its ceiling (best segment's or channel's step rate), P(paid within the monetization window | reached k-1 and k) and | reached k-1 but not k; paid within the window; the time to first payment (share paying in 30-day month 0, 1, ... after signup; median days); ARPA, paying accounts per paying user (covered by a paid seat) and monthly logo churn (trailing 3 complete months, from account_metrics_monthly), paying accounts and MRR at the window's end (population scale); from account_mrr_monthly over the same window, the ARPA of new accounts (MRR in their first paying month, 95% normal interval of the mean) and the monthly net MRR churn (churned + contraction - expansion MRR over starting MRR, the MRR bridge of mrr_movements, 95% ratio-estimator interval)
@@ -61,12 +61,14 @@ account_economics as (
 ),
 
 -- new accounts: accounts in their first paying month (cohort month) within the window, with
--- the MRR of that month; none when the period does not cover the window
-new_accounts as (
+-- the MRR of that month; none when the period does not cover the window. Mean and standard
+-- deviation from plain sums (sum x, sum x^2): whole-dollar MRR sums exactly in any row order,
+-- so the figures do not depend on the order rows were ingested in
+new_account_sums as (
     select
         cast(count(accounts.workspace_id) as bigint) as accounts,
-        cast(avg(accounts.mrr) as double precision) as arpa,
-        cast(stddev_samp(accounts.mrr) as double precision) as arpa_sd,
+        cast(sum(accounts.mrr) as double precision) as mrr_sum,
+        cast(sum(accounts.mrr * accounts.mrr) as double precision) as mrr_squares,
         cast(min(accounts.mrr) as double precision) as smallest_mrr
     from windows
     left join analytics.account_mrr_monthly as accounts
@@ -99,23 +101,39 @@ mrr_churn as (
     select
         cast(count(*) as bigint) as account_months,
         cast(sum(start_mrr) as double precision) as start_mrr,
-        cast(sum(lost_mrr) as double precision) as lost_mrr
+        cast(sum(lost_mrr) as double precision) as lost_mrr,
+        cast(sum(start_mrr * start_mrr) as double precision) as start_squares,
+        cast(sum(lost_mrr * lost_mrr) as double precision) as lost_squares,
+        cast(sum(lost_mrr * start_mrr) as double precision) as lost_start
     from mrr_pairs
 ),
 
 -- ratio estimator R = sum(lost) / sum(start): variance ~ n / (n - 1) x sum((lost - R start)^2)
--- / sum(start)^2 (account-months taken as independent)
+-- / sum(start)^2 (account-months taken as independent); the sum of squares expanded into plain
+-- sums (sum lost^2 - 2 R sum lost start + R^2 sum start^2), exact for whole-dollar MRR in any
+-- row order
 mrr_churn_spread as (
     select
-        mrr_churn.account_months,
-        mrr_churn.start_mrr,
-        mrr_churn.lost_mrr / nullif(mrr_churn.start_mrr, 0) as rate,
-        sum(power(mrr_pairs.lost_mrr - mrr_pairs.start_mrr * mrr_churn.lost_mrr / nullif(mrr_churn.start_mrr, 0), 2))
-            as residual_squares
+        account_months,
+        start_mrr,
+        lost_mrr / nullif(start_mrr, 0) as rate,
+        greatest(
+            lost_squares - 2 * (lost_mrr / nullif(start_mrr, 0)) * lost_start
+                + (lost_mrr / nullif(start_mrr, 0)) * (lost_mrr / nullif(start_mrr, 0)) * start_squares,
+            cast(0 as double precision)
+        ) as residual_squares
     from mrr_churn
-    left join mrr_pairs
-        on true
-    group by mrr_churn.account_months, mrr_churn.start_mrr, mrr_churn.lost_mrr
+),
+
+new_accounts as (
+    select
+        accounts,
+        mrr_sum / nullif(accounts, 0) as arpa,
+        case when accounts > 1 then sqrt(greatest(
+            (mrr_squares - mrr_sum * mrr_sum / accounts) / (accounts - 1), cast(0 as double precision)
+        )) end as arpa_sd,
+        smallest_mrr
+    from new_account_sums
 ),
 
 stage_rows as (

@@ -1,5 +1,5 @@
 -- name: growth_experiments
--- version: 2
+-- version: 3
 -- depends: growth_levers, growth_baseline
 -- grain: one row per lever of config.growth_levers
 -- description: experiment plan per lever, in the order of the lever ranking: control rate = the stage's measured step rate, treatment rate = the rate the expected lift implies (odds model, ceiling applied), users per arm for a two-sided test of two proportions at alpha 0.05 and power 0.8, weekly traffic into the stage at population scale (signups a week reaching the previous stage; visits for signup) the weeks of that traffic both arms need to enroll (weeks_to_enroll), the weeks the last enrolled user needs to reach the end of the stage's outcome window (weeks_to_observe: signup 0 days, activation activation_window_days, engagement engagement_window_days, habit (habit_window_weeks + 1) x 7 days, collaboration collaboration_window_days, monetization monetization_window_days, from signup) and their sum (weeks_needed)
@@ -42,13 +42,13 @@ plans as (
         end as weekly_traffic,
         -- days from signup until the stage's outcome is known (its window); the signup step is
         -- known on the visit itself
-        case growth_levers.stage_order
-            when 2 then 0
-            when 3 then params.activation_window_days
-            when 4 then params.engagement_window_days
-            when 5 then (params.habit_window_weeks + 1) * 7
-            when 6 then params.collaboration_window_days
-            when 7 then params.monetization_window_days
+        case growth_levers.target_stage
+            when 'signup' then 0
+            when 'activation' then params.activation_window_days
+            when 'engagement' then params.engagement_window_days
+            when 'habit' then (params.habit_window_weeks + 1) * 7
+            when 'collaboration' then params.collaboration_window_days
+            when 'monetization' then params.monetization_window_days
         end as outcome_window_days,
         growth_levers.status_reason
     from analytics.growth_levers as growth_levers

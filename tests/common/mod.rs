@@ -84,7 +84,8 @@ pub fn table_checksums(conn: &Connection, schemas: &[&str]) -> Vec<(String, i64,
     checksums(conn, schemas, false)
 }
 
-/// As [`table_checksums`], with every DOUBLE rounded to 6 decimals first: a
+/// As [`table_checksums`], with every DOUBLE rounded to 6 decimals (10
+/// significant digits from 1,000 on) first: a
 /// sum of doubles taken in another row order (the same rows loaded from a
 /// file instead of generated) may differ in its last bit, about 1e-16
 /// relative, which is not a different result.
@@ -93,7 +94,7 @@ pub fn table_checksums_rounded(conn: &Connection, schemas: &[&str]) -> Vec<(Stri
 }
 
 /// The row expression hashed for `table`: a struct of its columns with
-/// DOUBLE columns rounded to 6 decimals.
+/// DOUBLE columns rounded to 6 decimals (10 significant digits from 1,000 on).
 fn rounded_row(conn: &Connection, table: &str) -> String {
     let (schema, name) = table.split_once('.').unwrap_or(("main", table));
     let mut statement = conn
@@ -112,7 +113,13 @@ fn rounded_row(conn: &Connection, table: &str) -> String {
         .iter()
         .map(|(column, data_type)| {
             if data_type == "DOUBLE" || data_type == "FLOAT" {
-                format!("\"{column}\" := round(t.\"{column}\", 6)")
+                // 6 decimals, and at most 10 significant digits for values of
+                // 1,000 and more (a last-bit difference of a $50M sum is 1e-8)
+                format!(
+                    "\"{column}\" := case when isfinite(t.\"{column}\") and abs(t.\"{column}\") >= 1000 \
+                     then round(t.\"{column}\", 9 - cast(floor(log10(abs(t.\"{column}\"))) as integer)) \
+                     else round(t.\"{column}\", 6) end"
+                )
             } else {
                 format!("\"{column}\" := t.\"{column}\"")
             }
