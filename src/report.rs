@@ -456,11 +456,6 @@ fn overview_section(conn: &Connection) -> Result<Section, ReportError> {
              ) order by week_start"
         ),
     )?;
-    let mrr = read_optional(
-        conn,
-        "analytics.mrr_monthly",
-        "select * from analytics.mrr_monthly order by month_start desc limit 1",
-    )?;
     let trials = read_one(conn, "analytics.trials", "select * from analytics.trials")?;
     let query_versions = read_rows(
         conn,
@@ -476,7 +471,6 @@ fn overview_section(conn: &Connection) -> Result<Section, ReportError> {
         ("data", data.into()),
         ("north_star", north_star.into()),
         ("north_star_weeks", north_star_weeks.into()),
-        ("mrr", mrr),
         ("trials", trials.into()),
         ("query_versions", query_versions.into()),
     ])
@@ -897,7 +891,7 @@ pub fn summary_json(context: &Json) -> Json {
             "stickiness_benchmark": headline["stickiness_benchmark"],
             "meets_stickiness_benchmark": headline["meets_stickiness_benchmark"],
             "activation_rate": headline["activation_rate"],
-            "collaborative_workspace_share": context["north_star"]["collaborative_share"],
+            "collaborative_workspace_share": context["north_star"]["wacw_share"],
             "paid_conversion": headline["paid_conversion"],
             "paid_at_end_rate": headline["paid_at_end_rate"],
             "mrr": headline["mrr"],
