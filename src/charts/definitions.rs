@@ -552,9 +552,9 @@ fn cohort_ltv(conn: &Connection) -> Result<Figure, ChartError> {
     // every month lists the same cohort grid, so first-seen order is cohort order
     Ok(Figure {
         name: NAME,
-        title: "Lifetime value by signup cohort".into(),
+        title: "Cumulative billed revenue per signup, by signup cohort".into(),
         source:
-            "analytics.cohort_ltv (cumulative revenue per cohort user; gaps: not yet observable)"
+            "analytics.cohort_ltv (cumulative billed revenue per signup; gaps: not yet observable)"
                 .into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Dates(dates(NAME, &cohorts)?),
@@ -977,11 +977,12 @@ struct Headline {
     paid_conversion: Option<f64>,
     paid_at_end_rate: Option<f64>,
     monetization_window_days: Option<i64>,
-    nrr_12: Option<f64>,
-    grr_12: Option<f64>,
+    nrr_trailing_12: Option<f64>,
+    grr_trailing_12: Option<f64>,
     mrr: Option<f64>,
     paying_accounts: Option<f64>,
     mrr_month: Option<String>,
+    nrr_trailing_12_accounts: Option<f64>,
 }
 
 /// The KPI tiles: North Star vs target, WAU, DAU/MAU, activation, paid
@@ -1000,8 +1001,9 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
          cast(wau as double), avg_stickiness_30d, stickiness_benchmark, meets_stickiness_benchmark, \
          cast(as_of_date as varchar), activation_rate, cast(activation_rate_n as double), \
          cast(activation_window_days as bigint), paid_conversion, paid_at_end_rate, \
-         cast(monetization_window_days as bigint), nrr_12, grr_12, mrr, \
-         cast(paying_accounts as double), strftime(mrr_month, '%Y-%m') \
+         cast(monetization_window_days as bigint), nrr_trailing_12, grr_trailing_12, mrr, \
+         cast(paying_accounts as double), strftime(mrr_month, '%Y-%m'), \
+         cast(nrr_trailing_12_accounts as double) \
          from analytics.headline",
         |row| {
             Ok(Headline {
@@ -1020,11 +1022,12 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
                 paid_conversion: row.get(12)?,
                 paid_at_end_rate: row.get(13)?,
                 monetization_window_days: row.get(14)?,
-                nrr_12: row.get(15)?,
-                grr_12: row.get(16)?,
+                nrr_trailing_12: row.get(15)?,
+                grr_trailing_12: row.get(16)?,
                 mrr: row.get(17)?,
                 paying_accounts: row.get(18)?,
                 mrr_month: row.get(19)?,
+                nrr_trailing_12_accounts: row.get(20)?,
             })
         },
     )?)
@@ -1093,11 +1096,12 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
             source: SOURCE,
         },
         KpiTile {
-            label: "NRR (12 months)",
-            value: or_na(headline.nrr_12, Unit::Percent),
+            label: "NRR (trailing 12 months)",
+            value: or_na(headline.nrr_trailing_12, Unit::Percent),
             detail: format!(
-                "account cohorts pooled; GRR {}",
-                or_na(headline.grr_12, Unit::Percent)
+                "company level, {} accounts paying 12 months earlier; GRR {}",
+                exact_count(headline.nrr_trailing_12_accounts),
+                or_na(headline.grr_trailing_12, Unit::Percent)
             ),
             status: "neutral",
             source: SOURCE,
