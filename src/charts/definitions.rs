@@ -772,24 +772,33 @@ fn churn_rates(conn: &Connection) -> Result<Figure, ChartError> {
         conn,
         NAME,
         "analytics.account_metrics_monthly",
-        "select cast(month as varchar), logo_churn_rate, revenue_churn_rate \
+        "select cast(month as varchar), logo_churn_rate, revenue_churn_rate, gross_revenue_churn_rate \
          from analytics.account_metrics_monthly where is_complete_month order by month",
         |row| {
             Ok((
                 row.get::<_, String>(0)?,
-                [row.get::<_, Option<f64>>(1)?, row.get::<_, Option<f64>>(2)?],
+                [
+                    row.get::<_, Option<f64>>(1)?,
+                    row.get::<_, Option<f64>>(2)?,
+                    row.get::<_, Option<f64>>(3)?,
+                ],
             ))
         },
     )?;
     let months: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
-    let series = ["logo churn (accounts)", "revenue churn (MRR)"]
-        .iter()
-        .enumerate()
-        .map(|(index, name)| line(name, index, rows.iter().map(|row| row.1[index]).collect()))
-        .collect();
+    let series = [
+        "logo churn (accounts)",
+        "cancelled-account revenue churn (MRR)",
+        "gross revenue churn (cancelled + contraction MRR)",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(index, name)| line(name, index, rows.iter().map(|row| row.1[index]).collect()))
+    .collect();
     Ok(Figure {
         name: NAME,
-        title: "Monthly churn of paying accounts: logo and revenue churn".into(),
+        title: "Monthly churn of paying accounts: logo, cancelled-account and gross revenue churn"
+            .into(),
         source:
             "analytics.account_metrics_monthly (complete months; against the previous month end)"
                 .into(),
