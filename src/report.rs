@@ -837,7 +837,8 @@ fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
         "select
              count(*) as months,
              avg(logo_churn_rate) as mean_logo_churn_rate,
-             avg(revenue_churn_rate) as mean_revenue_churn_rate
+             avg(revenue_churn_rate) as mean_revenue_churn_rate,
+             avg(gross_revenue_churn_rate) as mean_gross_revenue_churn_rate
          from (
              select * from analytics.account_metrics_monthly
              where is_complete_month order by month desc limit 12
@@ -847,6 +848,11 @@ fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
         conn,
         "analytics.net_revenue_retention",
         "select * from analytics.net_revenue_retention where row_type = 'pooled'",
+    )?;
+    let nrr_trailing = read_optional(
+        conn,
+        "analytics.net_revenue_retention_trailing",
+        "select * from analytics.net_revenue_retention_trailing",
     )?;
     let ltv = read_rows(
         conn,
@@ -859,6 +865,7 @@ fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
         "latest": latest,
         "churn_12": churn_12,
         "nrr": nrr,
+        "nrr_trailing": nrr_trailing,
         "ltv": ltv,
     }))
 }
@@ -897,7 +904,10 @@ pub fn summary_json(context: &Json) -> Json {
             "mrr": headline["mrr"],
             "paying_accounts": headline["paying_accounts"],
             "arpa": headline["arpa"],
-            "nrr_12_pooled": headline["nrr_12"],
+            "nrr_trailing_12": headline["nrr_trailing_12"],
+            "grr_trailing_12": headline["grr_trailing_12"],
+            "nrr_trailing_12_accounts": headline["nrr_trailing_12_accounts"],
+            "first_year_nrr_new_accounts_pooled": headline["first_year_nrr_pooled"],
             "logo_churn_rate_12m_mean": context["revenue"]["churn_12"]["mean_logo_churn_rate"],
         },
         "funnel": {
