@@ -456,11 +456,6 @@ fn overview_section(conn: &Connection) -> Result<Section, ReportError> {
              ) order by week_start"
         ),
     )?;
-    let mrr = read_optional(
-        conn,
-        "analytics.mrr_monthly",
-        "select * from analytics.mrr_monthly order by month_start desc limit 1",
-    )?;
     let trials = read_one(conn, "analytics.trials", "select * from analytics.trials")?;
     let query_versions = read_rows(
         conn,
@@ -476,7 +471,6 @@ fn overview_section(conn: &Connection) -> Result<Section, ReportError> {
         ("data", data.into()),
         ("north_star", north_star.into()),
         ("north_star_weeks", north_star_weeks.into()),
-        ("mrr", mrr),
         ("trials", trials.into()),
         ("query_versions", query_versions.into()),
     ])
@@ -843,7 +837,8 @@ fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
         "select
              count(*) as months,
              avg(logo_churn_rate) as mean_logo_churn_rate,
-             avg(revenue_churn_rate) as mean_revenue_churn_rate
+             avg(revenue_churn_rate) as mean_revenue_churn_rate,
+             avg(gross_revenue_churn_rate) as mean_gross_revenue_churn_rate
          from (
              select * from analytics.account_metrics_monthly
              where is_complete_month order by month desc limit 12
@@ -853,6 +848,11 @@ fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
         conn,
         "analytics.net_revenue_retention",
         "select * from analytics.net_revenue_retention where row_type = 'pooled'",
+    )?;
+    let nrr_trailing = read_optional(
+        conn,
+        "analytics.net_revenue_retention_trailing",
+        "select * from analytics.net_revenue_retention_trailing",
     )?;
     let ltv = read_rows(
         conn,
@@ -865,6 +865,7 @@ fn load_revenue(conn: &Connection) -> Result<Json, ReportError> {
         "latest": latest,
         "churn_12": churn_12,
         "nrr": nrr,
+        "nrr_trailing": nrr_trailing,
         "ltv": ltv,
     }))
 }
@@ -897,13 +898,16 @@ pub fn summary_json(context: &Json) -> Json {
             "stickiness_benchmark": headline["stickiness_benchmark"],
             "meets_stickiness_benchmark": headline["meets_stickiness_benchmark"],
             "activation_rate": headline["activation_rate"],
-            "collaborative_workspace_share": context["north_star"]["collaborative_share"],
+            "collaborative_workspace_share": context["north_star"]["wacw_share"],
             "paid_conversion": headline["paid_conversion"],
             "paid_at_end_rate": headline["paid_at_end_rate"],
             "mrr": headline["mrr"],
             "paying_accounts": headline["paying_accounts"],
             "arpa": headline["arpa"],
-            "nrr_12_pooled": headline["nrr_12"],
+            "nrr_trailing_12": headline["nrr_trailing_12"],
+            "grr_trailing_12": headline["grr_trailing_12"],
+            "nrr_trailing_12_accounts": headline["nrr_trailing_12_accounts"],
+            "first_year_nrr_new_accounts_pooled": headline["first_year_nrr_pooled"],
             "logo_churn_rate_12m_mean": context["revenue"]["churn_12"]["mean_logo_churn_rate"],
         },
         "funnel": {

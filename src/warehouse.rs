@@ -1064,9 +1064,14 @@ pub fn record_pipeline_run(conn: &Connection, run: &PipelineRun<'_>) -> Result<(
 const RUN_HISTORY_DDL: &str = "create table if not exists meta.run_history (\
      run_id bigint not null, recorded_at timestamp not null, as_of_date date not null, \
      north_star bigint, activation_rate double precision, paid_conversion double precision, \
-     mrr double precision, paying_accounts bigint)";
+     mrr double precision, paying_accounts bigint, activation_rate_n bigint, \
+     paid_conversion_n bigint); \
+     alter table meta.run_history add column if not exists activation_rate_n bigint; \
+     alter table meta.run_history add column if not exists paid_conversion_n bigint";
 
-/// Creates `meta.run_history` when an older warehouse lacks it.
+/// Creates `meta.run_history` when an older warehouse lacks it, and adds
+/// the denominators (`activation_rate_n`, `paid_conversion_n`) to one
+/// recorded before they were kept (their rows keep NULL there: no interval).
 ///
 /// # Errors
 /// DuckDB failures.
@@ -1104,8 +1109,11 @@ pub fn record_run_history(conn: &Connection) -> Result<(), WarehouseError> {
         // recorded_at in UTC, taken here: DuckDB's clock follows the machine's zone
         conn.execute(
             "insert into meta.run_history \
+             (run_id, recorded_at, as_of_date, north_star, activation_rate, paid_conversion, \
+              mrr, paying_accounts, activation_rate_n, paid_conversion_n) \
              select (select max(run_id) from meta.pipeline_runs), cast(? as timestamp), \
-               as_of_date, north_star, activation_rate, paid_conversion, mrr, paying_accounts \
+               as_of_date, north_star, activation_rate, paid_conversion, mrr, paying_accounts, \
+               activation_rate_n, paid_conversion_n \
              from analytics.headline",
             params![recorded_at],
         )

@@ -423,6 +423,48 @@ fn append_is_idempotent_accepts_late_events_and_advances_the_as_of_date() -> Tes
         first_as_of.as_str()
     );
     assert_eq!(summary["headline"]["mrr_change"], 30.0);
+    // The two rates' words follow the interval of their change: up or down
+    // only when it excludes 0.
+    let flat = report.split_whitespace().collect::<Vec<_>>().join(" ");
+    let since = flat
+        .split("Since the previous run")
+        .nth(1)
+        .and_then(|rest| rest.split(" paying accounts).").next())
+        .ok_or("no change paragraph")?;
+    for (rate, flag, change) in [
+        (
+            "activation",
+            "has_detectable_activation_change",
+            "activation_rate_change",
+        ),
+        (
+            "paid conversion",
+            "has_detectable_paid_conversion_change",
+            "paid_conversion_change",
+        ),
+    ] {
+        let clause = since
+            .split("; ")
+            .find(|clause| clause.starts_with(rate))
+            .ok_or(format!("no {rate} clause in: {since}"))?;
+        // (this small export has no observable users in the first week, so
+        // the rates may not be comparable; the wording of each case is
+        // tested on the fixed context in report::change_wording_follows_the_interval)
+        let word = match (
+            summary["headline"][flag].as_bool(),
+            summary["headline"][change].as_f64(),
+        ) {
+            (_, None) => "not comparable",
+            (None, Some(_)) => "no interval",
+            (Some(false), Some(_)) => "no detectable change (",
+            (Some(true), Some(value)) if value > 0.0 => ", up +",
+            (Some(true), Some(_)) => ", down -",
+        };
+        assert!(
+            clause.contains(word),
+            "{rate}: expected '{word}' in: {clause}"
+        );
+    }
     Ok(())
 }
 

@@ -961,7 +961,8 @@ fn postgres_engine_names_the_missing_table_or_privilege_and_changes_nothing() ->
 
 /// The fixtures (golden: hand-written edge cases, the partial last day after
 /// as_of_date, trials, untracked visits, an upgrade after a payment;
-/// accounts: the MRR bridge's cases) give the same rows and check results on
+/// accounts: the MRR bridge's cases; revenue_year: trailing-12-month NRR, a
+/// partial as-of month, owners and unpriced plans) give the same rows and check results on
 /// PostgreSQL (`northstar query --engine postgres` on the fixture loaded with
 /// psql-compatible SQL) as on DuckDB.
 #[test]
@@ -971,7 +972,7 @@ fn the_golden_fixture_gives_the_same_rows_on_postgresql() -> TestResult {
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cluster = Cluster::start(&bin);
-    for fixture in ["golden", "accounts"] {
+    for fixture in ["golden", "accounts", "revenue_year"] {
         let data =
             std::fs::read_to_string(root.join(format!("tests/fixtures/{fixture}/data.sql")))?;
         let duck = Connection::open_in_memory()?;

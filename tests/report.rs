@@ -2,6 +2,7 @@
 //! Metrics section read back against the warehouse, summary.json, template
 //! overrides and template errors.
 
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -77,6 +78,58 @@ fn report_snapshot() -> TestResult {
         "lines wider than 100 columns: {too_wide:#?}"
     );
     insta::assert_snapshot!("report_from_fixed_context", text);
+    Ok(())
+}
+
+/// The change since the previous run: rates move "up"/"down" only when the
+/// interval of the change excludes 0, else "no detectable change"; without
+/// the previous denominators there is no interval and no direction word.
+#[test]
+fn change_wording_follows_the_interval() -> TestResult {
+    let mut context: serde_json::Value = serde_json::from_str(&read(&fixed_context_path()))?;
+    let headline = context["headline"]
+        .as_object_mut()
+        .ok_or("the fixed context has no headline")?;
+    for (key, value) in [
+        ("previous_as_of_date", json!("2025-12-24")),
+        ("previous_north_star", json!(5)),
+        ("north_star_change", json!(0)),
+        ("previous_mrr", json!(100.0)),
+        ("mrr_change", json!(-2.5)),
+        ("previous_paying_accounts", json!(3)),
+        ("previous_activation_rate", json!(0.5)),
+        ("activation_rate_change", json!(0.0123)),
+        ("activation_rate_change_ci_low", json!(-0.02)),
+        ("activation_rate_change_ci_high", json!(0.0446)),
+        ("has_detectable_activation_change", json!(false)),
+        ("previous_paid_conversion", json!(0.1)),
+        ("paid_conversion_change", json!(-0.031)),
+        ("paid_conversion_change_ci_low", json!(-0.05)),
+        ("paid_conversion_change_ci_high", json!(-0.012)),
+        ("has_detectable_paid_conversion_change", json!(true)),
+    ] {
+        headline.insert(key.into(), value);
+    }
+    let flat = |context: &serde_json::Value| -> Result<String, Box<dyn std::error::Error>> {
+        let text = northstar::report::render(context, None)?;
+        Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let text = flat(&context)?;
+    for expected in [
+        "North Star unchanged,",
+        "no detectable change (+1.2 points (95% CI -2.0 .. +4.5 points));",
+        "down -3.1 points (95% CI -5.0 .. -1.2 points);",
+        "MRR down, $100.00 ->",
+    ] {
+        assert!(text.contains(expected), "'{expected}' not in: {text}");
+    }
+    // A previous run recorded before the denominators were kept.
+    context["headline"]["has_detectable_activation_change"] = serde_json::Value::Null;
+    let text = flat(&context)?;
+    assert!(
+        text.contains("+1.2 points, no interval (the previous run did not record its sample size)"),
+        "{text}"
+    );
     Ok(())
 }
 
@@ -380,6 +433,10 @@ fn summary_json_holds_the_warehouse_values() -> TestResult {
         (
             "/key_metrics/mrr",
             "select mrr from analytics.mrr_monthly order by month_start desc limit 1",
+        ),
+        (
+            "/key_metrics/collaborative_workspace_share",
+            "select wacw_share from analytics.north_star_summary",
         ),
         (
             "/north_star/value",

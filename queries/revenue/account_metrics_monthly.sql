@@ -1,10 +1,10 @@
 -- name: account_metrics_monthly
--- version: 1
--- depends: revenue_months, account_mrr_monthly, mrr_movements
+-- version: 2
+-- depends: revenue_months, account_mrr_monthly, mrr_movements, stg_workspace_members
 -- grain: one row per calendar month from the month of period_start to the month of as_of_date
--- description: account metrics at each month's evaluation day: MRR, paying accounts, ARPA (MRR / paying accounts), ARPU (MRR / monthly active users), paid seats, users covered by a paid seat, and churn against the previous evaluation day: logo churn rate (churned accounts / starting accounts, with n and a 95% Wilson interval) and revenue churn rate (churned MRR / starting MRR)
+-- description: account metrics at each month's evaluation day: MRR, paying accounts, ARPA (MRR / paying accounts), ARPU (MRR / users active in the 30 days ending on the evaluation day), paid seats, users covered by a paid seat (distinct users, a member of two paying accounts once), and churn against the previous evaluation day: logo churn rate (churned accounts / starting accounts, with n and a 95% Wilson interval), revenue churn rate of cancelled accounts (churned MRR / starting MRR) and gross revenue churn rate ((churned + contraction MRR) / starting MRR)
 with months as (
-    select month_start, evaluation_date, is_complete_month, monthly_active_users from analytics.revenue_months
+    select month_start, evaluation_date, is_complete_month, active_users_30d from analytics.revenue_months
 ),
 
 accounts as (
@@ -12,14 +12,26 @@ accounts as (
         month_start,
         cast(sum(mrr) as double precision) as mrr,
         cast(count(*) as bigint) as paying_accounts,
-        cast(sum(seats) as bigint) as seats_paid,
-        cast(sum(users_covered) as bigint) as users_covered
+        cast(sum(seats) as bigint) as seats_paid
     from analytics.account_mrr_monthly
     group by month_start
 ),
 
+-- distinct users covered by a paid seat: members (joined by the evaluation day) of any paying
+-- account; a member of two paying accounts counts once
+covered as (
+    select
+        account.month_start,
+        cast(count(distinct members.user_id) as bigint) as users_covered
+    from analytics.account_mrr_monthly as account
+    inner join analytics.stg_workspace_members as members
+        on members.workspace_id = account.workspace_id
+        and members.join_date <= account.evaluation_date
+    group by account.month_start
+),
+
 movements as (
-    select month_start, starting_accounts, churned_accounts, mrr_start, churned_mrr
+    select month_start, starting_accounts, churned_accounts, mrr_start, churned_mrr, contraction_mrr
     from analytics.mrr_movements
 ),
 
@@ -31,17 +43,20 @@ joined as (
         coalesce(accounts.mrr, cast(0 as double precision)) as mrr,
         coalesce(accounts.paying_accounts, cast(0 as bigint)) as paying_accounts,
         coalesce(accounts.seats_paid, cast(0 as bigint)) as seats_paid,
-        coalesce(accounts.users_covered, cast(0 as bigint)) as users_covered,
-        months.monthly_active_users,
+        coalesce(covered.users_covered, cast(0 as bigint)) as users_covered,
+        months.active_users_30d,
         movements.starting_accounts,
         movements.churned_accounts,
         movements.mrr_start as starting_mrr,
         movements.churned_mrr,
+        movements.contraction_mrr,
         cast(movements.churned_accounts as double precision) / nullif(movements.starting_accounts, 0) as p,
         cast(nullif(movements.starting_accounts, 0) as double precision) as n
     from months
     left join accounts
         on accounts.month_start = months.month_start
+    left join covered
+        on covered.month_start = months.month_start
     left join movements
         on movements.month_start = months.month_start
 ),
@@ -54,8 +69,8 @@ final as (
         mrr,
         paying_accounts,
         mrr / nullif(paying_accounts, 0) as arpa,
-        mrr / nullif(monthly_active_users, 0) as arpu,
-        monthly_active_users,
+        mrr / nullif(active_users_30d, 0) as arpu,
+        active_users_30d,
         seats_paid,
         users_covered,
         mrr / nullif(seats_paid, 0) as mrr_per_seat,
@@ -72,7 +87,9 @@ final as (
             / (1 + 3.841458820694124 / n) end as logo_churn_rate_ci_high,
         starting_mrr,
         churned_mrr,
-        churned_mrr / nullif(starting_mrr, 0) as revenue_churn_rate
+        churned_mrr / nullif(starting_mrr, 0) as revenue_churn_rate,
+        contraction_mrr,
+        (churned_mrr + contraction_mrr) / nullif(starting_mrr, 0) as gross_revenue_churn_rate
     from joined
 )
 

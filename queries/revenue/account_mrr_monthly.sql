@@ -1,8 +1,8 @@
 -- name: account_mrr_monthly
--- version: 1
+-- version: 2
 -- depends: revenue_months, stg_subscriptions, stg_workspace_members, stg_users
 -- grain: one row per calendar month (period_start .. as_of_date) and paying account (workspace with a paid subscription active on the month's evaluation day)
--- description: per account (workspace) and month: MRR (sum of monthly_revenue of its paid subscriptions active on the evaluation day: the month's last day, or as_of_date in the as_of month), seats, plan, active paid subscriptions, members covered, the owner's segment and channel, the account's first paying month (its cohort)
+-- description: per account (workspace) and month: MRR (sum of monthly_revenue of its paid subscriptions active on the evaluation day: the month's last day, or as_of_date in the as_of month), seats, plan, active paid subscriptions, members covered, the account owner's segment and channel (stg_workspace_members.is_account_owner: one per workspace), the account's first paying month (its cohort)
 with months as (
     select month_start, evaluation_date, is_complete_month from analytics.revenue_months
 ),
@@ -53,13 +53,12 @@ accounts as (
 owners as (
     select
         members.workspace_id,
-        min(users.segment) as segment,
-        min(users.acquisition_channel) as acquisition_channel
+        users.segment,
+        users.acquisition_channel
     from analytics.stg_workspace_members as members
     inner join analytics.stg_users as users
         on users.user_id = members.user_id
-    where members.member_role = 'owner'
-    group by members.workspace_id
+    where members.is_account_owner
 ),
 
 covered as (

@@ -1,8 +1,8 @@
 -- name: paid_conversion
--- version: 2
+-- version: 3
 -- depends: user_milestones, stg_workspace_members, stg_subscriptions, stg_users
 -- grain: one row per dimension value: ('all', 'all'), ('segment', <segment>), ('channel', <channel>)
--- description: paid conversion per user covered by a paid seat (a member of a workspace with a paid subscription) and per account (workspace, attributed to its owner's segment and channel). Primary, tenure-fair: covered within monetization_window_days of signup (day_n 0..window - 1) among users whose window is observable; secondary, labelled "ever": covered on or before as_of_date among all users; paid at the end: covered on as_of_date; every rate with its n and a 95% Wilson interval
+-- description: paid conversion per user covered by a paid seat (a member of a workspace with a paid subscription) and per account (workspace with a member, attributed to the segment and channel of its one account owner, stg_workspace_members.is_account_owner). Primary, tenure-fair: covered within monetization_window_days of signup (day_n 0..window - 1) among users whose window is observable; secondary, labelled "ever": covered on or before as_of_date among all users; paid at the end: covered on as_of_date; every rate with its n and a 95% Wilson interval
 with params as (
     select as_of_date, monetization_window_days from config.params
 ),
@@ -45,8 +45,9 @@ user_counts as (
     group by dimension, dimension_value
 ),
 
--- accounts: workspaces, with their owner's segment and channel; paid = a paid subscription started
--- on or before as_of_date
+-- accounts: workspaces, one row each, with the segment and channel of their account owner (the
+-- earliest-joined 'owner' row, or the earliest-joined member without one); paid = a paid
+-- subscription started on or before as_of_date
 accounts as (
     select
         members.workspace_id,
@@ -61,7 +62,7 @@ accounts as (
     from analytics.stg_workspace_members as members
     inner join analytics.stg_users as users
         on users.user_id = members.user_id
-    where members.member_role = 'owner'
+    where members.is_account_owner
 ),
 
 account_dimensioned as (

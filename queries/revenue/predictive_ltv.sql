@@ -1,8 +1,8 @@
 -- name: predictive_ltv
--- version: 2
+-- version: 3
 -- depends: revenue_months, account_mrr_monthly
 -- grain: one row per account segment (the owner's segment) plus 'all'
--- description: predictive account LTV = ARPA x gross margin / monthly logo churn: ARPA and the MRR-weighted gross margin of config.plans at the latest complete month, monthly logo churn pooled over the last 12 complete months (churned / starting accounts, with n and a 95% Wilson interval, which bounds the LTV), next to the realized 12-month gross profit per account of the account cohorts observable for 12 months
+-- description: predictive account LTV = ARPA x gross margin / monthly logo churn: ARPA and the MRR-weighted gross margin of config.plans at the latest complete month (arpa_month), monthly logo churn pooled over the last 12 complete months (churned / starting accounts, with n and a 95% Wilson interval, which bounds the LTV), next to the realized 12-month gross profit per account (MRR x the configured gross margin of its plan) of the account cohorts observable for 12 months; an account with a month on a plan missing from config.plans has no gross profit: it is left out of the realized figure and counted in realized_unpriced_accounts
 with months as (
     select month_start, is_complete_month from analytics.revenue_months
 ),
@@ -83,17 +83,29 @@ current_accounts as (
 
 -- realized: gross profit over an account's first 12 month ends (cohort month .. + 11), cohorts whose
 -- month + 11 is complete
-realized as (
+realized_accounts as (
     select
         by_segment.segment,
-        cast(count(distinct by_segment.workspace_id) as bigint) as realized_accounts,
-        cast(sum(by_segment.gross_profit_e4) as double precision) / 10000
-            / count(distinct by_segment.workspace_id) as realized_ltv_12
+        by_segment.workspace_id,
+        sum(by_segment.gross_profit_e4) as gross_profit_e4,
+        -- a month on a plan missing from config.plans has no gross profit
+        bool_or(by_segment.gross_profit_e4 is null) as is_unpriced
     from by_segment
     cross join latest_complete
     where by_segment.cohort_month <= cast(latest_complete.month_start - interval '11 months' as date)
         and by_segment.month_start < cast(by_segment.cohort_month + interval '12 months' as date)
-    group by by_segment.segment
+    group by by_segment.segment, by_segment.workspace_id
+),
+
+realized as (
+    select
+        segment,
+        cast(count(*) filter (where not is_unpriced) as bigint) as realized_accounts,
+        cast(count(*) filter (where is_unpriced) as bigint) as realized_unpriced_accounts,
+        cast(sum(gross_profit_e4) filter (where not is_unpriced) as double precision) / 10000
+            / nullif(count(*) filter (where not is_unpriced), 0) as realized_ltv_12
+    from realized_accounts
+    group by segment
 ),
 
 segments as (
@@ -122,6 +134,7 @@ rates as (
             + 1.959963984540054 * sqrt(churn.p * (1 - churn.p) / churn.n + 3.841458820694124 / (4 * churn.n * churn.n)))
             / (1 + 3.841458820694124 / churn.n) end as p_high,
         realized.realized_accounts,
+        realized.realized_unpriced_accounts,
         realized.realized_ltv_12
     from segments
     left join current_accounts
@@ -132,9 +145,14 @@ rates as (
         on realized.segment = segments.segment
 ),
 
+arpa_month as (
+    select month_start as arpa_month from latest_complete
+),
+
 final as (
     select
         cast(segment as varchar) as segment,
+        arpa_month.arpa_month,
         coalesce(paying_accounts, cast(0 as bigint)) as paying_accounts,
         coalesce(mrr, cast(0 as double precision)) as mrr,
         arpa,
@@ -148,8 +166,10 @@ final as (
         arpa * gross_margin / nullif(p_high, 0) as predictive_ltv_ci_low,
         arpa * gross_margin / nullif(p_low, 0) as predictive_ltv_ci_high,
         coalesce(realized_accounts, cast(0 as bigint)) as realized_accounts,
+        coalesce(realized_unpriced_accounts, cast(0 as bigint)) as realized_unpriced_accounts,
         realized_ltv_12
     from rates
+    cross join arpa_month
 )
 
 select * from final

@@ -1,8 +1,8 @@
 -- name: user_milestones
--- version: 3
+-- version: 4
 -- depends: stg_users, stg_events, stg_subscriptions, stg_workspace_members, user_days
 -- grain: one row per user
--- description: per-user facts (users who signed up on or before as_of_date): signup, segment, channel, first page_create, first collaborative action, first time covered by a paid seat (a member of a workspace whose paid subscription, monthly_revenue > 0, is active; trials are not payments), activation, fast activator, paid flags, activity totals
+-- description: per-user facts (users who signed up on or before as_of_date): signup, segment, channel, first page_create, first collaborative action, first time covered by a paid seat (a member of a workspace whose paid subscription, monthly_revenue > 0, is active on a calendar day from the member's join day on; trials are not payments), activation, fast activator, paid flags, activity totals
 with params as (
     select as_of_date, activation_window_days from config.params
 ),
@@ -53,7 +53,12 @@ payments as (
     from analytics.stg_workspace_members as members
     inner join analytics.stg_subscriptions as subscriptions
         on subscriptions.workspace_id = members.workspace_id
-        and (subscriptions.ended_at is null or subscriptions.ended_at > members.joined_at)
+        -- in calendar days: the subscription is active on a day d with start_date <= d < end_date
+        -- and the member joined by d, so some day from the join on is covered
+        and (
+            subscriptions.end_date is null
+            or (subscriptions.end_date > members.join_date and subscriptions.end_date > subscriptions.start_date)
+        )
     cross join params
     where subscriptions.is_paid
     group by members.user_id

@@ -552,9 +552,9 @@ fn cohort_ltv(conn: &Connection) -> Result<Figure, ChartError> {
     // every month lists the same cohort grid, so first-seen order is cohort order
     Ok(Figure {
         name: NAME,
-        title: "Lifetime value by signup cohort".into(),
+        title: "Cumulative billed revenue per signup, by signup cohort".into(),
         source:
-            "analytics.cohort_ltv (cumulative revenue per cohort user; gaps: not yet observable)"
+            "analytics.cohort_ltv (cumulative billed revenue per signup; gaps: not yet observable)"
                 .into(),
         plot: Plot::Cartesian(Cartesian {
             x: XValues::Dates(dates(NAME, &cohorts)?),
@@ -772,24 +772,33 @@ fn churn_rates(conn: &Connection) -> Result<Figure, ChartError> {
         conn,
         NAME,
         "analytics.account_metrics_monthly",
-        "select cast(month as varchar), logo_churn_rate, revenue_churn_rate \
+        "select cast(month as varchar), logo_churn_rate, revenue_churn_rate, gross_revenue_churn_rate \
          from analytics.account_metrics_monthly where is_complete_month order by month",
         |row| {
             Ok((
                 row.get::<_, String>(0)?,
-                [row.get::<_, Option<f64>>(1)?, row.get::<_, Option<f64>>(2)?],
+                [
+                    row.get::<_, Option<f64>>(1)?,
+                    row.get::<_, Option<f64>>(2)?,
+                    row.get::<_, Option<f64>>(3)?,
+                ],
             ))
         },
     )?;
     let months: Vec<String> = rows.iter().map(|row| row.0.clone()).collect();
-    let series = ["logo churn (accounts)", "revenue churn (MRR)"]
-        .iter()
-        .enumerate()
-        .map(|(index, name)| line(name, index, rows.iter().map(|row| row.1[index]).collect()))
-        .collect();
+    let series = [
+        "logo churn (accounts)",
+        "cancelled-account revenue churn (MRR)",
+        "gross revenue churn (cancelled + contraction MRR)",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(index, name)| line(name, index, rows.iter().map(|row| row.1[index]).collect()))
+    .collect();
     Ok(Figure {
         name: NAME,
-        title: "Monthly churn of paying accounts: logo and revenue churn".into(),
+        title: "Monthly churn of paying accounts: logo, cancelled-account and gross revenue churn"
+            .into(),
         source:
             "analytics.account_metrics_monthly (complete months; against the previous month end)"
                 .into(),
@@ -977,11 +986,12 @@ struct Headline {
     paid_conversion: Option<f64>,
     paid_at_end_rate: Option<f64>,
     monetization_window_days: Option<i64>,
-    nrr_12: Option<f64>,
-    grr_12: Option<f64>,
+    nrr_trailing_12: Option<f64>,
+    grr_trailing_12: Option<f64>,
     mrr: Option<f64>,
     paying_accounts: Option<f64>,
     mrr_month: Option<String>,
+    nrr_trailing_12_accounts: Option<f64>,
 }
 
 /// The KPI tiles: North Star vs target, WAU, DAU/MAU, activation, paid
@@ -1000,8 +1010,9 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
          cast(wau as double), avg_stickiness_30d, stickiness_benchmark, meets_stickiness_benchmark, \
          cast(as_of_date as varchar), activation_rate, cast(activation_rate_n as double), \
          cast(activation_window_days as bigint), paid_conversion, paid_at_end_rate, \
-         cast(monetization_window_days as bigint), nrr_12, grr_12, mrr, \
-         cast(paying_accounts as double), strftime(mrr_month, '%Y-%m') \
+         cast(monetization_window_days as bigint), nrr_trailing_12, grr_trailing_12, mrr, \
+         cast(paying_accounts as double), strftime(mrr_month, '%Y-%m'), \
+         cast(nrr_trailing_12_accounts as double) \
          from analytics.headline",
         |row| {
             Ok(Headline {
@@ -1020,11 +1031,12 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
                 paid_conversion: row.get(12)?,
                 paid_at_end_rate: row.get(13)?,
                 monetization_window_days: row.get(14)?,
-                nrr_12: row.get(15)?,
-                grr_12: row.get(16)?,
+                nrr_trailing_12: row.get(15)?,
+                grr_trailing_12: row.get(16)?,
                 mrr: row.get(17)?,
                 paying_accounts: row.get(18)?,
                 mrr_month: row.get(19)?,
+                nrr_trailing_12_accounts: row.get(20)?,
             })
         },
     )?)
@@ -1093,11 +1105,12 @@ pub fn kpi_tiles(conn: &Connection) -> Result<Vec<KpiTile>, ChartError> {
             source: SOURCE,
         },
         KpiTile {
-            label: "NRR (12 months)",
-            value: or_na(headline.nrr_12, Unit::Percent),
+            label: "NRR (trailing 12 months)",
+            value: or_na(headline.nrr_trailing_12, Unit::Percent),
             detail: format!(
-                "account cohorts pooled; GRR {}",
-                or_na(headline.grr_12, Unit::Percent)
+                "company level, {} accounts paying 12 months earlier; GRR {}",
+                exact_count(headline.nrr_trailing_12_accounts),
+                or_na(headline.grr_trailing_12, Unit::Percent)
             ),
             status: "neutral",
             source: SOURCE,

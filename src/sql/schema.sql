@@ -139,7 +139,9 @@ create table meta.run_history (
     activation_rate double precision,
     paid_conversion double precision,
     mrr double precision,
-    paying_accounts bigint
+    paying_accounts bigint,
+    activation_rate_n bigint,
+    paid_conversion_n bigint
 );
 comment on table meta.run_history is 'Headline figures of each run, one row per as-of date (a later run on the same as-of date replaces it): a copy of analytics.headline''s current values, which the next run compares with.';
 comment on column meta.run_history.run_id is 'meta.pipeline_runs.run_id of the run that recorded the row.';
@@ -150,3 +152,5 @@ comment on column meta.run_history.activation_rate is 'Activation rate of all ob
 comment on column meta.run_history.paid_conversion is 'Paid conversion within the monetization window among users whose window is observable.';
 comment on column meta.run_history.mrr is 'MRR of the as-of month, USD.';
 comment on column meta.run_history.paying_accounts is 'Paying accounts (workspaces with a paid subscription) at the end of the as-of month.';
+comment on column meta.run_history.activation_rate_n is 'Observable users behind activation_rate (its denominator), for the interval of the change; NULL in rows recorded before it was kept.';
+comment on column meta.run_history.paid_conversion_n is 'Users with an observable monetization window behind paid_conversion (its denominator); NULL in rows recorded before it was kept.';
