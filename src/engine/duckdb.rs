@@ -215,8 +215,15 @@ pub fn restrict(conn: &Connection) -> Result<(), QueryError> {
         .map_err(|err| QueryError::Restrict(crate::one_line(&err.to_string())))
     };
     if !setting("lock_configuration")?.eq_ignore_ascii_case("true") {
-        conn.execute_batch("set enable_external_access = false; set lock_configuration = true;")
-            .map_err(|err| QueryError::Restrict(crate::one_line(&err.to_string())))?;
+        // One DuckDB thread per statement: the scheduler already runs
+        // PARALLEL_QUERIES files at once, one per connection, and DuckDB's
+        // own worker threads on top of them contended for its task queue
+        // (perf: ~11% of CPU in mutex lock/unlock). Measured on 2 cores:
+        // `run` 50k median 3.55 -> 3.36 s, 1M 43.8 -> 40.9 s (BENCHMARKS.md).
+        conn.execute_batch(
+            "set threads = 1; set enable_external_access = false; set lock_configuration = true;",
+        )
+        .map_err(|err| QueryError::Restrict(crate::one_line(&err.to_string())))?;
     }
     if setting("enable_external_access")?.eq_ignore_ascii_case("true") {
         return Err(QueryError::Restrict(
