@@ -1083,7 +1083,9 @@ pub fn ensure_run_history(conn: &Connection) -> Result<(), WarehouseError> {
 /// Copies the current figures of `analytics.headline` (one row, computed by
 /// the headline query) into `meta.run_history` under the latest
 /// `meta.pipeline_runs` run id, replacing an earlier row of the same as-of
-/// date. Nothing happens when the run did not compute the headline.
+/// date. Nothing happens when the run did not compute the headline. The
+/// table has its current columns already: [`ensure_run_history`] ran before
+/// the queries (the headline query reads it).
 ///
 /// # Errors
 /// DuckDB failures.
@@ -1101,10 +1103,9 @@ pub fn record_run_history(conn: &Connection) -> Result<(), WarehouseError> {
     }
     let recorded_at = crate::utc_timestamp_text(chrono::Utc::now());
     in_transaction(conn, sql_error("writing meta.run_history"), || {
-        conn.execute_batch(&format!(
-            "{RUN_HISTORY_DDL}; \
-             delete from meta.run_history where as_of_date in (select as_of_date from analytics.headline);"
-        ))
+        conn.execute_batch(
+            "delete from meta.run_history where as_of_date in (select as_of_date from analytics.headline);",
+        )
         .map_err(sql_error("writing meta.run_history"))?;
         // recorded_at in UTC, taken here: DuckDB's clock follows the machine's zone
         conn.execute(

@@ -199,7 +199,9 @@ pub(crate) fn error_line(message: &str) -> usize {
 /// Turns off DuckDB's access to anything outside the attached databases
 /// (files, `ATTACH`, `COPY`, extensions) and locks the configuration so no
 /// statement can turn it back on, for the rest of this database instance's
-/// life: the query files run with only the warehouse in reach. The runner's
+/// life: the query files run with only the warehouse in reach, each
+/// statement on one DuckDB thread (set here because the lock freezes every
+/// setting; the scheduler supplies the parallelism). The runner's
 /// own work afterwards (recording runs, checkpoint, detach) needs neither.
 /// Idempotent: a second pass on the same instance finds it locked.
 ///
